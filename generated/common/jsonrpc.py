@@ -1,0 +1,93 @@
+# Generated from spec/ by scripts/generate_models.py. Do not edit by hand.
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+from . import errors
+
+
+class JsonRpc(RootModel[Any]):
+    root: Annotated[Any, Field(title="JsonRpc")]
+    """
+    JSON-RPC 2.0 envelopes shared by every WebSocket message.
+    """
+
+
+class Request(BaseModel):
+    """
+    Any client frame, before its method is known. A frame without `id` is a notification: the handler acts on it but never answers it.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    method: Annotated[str, Field(min_length=1)]
+    id: Annotated[str | int | None, Field(title="RequestId")] = None
+    """
+    Chosen by the client and echoed in the response. Strings and integers are both accepted; null is used only in error responses to frames whose id could not be read.
+    """
+    params: dict[str, Any] | list[Any] | None = None
+
+
+class SuccessResponse(BaseModel):
+    """
+    The reply to a request that succeeded; `result` has the shape named by the request's method.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    result: dict[str, Any]
+    id: Annotated[str | int | None, Field(title="RequestId")]
+    """
+    Chosen by the client and echoed in the response. Strings and integers are both accepted; null is used only in error responses to frames whose id could not be read.
+    """
+
+
+class ErrorObject(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    code: Annotated[
+        Literal[-32700, -32600, -32601, -32602, -32603, -32000],
+        Field(title="ErrorCode"),
+    ]
+    """
+    -32700 parse error (the frame is not JSON, or not text); -32600 invalid request (JSON, but not a JSON-RPC request object, or too large); -32601 method not found; -32602 invalid params, or the request does not fit the session's state (e.g. execute while a process runs); -32603 internal error; -32000 the process could not be started.
+    """
+    message: str
+    """
+    One readable sentence saying what was wrong.
+    """
+    data: Annotated[errors.ErrorDetails | None, Field(title="ErrorData")] = None
+    """
+    Extra facts about an error; null when there are none.
+    """
+
+
+class ErrorResponse(BaseModel):
+    """
+    The reply to a request that failed.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    error: ErrorObject
+    id: Annotated[str | int | None, Field(title="RequestId")]
+    """
+    Chosen by the client and echoed in the response. Strings and integers are both accepted; null is used only in error responses to frames whose id could not be read.
+    """

@@ -1,0 +1,40 @@
+# Generated from spec/ by scripts/generate_models.py. Do not edit by hand.
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Literal
+
+
+class ConnectedParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    session_id: str
+    """
+    Identifies this connection.
+    """
+    version: str
+    """
+    The handler's version.
+    """
+    capabilities: list[str]
+    """
+    Methods and features offered: execute, control, stream; status and hook_status from protocol 2.0.
+    """
+
+
+class ConnectedNotification(BaseModel):
+    """
+    Sent by the handler first on every new connection.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    method: Literal["connected"]
+    params: ConnectedParams

@@ -1,0 +1,23 @@
+# Generated from spec/ by scripts/generate_models.py. Do not edit by hand.
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from pydantic import BaseModel, ConfigDict, Field
+from ...common import execution
+
+
+class ProcessCanceledNotification(BaseModel):
+    """
+    A CANCEL was accepted and the process group is being terminated; process.completed (status canceled) follows once it is gone.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    method: Literal["process.canceled"]
+    params: execution.StateChangeParams

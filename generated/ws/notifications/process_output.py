@@ -1,0 +1,48 @@
+# Generated from spec/ by scripts/generate_models.py. Do not edit by hand.
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProcessOutputParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Annotated[Literal["stdout", "stderr"], Field(title="StreamName")]
+    data: str
+    truncated: bool
+    """
+    Always false: cc-executor never drops output.
+    """
+    chunk_index: Annotated[int | None, Field(ge=0)]
+    """
+    For a line split into pieces: the piece's index from 0; null otherwise.
+    """
+    total_chunks: Annotated[int | None, Field(ge=1)]
+    """
+    For a split line: the number of pieces, given on the last piece (the handler streams and cannot know it earlier); null otherwise.
+    """
+    execution_id: Annotated[
+        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+    ] = None
+    """
+    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    """
+
+
+class ProcessOutputNotification(BaseModel):
+    """
+    Output of the running process. Per stream, concatenating `data` in arrival order gives exactly what the process wrote (decoded as UTF-8; bytes that are not UTF-8 become U+FFFD; a character is never split). A frame may hold many lines and ends at a line boundary when it can; a line longer than the handler's frame limit arrives in pieces numbered by chunk_index.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    method: Literal["process.output"]
+    params: ProcessOutputParams

@@ -1,0 +1,23 @@
+# Generated from spec/ by scripts/generate_models.py. Do not edit by hand.
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from pydantic import BaseModel, ConfigDict, Field
+from ...common import execution
+
+
+class ProcessPausedNotification(BaseModel):
+    """
+    The whole process group was stopped (SIGSTOP).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    method: Literal["process.paused"]
+    params: execution.StateChangeParams

@@ -1,0 +1,52 @@
+# Generated from spec/ by scripts/generate_models.py. Do not edit by hand.
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ControlParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Annotated[Literal["PAUSE", "RESUME", "CANCEL"], Field(title="ControlType")]
+    execution_id: Annotated[
+        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+    ] = None
+    """
+    If given, must name the running execution (a guard against acting on a newer one). Added in protocol 2.0.
+    """
+
+
+class ControlResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    status: Literal["paused", "resumed", "canceled"]
+    execution_id: Annotated[
+        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+    ] = None
+    """
+    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    """
+
+
+class ControlRequest(BaseModel):
+    """
+    Pause, resume or cancel the connection's running execution. PAUSE and RESUME send SIGSTOP / SIGCONT to the whole process group; CANCEL terminates the whole group (SIGTERM, a grace period, then SIGKILL). Each answers with a result and a process.paused / process.resumed / process.canceled notification; a CANCEL is followed by the execution's process.completed (status canceled). Pausing a paused or resuming a running execution succeeds without a second notification.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    method: Literal["control"]
+    id: Annotated[str | int | None, Field(title="RequestId")]
+    """
+    Chosen by the client and echoed in the response. Strings and integers are both accepted; null is used only in error responses to frames whose id could not be read.
+    """
+    params: ControlParams

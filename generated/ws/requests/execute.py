@@ -1,0 +1,71 @@
+# Generated from spec/ by scripts/generate_models.py. Do not edit by hand.
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ExecuteParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    command: Annotated[str, Field(max_length=1048576, min_length=1)]
+    """
+    Shell command, run as `/bin/sh -c COMMAND` with stdin closed, in its own session and process group.
+    """
+    timeout: Annotated[int | None, Field(ge=1, le=604800)] = None
+    """
+    Seconds the process may run (paused time not counted) before the whole group is terminated; null or absent means the handler's default (none unless configured).
+    """
+    cwd: Annotated[str | None, Field(min_length=1)] = None
+    """
+    Working directory of the process; absent means the handler's own. Added in protocol 2.0.
+    """
+    execution_id: Annotated[
+        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+    ] = None
+    """
+    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    """
+
+
+class ExecuteResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    status: Literal["started"]
+    pid: Annotated[int, Field(ge=1, title="Pid")]
+    """
+    Process id of the process the handler started (`/bin/sh -c COMMAND`).
+    """
+    pgid: Annotated[int | None, Field(ge=1, title="Pgid")]
+    """
+    Process group id; every execution runs in a new session, so it equals the pid. Null only in old handlers' frames.
+    """
+    execution_id: Annotated[
+        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+    ] = None
+    """
+    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    """
+
+
+class ExecuteRequest(BaseModel):
+    """
+    Start one command in a new process group. One execution at a time per connection: while one runs, another `execute` is refused with -32602 (reason execution_running). The reply comes once the process has started; then come process.started, any number of process.output, and exactly one process.completed.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    method: Literal["execute"]
+    id: Annotated[str | int | None, Field(title="RequestId")]
+    """
+    Chosen by the client and echoed in the response. Strings and integers are both accepted; null is used only in error responses to frames whose id could not be read.
+    """
+    params: ExecuteParams

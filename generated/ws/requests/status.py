@@ -1,0 +1,84 @@
+# Generated from spec/ by scripts/generate_models.py. Do not edit by hand.
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Literal
+
+
+class StatusParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+
+
+class RunningExecution(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    execution_id: Annotated[
+        str, Field(max_length=128, min_length=1, title="ExecutionId")
+    ]
+    """
+    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    """
+    state: Annotated[
+        Literal["running", "paused", "stopping"], Field(title="ExecutionState")
+    ]
+    """
+    Where a running execution is now.
+    """
+    pid: Annotated[int, Field(ge=1, title="Pid")]
+    """
+    Process id of the process the handler started (`/bin/sh -c COMMAND`).
+    """
+    pgid: Annotated[int | None, Field(ge=1, title="Pgid")]
+    """
+    Process group id; every execution runs in a new session, so it equals the pid. Null only in old handlers' frames.
+    """
+    command: str
+    elapsed_s: Annotated[float, Field(ge=0.0)]
+    """
+    Wall-clock seconds since start.
+    """
+    active_s: Annotated[float, Field(ge=0.0)]
+    """
+    Seconds not paused: what the timeout counts.
+    """
+    timeout: int | None = None
+    stdout_bytes: Annotated[int | None, Field(ge=0)] = None
+    stderr_bytes: Annotated[int | None, Field(ge=0)] = None
+
+
+class StatusResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    session_id: str
+    version: str
+    active_sessions: Annotated[int, Field(ge=0)]
+    max_sessions: Annotated[int, Field(ge=1)]
+    execution: RunningExecution | None
+    """
+    The running execution, or null when the session is idle.
+    """
+
+
+class StatusRequest(BaseModel):
+    """
+    Ask for the session's state and its running execution, if any. Added in protocol 2.0; cheap, never blocks, usable as a liveness probe.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    method: Literal["status"]
+    id: Annotated[str | int | None, Field(title="RequestId")]
+    """
+    Chosen by the client and echoed in the response. Strings and integers are both accepted; null is used only in error responses to frames whose id could not be read.
+    """
+    params: StatusParams | None = None

@@ -1,0 +1,412 @@
+"""The one execution core: a shell command in its own process group, streamed and steered.
+
+The handler and the bridge's local fallback both run processes through this
+module, so process-group handling, streaming, pause/resume, cancel and timeout
+behave the same wherever a task runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .output_framer import OutputFramer, OutputPiece
+
+StreamName = Literal["stdout", "stderr"]
+CompletionStatus = Literal["completed", "failed", "canceled", "timed_out"]
+OutputSink = Callable[[StreamName, OutputPiece], Awaitable[None]]
+
+#: Variables a nested `claude` must not inherit: with them it refuses to start,
+#: or believes it runs inside its parent. The handler's token never leaves either.
+ALWAYS_SCRUBBED = ("CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CC_EXECUTOR_TOKEN")
+
+READ_SIZE = 256 * 1024
+FLUSH_DELAY_S = 0.02  # how long a half-written line may wait for its end
+POLL_S = 0.01
+
+
+class SpawnError(Exception):
+    """The process could not be started (bad cwd, no /bin/sh, out of resources)."""
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """How the core treats every process it runs."""
+
+    frame_chars: int = 65536
+    kill_grace_s: float = 3.0  # SIGTERM to SIGKILL
+    drain_grace_s: float = 1.0  # leader gone, others still hold the pipes
+    scrub_env: tuple[str, ...] = ()
+    #: Reap any exited child that is not a leader: only safe in a process whose
+    #: every child is an execution (the handler), never inside a host program.
+    reap_strays: bool = False
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How an execution ended; the facts of process.completed."""
+
+    status: CompletionStatus
+    exit_code: int | None
+    signal: str | None
+    error: str | None
+    execution_time: float
+    stdout_bytes: int
+    stderr_bytes: int
+
+
+def child_environment(base: Mapping[str, str], scrub: Iterable[str] = ()) -> dict[str, str]:
+    """The parent's environment less what breaks nested agents and the configured secrets."""
+    dropped = set(ALWAYS_SCRUBBED) | set(scrub)
+    return {name: value for name, value in base.items() if name not in dropped}
+
+
+def become_subreaper() -> bool:
+    """Adopt orphaned grandchildren (Linux), so their exit can be seen and reaped here.
+
+    Without it a process the command left behind is re-parented to PID 1, and its
+    zombie keeps the process group looking alive until PID 1 gets round to it.
+    """
+    global _SUBREAPER
+    if _SUBREAPER is None:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            _SUBREAPER = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            _SUBREAPER = False
+    return _SUBREAPER
+
+
+PR_SET_CHILD_SUBREAPER = 36
+_SUBREAPER: bool | None = None
+_LEADERS: set[int] = set()  # leaders asyncio reaps itself; never reap them here
+
+
+def _reap_strays() -> None:
+    """Reap adopted processes that left their group (daemons) and have exited since."""
+    while True:
+        try:
+            peeked = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if peeked is None or peeked.si_pid in _LEADERS:
+            return
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(peeked.si_pid, os.WNOHANG)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+@dataclass
+class _Clock:
+    """Wall time, and active time that stops while the group is paused."""
+
+    started: float = field(default_factory=time.monotonic)
+    paused_total: float = 0.0
+    paused_since: float | None = None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def active(self) -> float:
+        paused = self.paused_total
+        if self.paused_since is not None:
+            paused += time.monotonic() - self.paused_since
+        return self.elapsed() - paused
+
+
+class _ExitAwareProtocol(asyncio.subprocess.SubprocessStreamProtocol):
+    """Tells when the leader exits, even while a grandchild still holds the pipes.
+
+    (On Python 3.11 `Process.wait()` waits for the pipes to close as well.)
+    """
+
+    def __init__(self, exited: asyncio.Future[None], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._exited_future = exited
+
+    def process_exited(self) -> None:
+        super().process_exited()
+        if not self._exited_future.done():
+            self._exited_future.set_result(None)
+
+
+class RunningProcess:
+    """One started process group; `wait()` returns its Completion exactly once it is gone."""
+
+    def __init__(
+        self,
+        transport: asyncio.SubprocessTransport,
+        process: asyncio.subprocess.Process,
+        exited: asyncio.Future[None],
+        command: str,
+        timeout_s: float | None,
+        sink: OutputSink,
+        limits: RunLimits,
+    ) -> None:
+        self.process = process
+        self._transport = transport
+        self._exited = exited
+        self.pid = process.pid
+        self.pgid = process.pid  # start_new_session: the leader's pid is the group's id
+        self.command = command
+        self.timeout_s = timeout_s
+        self.clock = _Clock()
+        self.bytes_out: dict[StreamName, int] = {"stdout": 0, "stderr": 0}
+        self._sink = sink
+        self._limits = limits
+        self._stop_reason: tuple[CompletionStatus, str] | None = None
+        self._stop_requested = asyncio.Event()
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._open_streams: set[StreamName] = {"stdout", "stderr"}
+        self._reading: set[StreamName] = set()  # pumps waiting on the pipe, not on the sink
+        self._supervisor = asyncio.create_task(self._supervise(), name=f"execution {self.pid}")
+
+    @classmethod
+    async def start(
+        cls,
+        command: str,
+        sink: OutputSink,
+        *,
+        cwd: str | None = None,
+        timeout_s: float | None = None,
+        limits: RunLimits = RunLimits(),
+        environ: Mapping[str, str] | None = None,
+    ) -> RunningProcess:
+        """Spawn `/bin/sh -c command` in a new session with stdin closed."""
+        if cwd is not None and not os.path.isdir(cwd):
+            raise SpawnError(f"working directory does not exist: {cwd}")
+        become_subreaper()
+        loop = asyncio.get_running_loop()
+        exited = loop.create_future()
+        try:
+            transport, protocol = await loop.subprocess_exec(
+                lambda: _ExitAwareProtocol(exited, limit=READ_SIZE, loop=loop),
+                "/bin/sh",
+                "-c",
+                command,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=cwd,
+                env=child_environment(os.environ if environ is None else environ, limits.scrub_env),
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise SpawnError(f"could not start the process: {exc.strerror or exc}") from exc
+        process = asyncio.subprocess.Process(transport, protocol, loop)
+        _LEADERS.add(process.pid)
+        return cls(transport, process, exited, command, timeout_s, sink, limits)
+
+    # -- steering -------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return self.clock.paused_since is not None
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_reason is not None
+
+    @property
+    def done(self) -> bool:
+        return self._supervisor.done()
+
+    def pause(self) -> bool:
+        """SIGSTOP the whole group; False if it was already paused or is ending."""
+        if self.paused or self.stopping or self.done:
+            return False
+        self._signal_group(signal.SIGSTOP)
+        self.clock.paused_since = time.monotonic()
+        self._resumed.clear()
+        return True
+
+    def resume(self) -> bool:
+        """SIGCONT the whole group; False if it was not paused."""
+        if not self.paused:
+            return False
+        self._signal_group(signal.SIGCONT)
+        self.clock.paused_total += time.monotonic() - (self.clock.paused_since or time.monotonic())
+        self.clock.paused_since = None
+        self._resumed.set()
+        return True
+
+    def cancel(self, reason: str = "Canceled by the client") -> bool:
+        """Terminate the whole group (SIGTERM, grace, SIGKILL); False if already ending."""
+        return self._request_stop("canceled", reason)
+
+    async def wait(self) -> Completion:
+        return await asyncio.shield(self._supervisor)
+
+    # -- inside ---------------------------------------------------------------
+
+    def _request_stop(self, status: CompletionStatus, reason: str) -> bool:
+        if self._stop_reason is not None or self.done:
+            return False
+        self._stop_reason = (status, reason)
+        self._stop_requested.set()
+        return True
+
+    def _signal_group(self, signum: int) -> bool:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pgid, signum)
+            return True
+        return False
+
+    def _group_alive(self) -> bool:
+        """True while a live process is in the group (zombies we adopted are reaped first)."""
+        if self.process.returncode is not None:
+            self._reap_group()
+        try:
+            os.killpg(self.pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def _reap_group(self) -> None:
+        """Reap exited members of the group that were re-parented to us.
+
+        Called only after asyncio has reaped the leader, so it never steals its status.
+        """
+        while True:
+            try:
+                if os.waitid(os.P_PGID, self.pgid, os.WEXITED | os.WNOHANG) is None:
+                    return
+            except ChildProcessError:
+                return
+
+    async def _supervise(self) -> Completion:
+        pumps = asyncio.gather(self._pump("stdout", self.process.stdout), self._pump("stderr", self.process.stderr))
+        exited = self._exited
+        timer = asyncio.ensure_future(self._watch_timeout())
+        stop = asyncio.ensure_future(self._stop_requested.wait())
+        try:
+            await asyncio.wait({exited, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if not exited.done():
+                await self._terminate_group(exited)
+            elif self._group_alive():
+                # The leader is gone; give its children a moment to finish writing,
+                # then end them too: nothing outlives its execution.
+                await asyncio.wait({pumps}, timeout=self._limits.drain_grace_s)
+                if self._group_alive():
+                    await self._terminate_group(exited)
+            await self._drain(pumps)
+        finally:
+            for task in (timer, stop):
+                task.cancel()
+            if not exited.done():  # only when we are cancelled ourselves
+                self._signal_group(signal.SIGKILL)
+            pumps.cancel()
+            with contextlib.suppress(BaseException):
+                await pumps
+            self._transport.close()  # release pipes a daemon may still hold
+            _LEADERS.discard(self.pid)
+            if self._limits.reap_strays:
+                _reap_strays()
+        return self._completion(self.process.returncode)
+
+    async def _pump(self, name: StreamName, reader: asyncio.StreamReader | None) -> None:
+        assert reader is not None
+        framer = OutputFramer(self._limits.frame_chars)
+        pending_read: asyncio.Future[bytes] | None = None
+        while True:
+            if pending_read is None:
+                pending_read = asyncio.ensure_future(reader.read(READ_SIZE))
+            self._reading.add(name)
+            if framer.has_pending and not pending_read.done():
+                await asyncio.wait({pending_read}, timeout=FLUSH_DELAY_S)
+                if not pending_read.done():
+                    self._reading.discard(name)
+                    await self._send(name, framer.flush())
+                    continue
+            data = await pending_read
+            self._reading.discard(name)
+            pending_read = None
+            if not data:
+                break
+            self.bytes_out[name] += len(data)
+            await self._send(name, framer.feed(data))
+        await self._send(name, framer.finish())
+        self._open_streams.discard(name)
+
+    async def _send(self, name: StreamName, pieces: list[OutputPiece]) -> None:
+        for piece in pieces:
+            await self._sink(name, piece)
+
+    async def _watch_timeout(self) -> None:
+        if self.timeout_s is None:
+            return
+        while True:
+            await self._resumed.wait()
+            remaining = self.timeout_s - self.clock.active()
+            if remaining <= 0:
+                seconds = f"{self.timeout_s:g}"
+                self._request_stop("timed_out", f"Timed out after {seconds} s; the process group was terminated")
+                return
+            await asyncio.sleep(remaining)
+
+    async def _terminate_group(self, exited: asyncio.Future[None]) -> None:
+        """SIGTERM the group (continuing it if paused), then SIGKILL after the grace period."""
+        self._signal_group(signal.SIGTERM)
+        self._signal_group(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
+        self.clock.paused_since = None
+        self._resumed.set()
+        deadline = time.monotonic() + self._limits.kill_grace_s
+        while time.monotonic() < deadline and (not exited.done() or self._group_alive()):
+            await asyncio.sleep(POLL_S)
+        if self._group_alive():
+            self._signal_group(signal.SIGKILL)
+        await exited
+        deadline = time.monotonic() + self._limits.kill_grace_s
+        while self._group_alive() and time.monotonic() < deadline:
+            await asyncio.sleep(POLL_S)
+
+    async def _drain(self, pumps: asyncio.Future[list[None]]) -> None:
+        """Wait for all output; stop waiting for pipes held open by processes outside the group."""
+        idle_since: float | None = None
+        while not pumps.done():
+            await asyncio.wait({pumps}, timeout=0.1)
+            starved = bool(self._open_streams) and self._open_streams <= self._reading
+            if pumps.done() or not starved or self._group_alive():
+                idle_since = None
+                continue
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > self._limits.drain_grace_s:
+                self._transport.close()  # feeds EOF to both readers
+                await pumps
+        await pumps
+
+    def _completion(self, returncode: int | None) -> Completion:
+        signal_name = _signal_name(-returncode) if returncode is not None and returncode < 0 else None
+        if self._stop_reason is not None:
+            status, error = self._stop_reason
+        elif returncode == 0:
+            status, error = "completed", None
+        else:
+            status = "failed"
+            error = f"Killed by {signal_name}" if signal_name else None
+        return Completion(
+            status=status,
+            exit_code=returncode,
+            signal=signal_name,
+            error=error,
+            execution_time=self.clock.elapsed(),
+            stdout_bytes=self.bytes_out["stdout"],
+            stderr_bytes=self.bytes_out["stderr"],
+        )

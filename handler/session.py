@@ -1,0 +1,197 @@
+"""One WebSocket connection: moves frames between the socket, the protocol core and the process runner."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from cc_executor.generated.ws.requests.status import RunningExecution
+
+from .output_framer import OutputPiece
+from .process_runner import RunLimits, RunningProcess, SpawnError, StreamName
+from .protocol import Action, ConnectionProtocol, ControlExecution, ReportStatus, Send, StartExecution
+
+log = logging.getLogger("cc_executor.handler")
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    run_limits: RunLimits
+    default_timeout_s: int | None
+    max_sessions: int
+
+
+def command_digest(command: str) -> str:
+    """Short fingerprint of a command, so logs can correlate runs without storing the command."""
+    return hashlib.sha256(command.encode()).hexdigest()[:12]
+
+
+def describe(running: RunningProcess, execution_id: str) -> RunningExecution:
+    state = "stopping" if running.stopping else "paused" if running.paused else "running"
+    return RunningExecution(
+        execution_id=execution_id,
+        state=state,
+        pid=running.pid,
+        pgid=running.pgid,
+        command=running.command,
+        elapsed_s=round(running.clock.elapsed(), 3),
+        active_s=round(running.clock.active(), 3),
+        timeout=None if running.timeout_s is None else int(running.timeout_s),
+        stdout_bytes=running.bytes_out["stdout"],
+        stderr_bytes=running.bytes_out["stderr"],
+    )
+
+
+class Session:
+    """Serves one connection until it closes, then takes its running process group down."""
+
+    def __init__(
+        self,
+        websocket: ServerConnection,
+        protocol: ConnectionProtocol,
+        settings: SessionSettings,
+        active_sessions: Callable[[], int],
+    ) -> None:
+        self.websocket = websocket
+        self.protocol = protocol
+        self.settings = settings
+        self.active_sessions = active_sessions
+        self.running: RunningProcess | None = None
+        self._announced = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def serve(self) -> None:
+        await self.websocket.send(self.protocol.greeting())
+        try:
+            async for frame in self.websocket:
+                for action in self.protocol.receive(frame):
+                    await self._perform(action)
+        except ConnectionClosed:
+            pass
+        finally:
+            await self._shut_down()
+
+    async def _perform(self, action: Action) -> None:
+        if isinstance(action, Send):
+            await self.websocket.send(action.frame)
+        elif isinstance(action, StartExecution):
+            await self._start(action)
+        elif isinstance(action, ControlExecution):
+            await self._control(action)
+        elif isinstance(action, ReportStatus):
+            execution = None
+            if self.running is not None and self.protocol.execution_id is not None:
+                execution = describe(self.running, self.protocol.execution_id)
+            frames = self.protocol.status(action, execution, self.active_sessions(), self.settings.max_sessions)
+            await self._send_all(frames)
+
+    async def _start(self, request: StartExecution) -> None:
+        params = request.params
+        timeout = params.timeout if params.timeout is not None else self.settings.default_timeout_s
+        self._announced.clear()
+        try:
+            running = await RunningProcess.start(
+                params.command, self._forward_output, cwd=params.cwd, timeout_s=timeout, limits=self.settings.run_limits
+            )
+        except SpawnError as exc:
+            log.warning(
+                "execution not started", extra={"event": {"execution_id": request.execution_id, "error": str(exc)}}
+            )
+            await self._send_all(self.protocol.execution_not_started(request, str(exc)))
+            return
+        self.running = running
+        log.info(
+            "execution started",
+            extra={
+                "event": {
+                    "execution_id": request.execution_id,
+                    "session_id": self.protocol.session_id,
+                    "pid": running.pid,
+                    "command_sha256": command_digest(params.command),
+                    "timeout_s": timeout,
+                }
+            },
+        )
+        try:
+            await self._send_all(self.protocol.execution_started(request, running.pid, running.pgid))
+        finally:
+            self._announced.set()
+            self._watcher = asyncio.create_task(self._report_completion(running, request.execution_id))
+
+    async def _forward_output(self, stream: StreamName, piece: OutputPiece) -> None:
+        """The runner's sink: waits for the socket (backpressure); output for a gone client is dropped."""
+        await self._announced.wait()
+        with contextlib.suppress(ConnectionClosed):
+            await self.websocket.send(self.protocol.output(stream, piece))
+
+    async def _report_completion(self, running: RunningProcess, execution_id: str) -> None:
+        completion = await running.wait()
+        self.running = None
+        log.info(
+            "execution ended",
+            extra={
+                "event": {
+                    "execution_id": execution_id,
+                    "status": completion.status,
+                    "exit_code": completion.exit_code,
+                    "duration_s": round(completion.execution_time, 3),
+                    "stdout_bytes": completion.stdout_bytes,
+                    "stderr_bytes": completion.stderr_bytes,
+                }
+            },
+        )
+        with contextlib.suppress(ConnectionClosed):
+            await self.websocket.send(self.protocol.completed(completion))
+
+    async def _control(self, request: ControlExecution) -> None:
+        running = self.running
+        if running is None:  # started but already reported completed: nothing left to steer
+            await self._send_all(self.protocol.control_done(request, _STATUS[request.action], changed=False))
+            return
+        if request.action == "PAUSE":
+            changed = running.pause()
+        elif request.action == "RESUME":
+            changed = running.resume()
+        else:
+            changed = running.cancel("Canceled by the client")
+        await self._send_all(self.protocol.control_done(request, _STATUS[request.action], changed))
+
+    async def _send_all(self, frames: list[str]) -> None:
+        for frame in frames:
+            await self.websocket.send(frame)
+
+    async def _shut_down(self) -> None:
+        """A client that goes away takes its process group with it."""
+        if self.running is not None:
+            self.running.cancel("Client disconnected")
+        if self._watcher is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+
+
+_STATUS = {"PAUSE": "paused", "RESUME": "resumed", "CANCEL": "canceled"}
+
+
+async def run_session(
+    websocket: ServerConnection,
+    protocol: ConnectionProtocol,
+    settings: SessionSettings,
+    active_sessions: Callable[[], int],
+) -> None:
+    started = time.monotonic()
+    log.info("session opened", extra={"event": {"session_id": protocol.session_id}})
+    try:
+        await Session(websocket, protocol, settings, active_sessions).serve()
+    finally:
+        log.info(
+            "session closed",
+            extra={"event": {"session_id": protocol.session_id, "duration_s": round(time.monotonic() - started, 3)}},
+        )
