@@ -20,7 +20,7 @@ from cc_executor.token import tokens_match
 
 from .process_runner import RunLimits
 from .protocol import ConnectionProtocol
-from .session import SessionSettings, run_session
+from .session import Session, SessionSettings
 
 log = logging.getLogger("cc_executor.handler")
 
@@ -81,7 +81,7 @@ class HandlerServer:
         config.check()
         self.config = config
         self.started_at = time.monotonic()
-        self.sessions: set[ConnectionProtocol] = set()
+        self.sessions: set[Session] = set()
         self._server: Server | None = None
 
     @property
@@ -102,7 +102,7 @@ class HandlerServer:
             "active_sessions": len(self.sessions),
             "max_sessions": self.config.max_sessions,
             "uptime_seconds": round(time.monotonic() - self.started_at, 3),
-            "running_executions": sum(1 for s in self.sessions if s.execution_id is not None),
+            "running_executions": sum(1 for s in self.sessions if s.running is not None),
             "auth_required": not self.config.no_auth,
         }
 
@@ -122,7 +122,9 @@ class HandlerServer:
         await self._server.serve_forever()
 
     async def close(self) -> None:
-        """Stop accepting, close every connection (ending their process groups), and wait."""
+        """End every running process group, close every connection, and wait."""
+        for session in list(self.sessions):
+            session.cancel_execution("The handler is shutting down")
         if self._server is not None:
             self._server.close(close_connections=True)
             await self._server.wait_closed()
@@ -169,9 +171,10 @@ class HandlerServer:
         if len(self.sessions) >= self.config.max_sessions:  # lost a race with another handshake
             await websocket.close(1013, f"Too many sessions (max {self.config.max_sessions})")
             return
-        self.sessions.add(protocol)
+        settings = SessionSettings(self.config.run_limits, self.config.default_timeout_s, self.config.max_sessions)
+        session = Session(websocket, protocol, settings, lambda: len(self.sessions))
+        self.sessions.add(session)
         try:
-            settings = SessionSettings(self.config.run_limits, self.config.default_timeout_s, self.config.max_sessions)
-            await run_session(websocket, protocol, settings, lambda: len(self.sessions))
+            await session.serve()
         finally:
-            self.sessions.discard(protocol)
+            self.sessions.discard(session)

@@ -69,15 +69,29 @@ class Session:
         self._watcher: asyncio.Task[None] | None = None
 
     async def serve(self) -> None:
-        await self.websocket.send(self.protocol.greeting())
+        started = time.monotonic()
+        log.info("session opened", extra={"event": {"session_id": self.protocol.session_id}})
         try:
+            await self.websocket.send(self.protocol.greeting())
             async for frame in self.websocket:
                 for action in self.protocol.receive(frame):
                     await self._perform(action)
         except ConnectionClosed:
             pass
         finally:
-            await self._shut_down()
+            self.cancel_execution("Client disconnected")
+            if self._watcher is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._watcher
+            duration = round(time.monotonic() - started, 3)
+            log.info(
+                "session closed", extra={"event": {"session_id": self.protocol.session_id, "duration_s": duration}}
+            )
+
+    def cancel_execution(self, reason: str) -> None:
+        """A client that goes away, or a handler that stops, takes the process group with it."""
+        if self.running is not None:
+            self.running.cancel(reason)
 
     async def _perform(self, action: Action) -> None:
         if isinstance(action, Send):
@@ -168,30 +182,5 @@ class Session:
         for frame in frames:
             await self.websocket.send(frame)
 
-    async def _shut_down(self) -> None:
-        """A client that goes away takes its process group with it."""
-        if self.running is not None:
-            self.running.cancel("Client disconnected")
-        if self._watcher is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-
 
 _STATUS = {"PAUSE": "paused", "RESUME": "resumed", "CANCEL": "canceled"}
-
-
-async def run_session(
-    websocket: ServerConnection,
-    protocol: ConnectionProtocol,
-    settings: SessionSettings,
-    active_sessions: Callable[[], int],
-) -> None:
-    started = time.monotonic()
-    log.info("session opened", extra={"event": {"session_id": protocol.session_id}})
-    try:
-        await Session(websocket, protocol, settings, active_sessions).serve()
-    finally:
-        log.info(
-            "session closed",
-            extra={"event": {"session_id": protocol.session_id, "duration_s": round(time.monotonic() - started, 3)}},
-        )

@@ -1,0 +1,3 @@
+from cc_executor.cli import main
+
+main()

@@ -1,0 +1,202 @@
+"""A typed async client for the handler's WebSocket protocol, built on the generated models.
+
+    async with await HandlerClient.connect("ws://127.0.0.1:8003/ws/mcp", token=...) as client:
+        started = await client.execute("echo hello")
+        async for event in client.events():
+            if isinstance(event, ProcessOutputParams):
+                print(event.data, end="")
+            elif isinstance(event, ProcessCompletedParams):
+                break
+
+Replies are matched to requests by id; notifications arrive in order through `events()`.
+The event queue is bounded, so a consumer that stops reading slows the handler (and
+the process) down instead of filling memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from cc_executor.generated.common.execution import StateChangeParams
+from cc_executor.generated.ws.notifications.connected import ConnectedParams
+from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
+from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
+from cc_executor.generated.ws.requests.control import ControlResult
+from cc_executor.generated.ws.requests.execute import ExecuteParams, ExecuteResult
+from cc_executor.generated.ws.requests.hook_status import HookStatusResult
+from cc_executor.generated.ws.requests.status import StatusResult
+
+Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams
+NOTIFICATION_PARAMS: dict[str, type[BaseModel]] = {
+    "process.output": ProcessOutputParams,
+    "process.completed": ProcessCompletedParams,
+    "process.started": StateChangeParams,
+    "process.paused": StateChangeParams,
+    "process.resumed": StateChangeParams,
+    "process.canceled": StateChangeParams,
+}
+EVENT_QUEUE_FRAMES = 256
+
+
+class HandlerError(Exception):
+    """The handler answered a request with a JSON-RPC error."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(f"{message} (JSON-RPC error {code})")
+        self.code = code
+        self.message = message
+        self.data = data
+
+    @property
+    def reason(self) -> str | None:
+        return self.data.get("reason") if isinstance(self.data, dict) else None
+
+
+class HandlerUnavailable(Exception):
+    """No connection could be made, or it was lost; says why (refused, unauthorized, full, ...)."""
+
+
+class HandlerClient:
+    """One connection to a handler: at most one execution at a time, as the protocol says."""
+
+    def __init__(self, websocket: ClientConnection, greeting: ConnectedParams) -> None:
+        self.websocket = websocket
+        self.greeting = greeting
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._events: asyncio.Queue[Event | None] = asyncio.Queue(EVENT_QUEUE_FRAMES)
+        self._closed_reason: str | None = None
+        self._ended = False
+        self._reader = asyncio.create_task(self._read(), name="handler-client-reader")
+
+    @classmethod
+    async def connect(cls, url: str, token: str | None = None, *, open_timeout: float = 5.0) -> HandlerClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            websocket = await connect(
+                url, additional_headers=headers, open_timeout=open_timeout, max_size=None, ping_interval=20
+            )
+        except InvalidStatus as exc:
+            body = exc.response.body.decode(errors="replace") if exc.response.body else ""
+            with contextlib.suppress(ValueError, AttributeError):
+                body = json.loads(body)["message"]
+            raise HandlerUnavailable(f"{url} refused the connection (HTTP {exc.response.status_code}): {body}") from exc
+        except (OSError, TimeoutError) as exc:
+            raise HandlerUnavailable(f"cannot reach {url}: {exc}") from exc
+        except Exception as exc:  # handshake failures come in many library-specific types
+            raise HandlerUnavailable(f"cannot open a WebSocket to {url}: {exc}") from exc
+        try:
+            first = json.loads(await asyncio.wait_for(websocket.recv(), open_timeout))
+            greeting = ConnectedParams.model_validate(first["params"])
+        except Exception as exc:
+            await websocket.close()
+            raise HandlerUnavailable(f"{url} did not greet with a 'connected' notification: {exc}") from exc
+        return cls(websocket, greeting)
+
+    async def __aenter__(self) -> HandlerClient:
+        return self
+
+    async def __aexit__(self, *exc_info: tuple[type[BaseException], BaseException, TracebackType]) -> None:
+        await self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._reader.done()
+
+    async def close(self) -> None:
+        await self.websocket.close()
+        self._reader.cancel()  # it may wait on a full event queue nobody reads any more
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+    # -- requests ----------------------------------------------------------------
+
+    async def execute(
+        self, command: str, *, timeout: int | None = None, cwd: str | None = None, execution_id: str | None = None
+    ) -> ExecuteResult:
+        params = ExecuteParams(command=command, timeout=timeout, cwd=cwd, execution_id=execution_id)
+        return ExecuteResult.model_validate(await self.request("execute", params.model_dump(exclude_none=True)))
+
+    async def control(
+        self, action: Literal["PAUSE", "RESUME", "CANCEL"], execution_id: str | None = None
+    ) -> ControlResult:
+        params: dict[str, Any] = {"type": action}
+        if execution_id:
+            params["execution_id"] = execution_id
+        return ControlResult.model_validate(await self.request("control", params))
+
+    async def status(self) -> StatusResult:
+        return StatusResult.model_validate(await self.request("status", {}))
+
+    async def hook_status(self) -> HookStatusResult:
+        return HookStatusResult.model_validate(await self.request("hook_status", {}))
+
+    async def request(self, method: str, params: dict[str, Any]) -> Any:
+        """Send one request and wait for its reply; raises HandlerError on an error reply."""
+        if self.closed:
+            raise HandlerUnavailable(self._closed_reason or "the connection is closed")
+        request_id = next(self._ids)
+        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = reply
+        try:
+            await self.websocket.send(
+                json.dumps({"jsonrpc": "2.0", "method": method, "id": request_id, "params": params})
+            )
+            return await reply
+        except ConnectionClosed as exc:
+            raise HandlerUnavailable(f"connection lost: {exc}") from exc
+        finally:
+            self._pending.pop(request_id, None)
+
+    # -- notifications ---------------------------------------------------------------
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Notifications in arrival order; ends when the connection closes."""
+        while not (self._ended and self._events.empty()):
+            event = await self._events.get()
+            if event is None:
+                self._ended = True
+                return
+            yield event
+
+    async def _read(self) -> None:
+        try:
+            async for frame in self.websocket:
+                message = json.loads(frame)
+                if "id" in message and ("result" in message or "error" in message):
+                    self._resolve(message)
+                    continue
+                params_model = NOTIFICATION_PARAMS.get(message.get("method", ""))
+                if params_model is not None:
+                    await self._events.put(params_model.model_validate(message.get("params")))
+        except ConnectionClosed as exc:
+            self._closed_reason = f"connection closed: {exc}"
+        finally:
+            self._closed_reason = self._closed_reason or "connection closed"
+            for reply in self._pending.values():
+                if not reply.done():
+                    reply.set_exception(HandlerUnavailable(self._closed_reason))
+            try:
+                self._events.put_nowait(None)
+            except asyncio.QueueFull:
+                self._ended = True  # events() stops once the queue is drained
+
+    def _resolve(self, message: dict[str, Any]) -> None:
+        reply = self._pending.get(message["id"])
+        if reply is None or reply.done():
+            return
+        if "error" in message:
+            error = message["error"]
+            reply.set_exception(HandlerError(error.get("code", 0), error.get("message", ""), error.get("data")))
+        else:
+            reply.set_result(message["result"])

@@ -1,0 +1,169 @@
+"""The handler as a real process on loopback: HTTP endpoints, who may connect, limits, cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable
+from cc_executor.contract_tests.live_handler import live_handler
+from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
+
+
+def get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def until_completed(client: HandlerClient) -> ProcessCompletedParams:
+    async for event in client.events():
+        if isinstance(event, ProcessCompletedParams):
+            return event
+    raise AssertionError("connection ended before process.completed")
+
+
+def test_health_reports_the_documented_fields(handler):
+    status, body = get(f"{handler.http_url}/health")
+    assert status == 200
+    assert {"status", "service", "version", "active_sessions", "max_sessions", "uptime_seconds"} <= set(body)
+    assert body["status"] == "healthy" and body["auth_required"] is True
+
+
+def test_unknown_paths_are_404_with_a_hint(handler):
+    status, body = get(f"{handler.http_url}/nope")
+    assert status == 404 and "/ws/mcp" in body["message"]
+
+
+async def test_a_client_without_the_token_is_refused(handler):
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic test-token"}):
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(handler.url, additional_headers=headers):
+                pass
+        assert refused.value.response.status_code == 401
+        assert b"bearer token" in refused.value.response.body
+
+
+async def test_a_browser_origin_is_refused(handler):
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(handler.url, additional_headers=handler.headers, origin="http://evil.example"):
+            pass
+    assert refused.value.response.status_code == 403
+
+
+async def test_the_client_reports_refusals_clearly(handler):
+    with pytest.raises(HandlerUnavailable, match="HTTP 401"):
+        await HandlerClient.connect(handler.url, "wrong")
+    with pytest.raises(HandlerUnavailable, match="cannot reach"):
+        await HandlerClient.connect("ws://127.0.0.1:9/ws/mcp", "x", open_timeout=2)
+
+
+async def test_execute_status_and_errors_through_the_typed_client(handler):
+    async with await HandlerClient.connect(handler.url, handler.token) as client:
+        assert client.greeting.version
+        started = await client.execute("echo hello; echo oops >&2; exit 4", execution_id="t-1")
+        assert started.execution_id == "t-1" and started.pgid == started.pid
+        completed = await until_completed(client)
+        assert (completed.status, completed.exit_code, completed.stdout_bytes) == ("failed", 4, 6)
+        assert (await client.status()).execution is None
+        assert (await client.hook_status()).enabled is False
+        with pytest.raises(HandlerError) as error:
+            await client.control("PAUSE")
+        assert error.value.code == -32602 and error.value.reason == "no_execution"
+
+
+async def test_an_oversized_frame_is_answered_and_the_connection_survives():
+    with live_handler("--max-frame-bytes", "1000") as small:
+        async with connect(small.url, additional_headers=small.headers) as ws:
+            await ws.recv()
+            await ws.send(
+                json.dumps({"jsonrpc": "2.0", "method": "execute", "id": 1, "params": {"command": "x" * 5000}})
+            )
+            reply = json.loads(await ws.recv())
+            assert reply["error"]["code"] == -32600 and reply["error"]["data"]["reason"] == "frame_too_large"
+            await ws.send(json.dumps({"jsonrpc": "2.0", "method": "status", "id": 2}))
+            assert json.loads(await ws.recv())["id"] == 2
+
+
+async def test_sessions_beyond_the_limit_are_refused_clearly():
+    with live_handler("--max-sessions", "2") as limited:
+        clients = [await HandlerClient.connect(limited.url, limited.token) for _ in range(2)]
+        try:
+            with pytest.raises(HandlerUnavailable, match="HTTP 503.*Too many sessions: 2 of 2"):
+                await HandlerClient.connect(limited.url, limited.token)
+        finally:
+            for client in clients:
+                await client.close()
+        await asyncio.sleep(0.2)
+        async with await HandlerClient.connect(limited.url, limited.token) as again:
+            assert (await again.status()).active_sessions == 1
+
+
+async def test_a_disconnecting_client_takes_its_process_group_down(handler):
+    client = await HandlerClient.connect(handler.url, handler.token)
+    started = await client.execute("sleep 60 & sleep 60; wait")
+    await client.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(started.pgid, 0)
+        except ProcessLookupError:
+            break
+        await asyncio.sleep(0.05)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(started.pgid, 0)
+    assert get(f"{handler.http_url}/health")[1]["running_executions"] == 0
+
+
+async def test_stopping_the_handler_ends_running_executions():
+    with live_handler() as doomed:
+        client = await HandlerClient.connect(doomed.url, doomed.token)
+        started = await client.execute("sleep 60")
+        doomed.process.terminate()
+        await asyncio.to_thread(doomed.process.wait, 10)
+        assert not pid_alive(started.pid)
+        await client.close()
+
+
+def test_no_auth_is_refused_on_a_public_address(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "cc_executor", "handler", "--host", "0.0.0.0", "--no-auth", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "CC_EXECUTOR_DATA_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 2
+    assert "--no-auth is refused on 0.0.0.0" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_token_file_is_made_user_only_and_reused(tmp_path):
+    from cc_executor.token import TokenFileError, load_or_create_token, read_token_file
+
+    path = tmp_path / "handler.token"
+    token = load_or_create_token(path)
+    assert oct(path.stat().st_mode & 0o777) == "0o600" and load_or_create_token(path) == token
+    path.chmod(0o644)
+    with pytest.raises(TokenFileError, match="chmod 600"):
+        read_token_file(path)

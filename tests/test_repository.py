@@ -1,0 +1,47 @@
+"""Repository-level gates: generated/ matches spec/, style, packaging, the CLI's help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_generated_models_match_the_spec():
+    result = run(sys.executable, "scripts/generate_models.py", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_code_is_formatted_and_lint_free():
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    lint = run(ruff, "check", ".")
+    assert lint.returncode == 0, lint.stdout
+    formatting = run(ruff, "format", "--check", ".")
+    assert formatting.returncode == 0, formatting.stdout
+
+
+def test_every_python_package_is_declared_for_installation():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folder_of = {package: folder for package, folder in config["package-dir"].items()}
+    declared = set(config["packages"])
+    for package, folder in folder_of.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            relative = init.parent.relative_to(ROOT / folder)
+            name = ".".join([package, *relative.parts])
+            assert name in declared, f"{name} ({init.parent}) is missing from [tool.setuptools] packages"
+
+
+def test_cli_help_and_version():
+    for args in (["--help"], ["handler", "--help"]):
+        result = run(sys.executable, "-m", "cc_executor", *args)
+        assert result.returncode == 0 and "Usage" in result.stdout, result.stderr
+    assert run(sys.executable, "-m", "cc_executor", "--version").stdout.startswith("cc-executor ")
+    unknown = run(sys.executable, "-m", "cc_executor", "frobnicate")
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
