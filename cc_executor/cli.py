@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from typing import Annotated
 
@@ -107,6 +108,139 @@ async def _serve_until_signalled(server) -> None:
     typer.echo(f"cc-executor handler listening on {server.url}", err=True)
     await stop.wait()
     await server.close()
+
+
+# -- options shared by the commands that run tasks (mcp, run) -------------------------------
+
+HandlerUrls = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--handler-url",
+        help="Handler WebSocket URL (repeatable). Default: ws://127.0.0.1:8003/ws/mcp; with none reachable, "
+        "tasks run locally.",
+    ),
+]
+Token = Annotated[
+    str | None,
+    typer.Option(envvar=TOKEN_ENV, show_envvar=True, help="Handler bearer token. Default: the handler's token file."),
+]
+ClaudeBin = Annotated[
+    str | None,
+    typer.Option(
+        envvar="CC_EXECUTOR_CLAUDE_BIN", show_envvar=True, help="The claude executable. Default: claude on PATH."
+    ),
+]
+BackendChoice = Annotated[
+    str, typer.Option(help="auto: a handler if reachable, else local; handler: handlers only; local: never a handler.")
+]
+TaskTimeout = Annotated[int, typer.Option(help="Default seconds a task may run (a task's own timeout_s wins).")]
+MaxConcurrent = Annotated[int, typer.Option(help="Most tasks running at once.")]
+MaxOutputBytes = Annotated[int, typer.Option(help="Most bytes of each stream stored per task.")]
+LogFormatOption = Annotated[str, typer.Option(help="Log lines as text or json (on stderr).")]
+
+
+def _bridge_settings(
+    handler_url: list[str] | None,
+    token: str | None,
+    claude_bin: str | None,
+    backend: str,
+    task_timeout: int,
+    max_concurrent: int,
+    max_output_bytes: int,
+):
+    from cc_executor.bridge.claude_command import resolve_claude_bin
+    from cc_executor.bridge.executions import BridgeSettings
+    from cc_executor.bridge.handler_pool import DEFAULT_HANDLER_URL
+    from cc_executor.paths import data_dir
+    from cc_executor.token import resolve_client_token
+
+    if backend not in ("auto", "handler", "local"):
+        _fail("--backend must be auto, handler or local")
+    if max_concurrent < 1 or task_timeout < 1 or max_output_bytes < 1:
+        _fail("--max-concurrent, --task-timeout and --max-output-bytes must be positive")
+    try:
+        resolved_token = resolve_client_token(token) if backend != "local" else None
+    except TokenFileError as exc:
+        _fail(str(exc))
+    return BridgeSettings(
+        data_dir=data_dir(),
+        claude_bin=resolve_claude_bin(claude_bin),
+        handler_urls=tuple(handler_url or [DEFAULT_HANDLER_URL]),
+        token=resolved_token,
+        backend=backend,  # type: ignore[arg-type]
+        task_timeout_s=task_timeout,
+        max_concurrent=max_concurrent,
+        max_output_bytes=max_output_bytes,
+    )
+
+
+@app.command()
+def mcp(
+    transport: Annotated[str, typer.Option(help="stdio (for MCP hosts) or http (streamable HTTP on loopback).")] = (
+        "stdio"
+    ),
+    host: Annotated[str, typer.Option(help="Address for --transport http (loopback only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for --transport http.")] = 8004,
+    handler_url: HandlerUrls = None,
+    token: Token = None,
+    claude_bin: ClaudeBin = None,
+    backend: BackendChoice = "auto",
+    task_timeout: TaskTimeout = 1800,
+    max_concurrent: MaxConcurrent = 8,
+    max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
+    log_format: LogFormatOption = "text",
+) -> None:
+    """Run the MCP server: `claude mcp add cc-executor -- cc-executor mcp`."""
+    from cc_executor.bridge.executions import ExecutionManager
+    from cc_executor.bridge.transports import run_until_stopped, serve_http, serve_stdio
+    from cc_executor.handler.server import is_loopback
+
+    configure_logging(_log_format(log_format))
+    if transport not in ("stdio", "http"):
+        _fail("--transport must be stdio or http")
+    if transport == "http" and not is_loopback(host):
+        _fail(f"--host {host} is refused: the MCP HTTP transport has no authentication, so it binds loopback only")
+    settings = _bridge_settings(handler_url, token, claude_bin, backend, task_timeout, max_concurrent, max_output_bytes)
+
+    async def main() -> int:
+        manager = ExecutionManager(settings)
+        if transport == "stdio":
+            return await run_until_stopped(serve_stdio, manager)
+        return await run_until_stopped(lambda m: serve_http(m, host, port), manager)
+
+    raise typer.Exit(asyncio.run(main()))
+
+
+@app.command()
+def run(
+    task: Annotated[str | None, typer.Argument(help="The task for a fresh Claude Code instance.")] = None,
+    command: Annotated[
+        str | None, typer.Option("--command", help="Run this shell command instead of a Claude task.")
+    ] = None,
+    cwd: Annotated[str | None, typer.Option(help="Working directory of the task.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model for claude --model.")] = None,
+    max_turns: Annotated[int | None, typer.Option(help="Stop after this many turns.")] = None,
+    permission_mode: Annotated[str | None, typer.Option(help="Claude Code permission mode.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON (nothing else on stdout).")] = (
+        False
+    ),
+    handler_url: HandlerUrls = None,
+    token: Token = None,
+    claude_bin: ClaudeBin = None,
+    backend: BackendChoice = "auto",
+    task_timeout: TaskTimeout = 1800,
+    max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
+    log_format: LogFormatOption = "text",
+) -> None:
+    """Run one task (or --command) through the same engine as the MCP tools, with live progress."""
+    from cc_executor.bridge.terminal import run_in_terminal
+
+    if (task is None) == (command is None):
+        _fail("give either a TASK or --command (one of them)")
+    configure_logging(_log_format(log_format), level=logging.WARNING)
+    settings = _bridge_settings(handler_url, token, claude_bin, backend, task_timeout, 1, max_output_bytes)
+    options = {"cwd": cwd, "model": model, "max_turns": max_turns, "permission_mode": permission_mode}
+    raise typer.Exit(asyncio.run(run_in_terminal(settings, task, command, options, json_output)))
 
 
 def _log_format(value: str) -> LogFormat:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.protocol import State
 
 from cc_executor.generated.common.execution import StateChangeParams
 from cc_executor.generated.ws.notifications.connected import ConnectedParams
@@ -64,6 +65,10 @@ class HandlerError(Exception):
 
 class HandlerUnavailable(Exception):
     """No connection could be made, or it was lost; says why (refused, unauthorized, full, ...)."""
+
+
+class RequestNotSent(HandlerUnavailable):
+    """The request never left: safe to retry elsewhere (nothing can have started)."""
 
 
 class HandlerClient:
@@ -143,18 +148,18 @@ class HandlerClient:
 
     async def request(self, method: str, params: dict[str, Any]) -> Any:
         """Send one request and wait for its reply; raises HandlerError on an error reply."""
-        if self.closed:
-            raise HandlerUnavailable(self._closed_reason or "the connection is closed")
+        if self.closed or self.websocket.state is not State.OPEN:
+            raise RequestNotSent(self._closed_reason or "the connection is closed")
         request_id = next(self._ids)
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = reply
+        frame = json.dumps({"jsonrpc": "2.0", "method": method, "id": request_id, "params": params})
         try:
-            await self.websocket.send(
-                json.dumps({"jsonrpc": "2.0", "method": method, "id": request_id, "params": params})
-            )
+            try:
+                await self.websocket.send(frame)
+            except ConnectionClosed as exc:  # it may or may not have reached the handler
+                raise HandlerUnavailable(f"connection lost while sending {method}: {exc}") from exc
             return await reply
-        except ConnectionClosed as exc:
-            raise HandlerUnavailable(f"connection lost: {exc}") from exc
         finally:
             self._pending.pop(request_id, None)
 

@@ -1,0 +1,145 @@
+"""Where a task's process runs: here (the local fallback) or in a handler; both behind one small interface.
+
+The local backend drives the same execution core the handler uses
+(cc_executor.handler.process_runner), so process groups, streaming, pause/resume,
+cancel and timeouts behave identically wherever a task runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable
+from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
+from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
+from cc_executor.handler.output_framer import OutputPiece
+from cc_executor.handler.process_runner import Completion, RunLimits, RunningProcess, SpawnError, StreamName
+
+TextSink = Callable[[StreamName, str], Awaitable[None]]
+LOCAL = "local"
+
+
+class StartFailed(Exception):
+    """The backend could not start the process; the message says why (for the task's result)."""
+
+
+class Execution(Protocol):
+    """A started process group, wherever it runs."""
+
+    backend: str
+
+    async def pause(self) -> bool: ...
+    async def resume(self) -> bool: ...
+    async def cancel(self, reason: str) -> bool: ...
+    async def wait(self) -> Completion: ...
+
+
+class Backend(Protocol):
+    async def start(self, command: str, *, cwd: str | None, timeout_s: int | None, sink: TextSink) -> Execution: ...
+
+
+# -- here ------------------------------------------------------------------------
+
+
+class LocalExecution:
+    backend = LOCAL
+
+    def __init__(self, running: RunningProcess) -> None:
+        self.running = running
+
+    async def pause(self) -> bool:
+        return self.running.pause()
+
+    async def resume(self) -> bool:
+        return self.running.resume()
+
+    async def cancel(self, reason: str) -> bool:
+        return self.running.cancel(reason)
+
+    async def wait(self) -> Completion:
+        return await self.running.wait()
+
+
+class LocalBackend:
+    """Runs the process in this process (no handler needed)."""
+
+    def __init__(self, limits: RunLimits | None = None) -> None:
+        self.limits = limits or RunLimits()
+
+    async def start(self, command: str, *, cwd: str | None, timeout_s: int | None, sink: TextSink) -> LocalExecution:
+        async def forward(stream: StreamName, piece: OutputPiece) -> None:
+            await sink(stream, piece.data)
+
+        try:
+            running = await RunningProcess.start(command, forward, cwd=cwd, timeout_s=timeout_s, limits=self.limits)
+        except SpawnError as exc:
+            raise StartFailed(str(exc)) from exc
+        return LocalExecution(running)
+
+
+# -- in a handler ------------------------------------------------------------------
+
+
+class HandlerExecution:
+    """One execution on one pooled connection; the connection goes back to the pool when it ends."""
+
+    def __init__(self, url: str, client: HandlerClient, sink: TextSink, release: Callable[[HandlerClient], None]):
+        self.backend = url
+        self.client = client
+        self._sink = sink
+        self._release = release
+        self._done = asyncio.create_task(self._follow(), name=f"follow {url}")
+
+    async def pause(self) -> bool:
+        return await self._control("PAUSE")
+
+    async def resume(self) -> bool:
+        return await self._control("RESUME")
+
+    async def cancel(self, reason: str) -> bool:
+        return await self._control("CANCEL")
+
+    async def wait(self) -> Completion:
+        return await asyncio.shield(self._done)
+
+    async def _control(self, action: str) -> bool:
+        try:
+            await self.client.control(action)  # type: ignore[arg-type]
+        except (HandlerError, HandlerUnavailable):
+            return False  # already ended, or the connection is gone: the completion will say
+        return True
+
+    async def _follow(self) -> Completion:
+        completed: ProcessCompletedParams | None = None
+        async for event in self.client.events():
+            if isinstance(event, ProcessOutputParams):
+                await self._sink(event.type, event.data)
+            elif isinstance(event, ProcessCompletedParams):
+                completed = event
+                break
+        if completed is None:
+            with contextlib.suppress(Exception):
+                await self.client.close()
+            return Completion(
+                status="failed",
+                exit_code=None,
+                signal=None,
+                error=f"Lost the connection to the handler at {self.backend} while the task ran; "
+                "the handler ends a task whose client is gone, so it did not finish",
+                execution_time=0.0,
+                stdout_bytes=0,
+                stderr_bytes=0,
+            )
+        self._release(self.client)
+        return Completion(
+            status=completed.status,
+            exit_code=completed.exit_code,
+            signal=completed.signal,
+            error=completed.error,
+            execution_time=completed.execution_time,
+            stdout_bytes=completed.stdout_bytes or 0,
+            stderr_bytes=completed.stderr_bytes or 0,
+        )

@@ -1,0 +1,150 @@
+"""Pooled connections to one or more handlers, chosen by health, with retry for connection setup only.
+
+A connection carries one execution at a time (the protocol's rule), so the pool
+hands out idle connections and opens new ones as needed. Only opening a
+connection is retried: an `execute` that may have reached a handler is never
+sent again, so a task never runs twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable, RequestNotSent
+
+from .backends import HandlerExecution, StartFailed, TextSink
+
+log = logging.getLogger("cc_executor.bridge")
+
+DEFAULT_HANDLER_URL = "ws://127.0.0.1:8003/ws/mcp"
+HEALTH_TIMEOUT_S = 1.0
+COOLDOWN_S = 5.0  # a handler that just failed is tried last for this long
+IDLE_PER_HANDLER = 8
+
+
+def health_url(ws_url: str) -> str:
+    parts = urlsplit(ws_url)
+    scheme = "https" if parts.scheme == "wss" else "http"
+    return urlunsplit((scheme, parts.netloc, "/health", "", ""))
+
+
+@dataclass
+class _Handler:
+    url: str
+    idle: list[HandlerClient] = field(default_factory=list)
+    failed_at: float = 0.0
+    last_error: str | None = None
+
+
+class HandlerPool:
+    """The handler backend: `start()` runs a command on the best reachable handler."""
+
+    def __init__(
+        self,
+        urls: list[str],
+        token: str | None,
+        *,
+        connect_attempts: int = 3,
+        backoff_s: float = 0.05,
+        open_timeout_s: float = 5.0,
+    ) -> None:
+        if not urls:
+            raise ValueError("at least one handler URL is needed")
+        self.token = token
+        self.connect_attempts = connect_attempts
+        self.backoff_s = backoff_s
+        self.open_timeout_s = open_timeout_s
+        self.handlers = {url: _Handler(url) for url in urls}
+
+    async def start(self, command: str, *, cwd: str | None, timeout_s: int | None, sink: TextSink) -> HandlerExecution:
+        """Raises HandlerUnavailable when no handler takes the task (then nothing started anywhere)."""
+        while True:
+            handler, client = await self.acquire()
+            try:
+                started = await client.execute(command, timeout=timeout_s, cwd=cwd)
+            except RequestNotSent as exc:  # a stale idle connection: nothing reached the handler, try another
+                log.info("pooled connection was stale", extra={"event": {"handler": handler.url, "error": str(exc)}})
+                continue
+            except HandlerError as exc:
+                self.release(handler, client)
+                raise StartFailed(f"the handler at {handler.url} did not start the task: {exc.message}") from exc
+            except HandlerUnavailable as exc:
+                raise StartFailed(
+                    f"lost the connection to {handler.url} while starting the task; it was not retried "
+                    f"because it may have started ({exc})"
+                ) from exc
+            log.info("task started on handler", extra={"event": {"handler": handler.url, "pid": started.pid}})
+            return HandlerExecution(handler.url, client, sink, lambda c, h=handler: self.release(h, c))
+
+    async def acquire(self) -> tuple[_Handler, HandlerClient]:
+        for handler in self.handlers.values():
+            while handler.idle:
+                client = handler.idle.pop()
+                if not client.closed:
+                    return handler, client
+        errors = []
+        for handler in await self._by_preference():
+            for attempt in range(self.connect_attempts):
+                try:
+                    client = await HandlerClient.connect(handler.url, self.token, open_timeout=self.open_timeout_s)
+                except HandlerUnavailable as exc:
+                    handler.failed_at, handler.last_error = time.monotonic(), str(exc)
+                    if "HTTP 401" in str(exc) or "HTTP 403" in str(exc):
+                        break  # retrying will not fix credentials
+                    if attempt + 1 < self.connect_attempts:
+                        await asyncio.sleep(self.backoff_s * 2**attempt)
+                    continue
+                handler.failed_at, handler.last_error = 0.0, None
+                return handler, client
+            errors.append(handler.last_error or f"{handler.url}: unreachable")
+        raise HandlerUnavailable("no handler reachable: " + "; ".join(errors))
+
+    def release(self, handler: _Handler, client: HandlerClient) -> None:
+        if client.closed or len(handler.idle) >= IDLE_PER_HANDLER:
+            asyncio.get_running_loop().create_task(client.close())
+            return
+        handler.idle.append(client)
+
+    async def hook_status(self) -> tuple[str, bool, str]:
+        handler, client = await self.acquire()
+        try:
+            status = await client.hook_status()
+        finally:
+            self.release(handler, client)
+        return handler.url, status.enabled, status.message
+
+    async def close(self) -> None:
+        for handler in self.handlers.values():
+            idle, handler.idle = handler.idle, []
+            for client in idle:
+                with contextlib.suppress(Exception):
+                    await client.close()
+
+    async def _by_preference(self) -> list[_Handler]:
+        """Healthy handlers first, least loaded first; recently failed ones last."""
+        if len(self.handlers) == 1:
+            return list(self.handlers.values())
+        async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S) as http:
+            loads = await asyncio.gather(*(self._load(http, h) for h in self.handlers.values()))
+        now = time.monotonic()
+        ranked = sorted(
+            zip(loads, self.handlers.values(), strict=True),
+            key=lambda pair: (now - pair[1].failed_at < COOLDOWN_S, pair[0]),
+        )
+        return [handler for _, handler in ranked]
+
+    @staticmethod
+    async def _load(http: httpx.AsyncClient, handler: _Handler) -> float:
+        """Fraction of sessions in use; 2.0 when the handler does not answer /health."""
+        try:
+            health = (await http.get(health_url(handler.url))).json()
+            return health["active_sessions"] / max(health["max_sessions"], 1)
+        except Exception:  # unreachable, or not a cc-executor handler: try it last
+            return 2.0

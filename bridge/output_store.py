@@ -1,0 +1,117 @@
+"""An execution's output kept on disk, so any amount can be paged later without holding it in memory."""
+
+from __future__ import annotations
+
+import shutil
+from collections import deque
+from pathlib import Path
+from typing import Literal
+
+StoredStream = Literal["stdout", "stderr", "result"]
+TAIL_LINES = 20
+TAIL_LINE_CHARS = 300
+STDERR_TAIL_CHARS = 2000
+
+
+class OutputStore:
+    """Appends text per stream up to a byte cap; keeps short tails in memory for status replies."""
+
+    def __init__(self, directory: Path, max_bytes: int) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.bytes: dict[StoredStream, int] = {"stdout": 0, "stderr": 0, "result": 0}
+        self.truncated = False
+        self._tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self._partial_line = ""
+        self._stderr_tail = ""
+        self._files = {stream: open(self.path(stream), "ab") for stream in ("stdout", "stderr")}
+
+    def path(self, stream: StoredStream) -> Path:
+        return self.directory / f"{stream}.txt"
+
+    def append(self, stream: Literal["stdout", "stderr"], text: str) -> None:
+        data = text.encode()
+        room = self.max_bytes - self.bytes[stream]
+        if len(data) > room:
+            self.truncated = True
+            data = _cut_at_char_boundary(data, max(room, 0))
+        if data:
+            self._files[stream].write(data)
+            self.bytes[stream] += len(data)
+        if stream == "stdout":
+            self._remember_lines(text)
+        else:
+            self._stderr_tail = (self._stderr_tail + text)[-STDERR_TAIL_CHARS:]
+
+    def set_result(self, text: str) -> None:
+        self.path("result").write_text(text, encoding="utf-8")
+        self.bytes["result"] = len(text.encode())
+
+    def close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+
+    def last_lines(self) -> list[str]:
+        lines = list(self._tail)
+        if self._partial_line:
+            lines.append(self._partial_line[:TAIL_LINE_CHARS])
+        return lines[-TAIL_LINES:]
+
+    @property
+    def stderr_tail(self) -> str:
+        return self._stderr_tail
+
+    def _remember_lines(self, text: str) -> None:
+        pieces = (self._partial_line + text).split("\n")
+        self._partial_line = pieces.pop()[-64 * 1024 :]
+        for line in pieces[-TAIL_LINES:]:
+            self._tail.append(line[:TAIL_LINE_CHARS])
+
+    def flush(self) -> None:
+        for handle in self._files.values():
+            handle.flush()
+
+
+def read_page(path: Path, offset: int, limit: int) -> tuple[str, int, int]:
+    """(text, next offset, total bytes) of a page of a stored stream; never splits a UTF-8 character."""
+    try:
+        total = path.stat().st_size
+    except FileNotFoundError:
+        return "", offset, 0
+    if offset >= total:
+        return "", max(offset, total), total
+    with open(path, "rb") as handle:
+        handle.seek(_char_start(handle, offset))
+        start = handle.tell()
+        data = handle.read(limit + 3)
+    page = _cut_at_char_boundary(data, limit)
+    if not page and data:  # a limit smaller than one character: still make progress
+        page = _cut_at_char_boundary(data, 4)
+    return page.decode("utf-8", errors="replace"), start + len(page), total
+
+
+def remove(directory: Path) -> None:
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _cut_at_char_boundary(data: bytes, limit: int) -> bytes:
+    """The longest prefix of at most `limit` bytes that does not end inside a UTF-8 character."""
+    if len(data) <= limit:
+        return data
+    end = limit
+    while end > 0 and (data[end] & 0xC0) == 0x80:
+        end -= 1
+    return data[:end]
+
+
+def _char_start(handle, offset: int) -> int:
+    """Move an offset that points inside a character back to the character's first byte."""
+    position = offset
+    while position > 0:
+        handle.seek(position)
+        byte = handle.read(1)
+        if not byte or (byte[0] & 0xC0) != 0x80:
+            break
+        position -= 1
+    return position

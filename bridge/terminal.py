@@ -1,0 +1,82 @@
+"""`cc-executor run`: one task through the bridge's engine, with live progress on the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from typing import Any
+
+from rich.console import Console
+
+from cc_executor.generated.mcp.common import TaskResult, TaskSpec
+
+from .executions import BridgeSettings, ExecutionManager, ProgressUpdate, TaskRequest
+from .mcp_server import task_text
+
+
+async def run_in_terminal(
+    settings: BridgeSettings, task: str | None, command: str | None, options: dict[str, Any], json_output: bool
+) -> int:
+    """Exit status: 0 when the task completed; a plain command's own exit code; 1 otherwise (130 on Ctrl-C)."""
+    status = Console(stderr=True)
+    try:
+        if command is not None:
+            request = TaskRequest.for_command(command, settings, cwd=options.get("cwd"))
+        else:
+            spec = TaskSpec.model_validate({"task": task, **{k: v for k, v in options.items() if v is not None}})
+            request = TaskRequest.for_claude(spec, settings)
+    except (ValueError, TypeError) as exc:
+        status.print(f"[red]cc-executor: error:[/red] {exc}")
+        return 2
+    manager = ExecutionManager(settings)
+    interrupted = False
+    try:
+        execution = manager.submit(request)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        if command is not None and not json_output:
+            execution.output_listeners.append(_echo)
+        with status.status(f"starting: {request.task[:80]}", spinner="dots") as spinner:
+
+            def show(update: ProgressUpdate) -> None:
+                spinner.update(f"[{execution.elapsed():5.1f} s] {update.message}")
+
+            execution.subscribe(show)
+            follow = asyncio.create_task(manager.follow(execution))
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({follow, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not follow.done():
+                interrupted = True
+                spinner.update("canceling: ending the task's process group")
+                await manager.control(execution.id, "cancel", "Interrupted at the terminal")
+            result: TaskResult = await follow
+            stopping.cancel()
+    finally:
+        await manager.close()
+    if json_output:
+        print(json.dumps(result.model_dump(mode="json", exclude_unset=True), indent=2))
+    elif command is not None:
+        colour = "green" if result.status == "completed" else "red"
+        status.print(
+            f"[{colour}]{result.status}[/{colour}] exit {result.exit_code} in {result.duration_ms} ms "
+            f"(backend: {result.backend}, id {result.execution_id})" + (f": {result.error}" if result.error else "")
+        )
+    else:
+        print(task_text(result))
+    if interrupted:
+        return 130
+    if command is not None and result.exit_code is not None and result.exit_code >= 0:
+        return result.exit_code
+    return 0 if result.status == "completed" else 1
+
+
+def _echo(stream: str, text: str) -> None:
+    target = sys.stdout if stream == "stdout" else sys.stderr
+    target.write(text)
+    with contextlib.suppress(OSError):
+        target.flush()

@@ -1,0 +1,103 @@
+"""The MCP tools as spec/mcp defines them: metadata from tools.yaml, schemas with their $refs inlined.
+
+What `tools/list` advertises is built here from the spec files and nothing else,
+so the schemas clients see cannot drift from spec/.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import mcp_types as types
+import yaml
+from jsonschema import Draft202012Validator
+
+
+def spec_dir() -> Path:
+    """spec/ in a checkout, or its installed copy (package data of cc_executor.spec)."""
+    checkout = Path(__file__).resolve().parents[1] / "spec"
+    if (checkout / "mcp" / "tools.yaml").is_file():
+        return checkout
+    return Path(str(resources.files("cc_executor.spec")))
+
+
+def bundle(path: Path) -> dict[str, Any]:
+    """The schema in `path` with every $ref (to this or another file) replaced by what it points to."""
+    documents: dict[Path, Any] = {}
+
+    def load(file: Path) -> Any:
+        if file not in documents:
+            documents[file] = json.loads(file.read_text(encoding="utf-8"))
+        return documents[file]
+
+    def resolve(ref: str, base: Path) -> tuple[Any, Path]:
+        file_part, _, pointer = ref.partition("#")
+        file = (base.parent / file_part).resolve() if file_part else base
+        target = load(file)
+        for token in filter(None, pointer.split("/")):
+            target = target[token.replace("~1", "/").replace("~0", "~")]
+        return target, file
+
+    def inline(node: Any, base: Path) -> Any:
+        if isinstance(node, list):
+            return [inline(item, base) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            target, file = resolve(node["$ref"], base)
+            siblings = {key: inline(value, base) for key, value in node.items() if key != "$ref"}
+            return {**inline(target, file), **siblings}
+        return {key: inline(value, base) for key, value in node.items() if key != "$defs"}
+
+    root = path.resolve()
+    return inline(load(root), root)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    tool: types.Tool
+    input_validator: Draft202012Validator
+    output_validator: Draft202012Validator
+
+    @property
+    def name(self) -> str:
+        return self.tool.name
+
+    def argument_errors(self, arguments: dict[str, Any]) -> list[str]:
+        """Readable problems with the arguments, each naming the field; empty when they are valid."""
+        problems = []
+        for error in sorted(self.input_validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
+            field = ".".join(str(part) for part in error.absolute_path)
+            problems.append(f"{field}: {error.message}" if field else error.message)
+        return problems
+
+
+@cache
+def load_tools() -> dict[str, ToolSpec]:
+    folder = spec_dir() / "mcp"
+    manifest = yaml.safe_load((folder / "tools.yaml").read_text(encoding="utf-8"))
+    catalog = {}
+    for entry in manifest["tools"]:
+        input_schema, output_schema = bundle(folder / entry["input"]), bundle(folder / entry["output"])
+        hints = entry["annotations"]
+        tool = types.Tool(
+            name=entry["name"],
+            title=entry["title"],
+            description=entry["description"],
+            input_schema=input_schema,
+            output_schema=output_schema,
+            annotations=types.ToolAnnotations(
+                title=entry["title"],
+                read_only_hint=hints["readOnlyHint"],
+                destructive_hint=hints["destructiveHint"],
+                idempotent_hint=hints["idempotentHint"],
+                open_world_hint=hints["openWorldHint"],
+            ),
+        )
+        catalog[tool.name] = ToolSpec(tool, Draft202012Validator(input_schema), Draft202012Validator(output_schema))
+    return catalog

@@ -1,0 +1,70 @@
+"""Serving the bridge's MCP server over stdio or streamable HTTP, ending every task on the way out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+
+import uvicorn
+from mcp.server.stdio import stdio_server
+from mcp.server.transport_security import TransportSecuritySettings
+
+from .executions import ExecutionManager
+from .mcp_server import build_server
+
+LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
+LOOPBACK_ORIGINS = [
+    "http://127.0.0.1",
+    "http://127.0.0.1:*",
+    "http://localhost",
+    "http://localhost:*",
+    "http://[::1]:*",
+]
+
+
+def loopback_only() -> TransportSecuritySettings:
+    """DNS-rebinding protection: only loopback Host headers, and only loopback (or no) Origin."""
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=LOOPBACK_HOSTS, allowed_origins=LOOPBACK_ORIGINS
+    )
+
+
+async def serve_stdio(manager: ExecutionManager) -> None:
+    """Serve on stdin/stdout until the client closes stdin or a signal arrives."""
+    server = build_server(manager)
+    async with stdio_server() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+
+
+async def serve_http(manager: ExecutionManager, host: str, port: int) -> None:
+    app = build_server(manager).streamable_http_app(
+        streamable_http_path="/mcp", transport_security=loopback_only(), host=host
+    )
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    await uvicorn.Server(config).serve()
+
+
+async def run_until_stopped(serve, manager: ExecutionManager) -> int:
+    """Run a transport; on SIGINT/SIGTERM or its end, cancel running tasks and close the manager.
+
+    The stdio transport reads stdin in a thread that cannot be interrupted, so after a
+    signal the process exits explicitly once every task has been ended and recorded.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    received: list[int] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, lambda s=signum: (received.append(s), stop.set()))
+    serving = asyncio.create_task(serve(manager))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (serving, stopping):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    await manager.close()
+    if received:
+        os._exit(128 + received[0])
+    return 0

@@ -1,0 +1,36 @@
+# Generated from spec/ by scripts/generate_models.py. Do not edit by hand.
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class GetExecutionOutputOutput(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    execution_id: Annotated[
+        str, Field(max_length=128, min_length=1, title="ExecutionId")
+    ]
+    """
+    Identifies one task execution; returned by execute_task and used by the status, output and control tools.
+    """
+    stream: Literal["stdout", "stderr", "result"]
+    offset: Annotated[int, Field(ge=0)]
+    next_offset: Annotated[int | None, Field(ge=0)]
+    """
+    Where the next page starts; null when this page reached the end of a finished execution.
+    """
+    total_bytes: Annotated[int, Field(ge=0)]
+    """
+    Bytes stored so far for this stream.
+    """
+    data: str
+    """
+    The page's text (pages never split a UTF-8 character).
+    """
+    complete: bool
+    """
+    True when the execution has ended and this page reaches the end.
+    """
