@@ -52,6 +52,10 @@ class OutputStore:
         for handle in self._files.values():
             handle.close()
 
+    @property
+    def closed(self) -> bool:
+        return all(handle.closed for handle in self._files.values())
+
     def last_lines(self) -> list[str]:
         lines = list(self._tail)
         if self._partial_line:
@@ -70,7 +74,8 @@ class OutputStore:
 
     def flush(self) -> None:
         for handle in self._files.values():
-            handle.flush()
+            if not handle.closed:
+                handle.flush()
 
 
 def read_page(path: Path, offset: int, limit: int) -> tuple[str, int, int]:
