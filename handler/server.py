@@ -18,6 +18,7 @@ from websockets.http11 import Request, Response
 from cc_executor import __version__
 from cc_executor.token import tokens_match
 
+from .metrics import HandlerMetrics
 from .process_runner import RunLimits
 from .protocol import ConnectionProtocol
 from .session import Session, SessionSettings
@@ -82,6 +83,7 @@ class HandlerServer:
         self.config = config
         self.started_at = time.monotonic()
         self.sessions: set[Session] = set()
+        self.metrics = HandlerMetrics(lambda: len(self.sessions), self.running_executions)
         self._server: Server | None = None
 
     @property
@@ -102,9 +104,12 @@ class HandlerServer:
             "active_sessions": len(self.sessions),
             "max_sessions": self.config.max_sessions,
             "uptime_seconds": round(time.monotonic() - self.started_at, 3),
-            "running_executions": sum(1 for s in self.sessions if s.running is not None),
+            "running_executions": self.running_executions(),
             "auth_required": not self.config.no_auth,
         }
+
+    def running_executions(self) -> int:
+        return sum(1 for session in self.sessions if session.running is not None)
 
     async def start(self) -> None:
         self._server = await serve(
@@ -134,6 +139,10 @@ class HandlerServer:
         path = request.path.split("?", 1)[0]
         if path == "/health":
             return json_response(http.HTTPStatus.OK, self.health())
+        if path == "/metrics":
+            body = self.metrics.render()
+            headers = Headers([("Content-Type", self.metrics.content_type), ("Content-Length", str(len(body)))])
+            return Response(http.HTTPStatus.OK.value, "OK", headers, body)
         if path != WS_PATH:
             return error_response(http.HTTPStatus.NOT_FOUND, f"No such endpoint; the WebSocket endpoint is {WS_PATH}")
         origin = request.headers.get("Origin")
@@ -171,7 +180,9 @@ class HandlerServer:
         if len(self.sessions) >= self.config.max_sessions:  # lost a race with another handshake
             await websocket.close(1013, f"Too many sessions (max {self.config.max_sessions})")
             return
-        settings = SessionSettings(self.config.run_limits, self.config.default_timeout_s, self.config.max_sessions)
+        settings = SessionSettings(
+            self.config.run_limits, self.config.default_timeout_s, self.config.max_sessions, self.metrics
+        )
         session = Session(websocket, protocol, settings, lambda: len(self.sessions))
         self.sessions.add(session)
         try:

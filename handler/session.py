@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from cc_executor.generated.ws.requests.status import RunningExecution
 
+from .metrics import HandlerMetrics
 from .output_framer import OutputPiece
 from .process_runner import RunLimits, RunningProcess, SpawnError, StreamName
 from .protocol import Action, ConnectionProtocol, ControlExecution, ReportStatus, Send, StartExecution
@@ -27,6 +28,7 @@ class SessionSettings:
     run_limits: RunLimits
     default_timeout_s: int | None
     max_sessions: int
+    metrics: HandlerMetrics
 
 
 def command_digest(command: str) -> str:
@@ -116,6 +118,7 @@ class Session:
                 params.command, self._forward_output, cwd=params.cwd, timeout_s=timeout, limits=self.settings.run_limits
             )
         except SpawnError as exc:
+            self.settings.metrics.spawn_failures.inc()
             log.warning(
                 "execution not started", extra={"event": {"execution_id": request.execution_id, "error": str(exc)}}
             )
@@ -149,6 +152,9 @@ class Session:
     async def _report_completion(self, running: RunningProcess, execution_id: str) -> None:
         completion = await running.wait()
         self.running = None
+        self.settings.metrics.execution_ended(
+            completion.status, completion.execution_time, completion.stdout_bytes + completion.stderr_bytes
+        )
         log.info(
             "execution ended",
             extra={

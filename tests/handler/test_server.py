@@ -167,3 +167,18 @@ def test_the_token_file_is_made_user_only_and_reused(tmp_path):
     path.chmod(0o644)
     with pytest.raises(TokenFileError, match="chmod 600"):
         read_token_file(path)
+
+
+async def test_metrics_count_executions_by_status(handler):
+    async with await HandlerClient.connect(handler.url, handler.token) as client:
+        for command in ("true", "exit 2"):
+            await client.execute(command)
+            await until_completed(client)
+    with urllib.request.urlopen(f"{handler.http_url}/metrics", timeout=5) as response:
+        assert response.headers["Content-Type"].startswith("text/plain")
+        text = response.read().decode()
+    samples = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert float(samples['cc_executor_executions_total{status="completed"}']) >= 1
+    assert float(samples['cc_executor_executions_total{status="failed"}']) >= 1
+    assert float(samples["cc_executor_execution_duration_seconds_count"]) >= 2
+    assert float(samples["cc_executor_running_executions"]) == 0
