@@ -243,6 +243,26 @@ def run(
     raise typer.Exit(asyncio.run(run_in_terminal(settings, task, command, options, json_output)))
 
 
+@app.command()
+def status(
+    url: Annotated[str, typer.Argument(help="The handler's WebSocket URL.")] = "ws://127.0.0.1:8003/ws/mcp",
+    token: Token = None,
+    once: Annotated[bool, typer.Option("--once", help="Print one snapshot and exit.")] = False,
+) -> None:
+    """Show a live table of a handler's sessions and running executions (Ctrl-C to quit)."""
+    from cc_executor.client import HandlerError, HandlerUnavailable
+    from cc_executor.status_view import show_status
+    from cc_executor.token import resolve_client_token
+
+    try:
+        code = asyncio.run(show_status(url, resolve_client_token(token), once))
+    except (HandlerUnavailable, HandlerError, TokenFileError) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
 def _log_format(value: str) -> LogFormat:
     if value not in ("text", "json"):
         _fail("--log-format must be text or json")

@@ -35,6 +35,7 @@ from cc_executor.generated.ws.notifications.process_output import ProcessOutputP
 from cc_executor.generated.ws.requests.control import ControlResult
 from cc_executor.generated.ws.requests.execute import ExecuteParams, ExecuteResult
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
+from cc_executor.generated.ws.requests.sessions import SessionsResult
 from cc_executor.generated.ws.requests.status import StatusResult
 
 Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams
@@ -142,6 +143,9 @@ class HandlerClient:
 
     async def status(self) -> StatusResult:
         return StatusResult.model_validate(await self.request("status", {}))
+
+    async def sessions(self) -> SessionsResult:
+        return SessionsResult.model_validate(await self.request("sessions", {}))
 
     async def hook_status(self) -> HookStatusResult:
         return HookStatusResult.model_validate(await self.request("hook_status", {}))

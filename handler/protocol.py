@@ -38,6 +38,7 @@ from cc_executor.generated.ws.notifications.process_started import ProcessStarte
 from cc_executor.generated.ws.requests.control import ControlParams, ControlResult
 from cc_executor.generated.ws.requests.execute import ExecuteParams, ExecuteResult
 from cc_executor.generated.ws.requests.hook_status import HookStatusParams, HookStatusResult
+from cc_executor.generated.ws.requests.sessions import SessionInfo, SessionsParams, SessionsResult
 from cc_executor.generated.ws.requests.status import RunningExecution, StatusParams, StatusResult
 
 from .output_framer import OutputPiece
@@ -49,12 +50,13 @@ ControlType = Literal["PAUSE", "RESUME", "CANCEL"]
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 INTERNAL_ERROR, SPAWN_FAILED = -32603, -32000
 
-CAPABILITIES = ["execute", "control", "stream", "status", "hook_status"]
+CAPABILITIES = ["execute", "control", "stream", "status", "hook_status", "sessions"]
 PARAMS_BY_METHOD: dict[str, type[BaseModel]] = {
     "execute": ExecuteParams,
     "control": ControlParams,
     "hook_status": HookStatusParams,
     "status": StatusParams,
+    "sessions": SessionsParams,
 }
 STATE_NOTIFICATIONS: dict[str, type[BaseModel]] = {
     "started": ProcessStartedNotification,
@@ -93,7 +95,13 @@ class ReportStatus:
     answer: bool
 
 
-Action = Send | StartExecution | ControlExecution | ReportStatus
+@dataclass(frozen=True)
+class ReportSessions:
+    request_id: RequestId
+    answer: bool
+
+
+Action = Send | StartExecution | ControlExecution | ReportStatus | ReportSessions
 
 
 def encode(model: BaseModel) -> str:
@@ -235,6 +243,8 @@ class ConnectionProtocol:
         if isinstance(params, HookStatusParams):
             result = HookStatusResult(enabled=False, message="Hook integration not configured")
             return self._maybe(answer, self._success(request_id, result))
+        if isinstance(params, SessionsParams):
+            return [ReportSessions(request_id, answer)]
         return [ReportStatus(request_id, answer)]
 
     # -- frames out, reported by the session ------------------------------------
@@ -362,6 +372,11 @@ class ConnectionProtocol:
                 )
             )
         ]
+
+    def sessions(self, request: ReportSessions, sessions: list[SessionInfo], max_sessions: int) -> list[str]:
+        if not request.answer:
+            return []
+        return [self._success(request.request_id, SessionsResult(sessions=sessions, max_sessions=max_sessions)).frame]
 
     # -- helpers ---------------------------------------------------------------
 

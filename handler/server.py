@@ -183,7 +183,7 @@ class HandlerServer:
         settings = SessionSettings(
             self.config.run_limits, self.config.default_timeout_s, self.config.max_sessions, self.metrics
         )
-        session = Session(websocket, protocol, settings, lambda: len(self.sessions))
+        session = Session(websocket, protocol, settings, lambda: self.sessions)
         self.sessions.add(session)
         try:
             await session.serve()

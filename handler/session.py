@@ -7,18 +7,27 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from cc_executor.generated.ws.requests.sessions import SessionInfo
 from cc_executor.generated.ws.requests.status import RunningExecution
 
 from .metrics import HandlerMetrics
 from .output_framer import OutputPiece
 from .process_runner import RunLimits, RunningProcess, SpawnError, StreamName
-from .protocol import Action, ConnectionProtocol, ControlExecution, ReportStatus, Send, StartExecution
+from .protocol import (
+    Action,
+    ConnectionProtocol,
+    ControlExecution,
+    ReportSessions,
+    ReportStatus,
+    Send,
+    StartExecution,
+)
 
 log = logging.getLogger("cc_executor.handler")
 
@@ -60,12 +69,13 @@ class Session:
         websocket: ServerConnection,
         protocol: ConnectionProtocol,
         settings: SessionSettings,
-        active_sessions: Callable[[], int],
+        peers: Callable[[], Collection[Session]],
     ) -> None:
         self.websocket = websocket
         self.protocol = protocol
         self.settings = settings
-        self.active_sessions = active_sessions
+        self.peers = peers  # every session of the handler, this one included
+        self.connected_at = time.monotonic()
         self.running: RunningProcess | None = None
         self._announced = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
@@ -103,11 +113,20 @@ class Session:
         elif isinstance(action, ControlExecution):
             await self._control(action)
         elif isinstance(action, ReportStatus):
-            execution = None
-            if self.running is not None and self.protocol.execution_id is not None:
-                execution = describe(self.running, self.protocol.execution_id)
-            frames = self.protocol.status(action, execution, self.active_sessions(), self.settings.max_sessions)
+            frames = self.protocol.status(action, self.execution(), len(self.peers()), self.settings.max_sessions)
             await self._send_all(frames)
+        elif isinstance(action, ReportSessions):
+            infos = [peer.info() for peer in self.peers()]
+            await self._send_all(self.protocol.sessions(action, infos, self.settings.max_sessions))
+
+    def execution(self) -> RunningExecution | None:
+        if self.running is None or self.protocol.execution_id is None:
+            return None
+        return describe(self.running, self.protocol.execution_id)
+
+    def info(self) -> SessionInfo:
+        connected_s = round(time.monotonic() - self.connected_at, 3)
+        return SessionInfo(session_id=self.protocol.session_id, connected_s=connected_s, execution=self.execution())
 
     async def _start(self, request: StartExecution) -> None:
         params = request.params

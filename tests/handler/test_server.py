@@ -182,3 +182,36 @@ async def test_metrics_count_executions_by_status(handler):
     assert float(samples['cc_executor_executions_total{status="failed"}']) >= 1
     assert float(samples["cc_executor_execution_duration_seconds_count"]) >= 2
     assert float(samples["cc_executor_running_executions"]) == 0
+
+
+async def test_sessions_lists_every_session_and_the_status_command_shows_them(handler):
+    async with (
+        await HandlerClient.connect(handler.url, handler.token) as busy,
+        await HandlerClient.connect(handler.url, handler.token) as viewer,
+    ):
+        await busy.execute("sleep 30", execution_id="busy-1")
+        listing = await viewer.sessions()
+        by_id = {s.session_id: s for s in listing.sessions}
+        assert by_id[busy.greeting.session_id].execution.execution_id == "busy-1"
+        assert by_id[viewer.greeting.session_id].execution is None
+        shown = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "cc_executor", "status", handler.url, "--token", handler.token, "--once"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert "busy-1" in shown.stdout and "sleep 30" in shown.stdout and "running 1" in shown.stdout
+        await busy.control("CANCEL")
+
+
+def test_status_command_reports_a_wrong_token_without_a_traceback(handler):
+    shown = subprocess.run(
+        [sys.executable, "-m", "cc_executor", "status", handler.url, "--token", "wrong", "--once"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert shown.returncode == 2 and "HTTP 401" in shown.stderr and "Traceback" not in shown.stderr

@@ -1,0 +1,73 @@
+"""`cc-executor status`: a live table of a handler's sessions and running executions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import httpx
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from cc_executor.client import HandlerClient
+from cc_executor.generated.ws.requests.sessions import SessionsResult
+
+
+def health_url(ws_url: str) -> str:
+    from cc_executor.bridge.handler_pool import health_url as derive
+
+    return derive(ws_url)
+
+
+def render(url: str, health: dict | None, sessions: SessionsResult, own_session: str) -> Group:
+    others = [s for s in sessions.sessions if s.session_id != own_session]
+    running = sum(1 for s in others if s.execution is not None)
+    version = health.get("version", "?") if health else "?"
+    uptime = f"{health['uptime_seconds']:.0f} s" if health else "?"
+    header = Text.assemble(
+        (f"{url}", "bold"),
+        f"  version {version}  up {uptime}  sessions {len(others)}/{sessions.max_sessions}",
+        f" (plus this viewer)  running {running}",
+    )
+    table = Table(expand=True)
+    for column in ("session", "connected", "execution", "state", "pid", "elapsed", "active", "out bytes", "command"):
+        table.add_column(column, overflow="ellipsis", no_wrap=column != "command")
+    for session in sorted(others, key=lambda s: -s.connected_s):
+        execution = session.execution
+        if execution is None:
+            table.add_row(session.session_id[:8], f"{session.connected_s:.0f} s", "-", "idle", "", "", "", "", "")
+            continue
+        table.add_row(
+            session.session_id[:8],
+            f"{session.connected_s:.0f} s",
+            execution.execution_id[:12],
+            execution.state,
+            str(execution.pid),
+            f"{execution.elapsed_s:.1f} s",
+            f"{execution.active_s:.1f} s",
+            str((execution.stdout_bytes or 0) + (execution.stderr_bytes or 0)),
+            execution.command[:200],
+        )
+    return Group(header, table)
+
+
+async def show_status(url: str, token: str | None, once: bool, interval_s: float = 1.0) -> int:
+    console = Console()
+    async with await HandlerClient.connect(url, token) as client, httpx.AsyncClient(timeout=2) as http:
+
+        async def snapshot() -> Group:
+            health = None
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                health = (await http.get(health_url(url))).json()
+            return render(url, health, await client.sessions(), client.greeting.session_id)
+
+        if once:
+            console.print(await snapshot())
+            return 0
+        with Live(await snapshot(), console=console, refresh_per_second=4) as live:
+            while not client.closed:
+                await asyncio.sleep(interval_s)
+                live.update(await snapshot())
+    return 1

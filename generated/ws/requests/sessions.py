@@ -1,0 +1,56 @@
+# Generated from spec/ by scripts/generate_models.py. Do not edit by hand.
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Literal
+from . import status
+
+
+class SessionsParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+
+
+class SessionsRequest(BaseModel):
+    """
+    List every session of the handler and what each is running (for `cc-executor status`). Added in protocol 2.0. Any authenticated client may ask: all clients of one handler share its token and are equally trusted.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    method: Literal["sessions"]
+    id: Annotated[str | int | None, Field(title="RequestId")]
+    """
+    Chosen by the client and echoed in the response. Strings and integers are both accepted; null is used only in error responses to frames whose id could not be read.
+    """
+    params: SessionsParams | None = None
+
+
+class SessionInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    session_id: str
+    connected_s: Annotated[float, Field(ge=0.0)]
+    """
+    Seconds since the session connected.
+    """
+    execution: status.RunningExecution | None
+    """
+    The session's running execution, or null when it is idle.
+    """
+
+
+class SessionsResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    sessions: list[SessionInfo]
+    max_sessions: Annotated[int, Field(ge=1)]
