@@ -208,6 +208,8 @@ class RunningProcess:
             )
         except OSError as exc:
             raise SpawnError(f"could not start the process: {exc.strerror or exc}") from exc
+        except ValueError as exc:  # e.g. a NUL character in the command or cwd
+            raise SpawnError(f"could not start the process: {exc}") from exc
         process = asyncio.subprocess.Process(transport, protocol, loop)
         _LEADERS.add(process.pid)
         return cls(transport, process, exited, command, timeout_s, sink, limits)

@@ -378,6 +378,14 @@ class ConnectionProtocol:
             return []
         return [self._success(request.request_id, SessionsResult(sessions=sessions, max_sessions=max_sessions)).frame]
 
+    def internal_error(self, action: Action, execution_gone: bool) -> list[str]:
+        """The reply to a request whose handling failed inside the handler."""
+        if execution_gone:
+            self.execution_id = None
+        if isinstance(action, Send) or not action.answer:
+            return []
+        return [self._error(action.request_id, INTERNAL_ERROR, "internal_error", "Internal error in the handler").frame]
+
     # -- helpers ---------------------------------------------------------------
 
     @staticmethod

@@ -87,7 +87,7 @@ class Session:
             await self.websocket.send(self.protocol.greeting())
             async for frame in self.websocket:
                 for action in self.protocol.receive(frame):
-                    await self._perform(action)
+                    await self._perform_safely(action)
         except ConnectionClosed:
             pass
         finally:
@@ -104,6 +104,16 @@ class Session:
         """A client that goes away, or a handler that stops, takes the process group with it."""
         if self.running is not None:
             self.running.cancel(reason)
+
+    async def _perform_safely(self, action: Action) -> None:
+        """A bug while acting on one frame is answered with -32603 and logged; the session goes on."""
+        try:
+            await self._perform(action)
+        except ConnectionClosed:
+            raise
+        except Exception:
+            log.exception("internal error", extra={"event": {"session_id": self.protocol.session_id}})
+            await self._send_all(self.protocol.internal_error(action, execution_gone=self.running is None))
 
     async def _perform(self, action: Action) -> None:
         if isinstance(action, Send):

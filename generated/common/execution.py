@@ -39,8 +39,9 @@ class StateChangeParams(BaseModel):
     """
     error: str | None
     execution_id: Annotated[
-        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+        str | None,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ] = None
     """
-    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    Identifies one execution: 1 to 128 printable ASCII characters, no spaces. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
     """

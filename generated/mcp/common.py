@@ -77,7 +77,8 @@ class TaskResult(BaseModel):
         extra="forbid",
     )
     execution_id: Annotated[
-        str, Field(max_length=128, min_length=1, title="ExecutionId")
+        str,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ]
     """
     Identifies one task execution; returned by execute_task and used by the status, output and control tools.
@@ -167,7 +168,8 @@ class ExecutionSummary(BaseModel):
         extra="forbid",
     )
     execution_id: Annotated[
-        str, Field(max_length=128, min_length=1, title="ExecutionId")
+        str,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ]
     """
     Identifies one task execution; returned by execute_task and used by the status, output and control tools.
@@ -205,7 +207,8 @@ class ExecutionStatus(BaseModel):
         extra="forbid",
     )
     execution_id: Annotated[
-        str, Field(max_length=128, min_length=1, title="ExecutionId")
+        str,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ]
     """
     Identifies one task execution; returned by execute_task and used by the status, output and control tools.

@@ -11,7 +11,8 @@ class GetExecutionOutputOutput(BaseModel):
         extra="forbid",
     )
     execution_id: Annotated[
-        str, Field(max_length=128, min_length=1, title="ExecutionId")
+        str,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ]
     """
     Identifies one task execution; returned by execute_task and used by the status, output and control tools.

@@ -15,7 +15,8 @@ class GetExecutionStatusInput(BaseModel):
         extra="forbid",
     )
     execution_id: Annotated[
-        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+        str | None,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ] = None
     """
     The execution to describe. Without it, the recent executions are listed.

@@ -108,6 +108,11 @@ def test_child_environment_keeps_everything_else():
     assert child_environment({"A": "1", "CLAUDECODE": "1", "S": "x"}, ["S"]) == {"A": "1"}
 
 
+async def test_a_nul_character_is_a_spawn_error_not_a_crash():
+    with pytest.raises(SpawnError, match="null byte"):
+        await RunningProcess.start("echo a\x00b", Collector())
+
+
 async def test_a_missing_working_directory_is_a_clear_spawn_error():
     with pytest.raises(SpawnError, match="working directory does not exist"):
         await RunningProcess.start("echo", Collector(), cwd="/definitely/not/here")

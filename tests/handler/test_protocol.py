@@ -60,6 +60,8 @@ def request(method: str, params=None, request_id=1) -> str:
         (request("execute", {"command": "x", "bogus": 1}), -32602, "invalid_params"),
         (request("execute", ["echo"]), -32602, "invalid_params"),
         (request("control", {"type": "STOP"}), -32602, "invalid_params"),
+        (request("execute", {"command": "echo a\u0000b"}), -32602, "invalid_params"),
+        (request("execute", {"command": "echo", "execution_id": "has space"}), -32602, "invalid_params"),
         (request("control", {"type": "PAUSE"}), -32602, "no_execution"),
     ],
 )

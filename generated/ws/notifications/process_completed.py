@@ -54,10 +54,11 @@ class ProcessCompletedParams(BaseModel):
     Kept for old clients; always null.
     """
     execution_id: Annotated[
-        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+        str | None,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ] = None
     """
-    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    Identifies one execution: 1 to 128 printable ASCII characters, no spaces. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
     """
     signal: str | None = None
     """

@@ -25,10 +25,11 @@ class ProcessOutputParams(BaseModel):
     For a split line: the number of pieces, given on the last piece (the handler streams and cannot know it earlier); null otherwise.
     """
     execution_id: Annotated[
-        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+        str | None,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ] = None
     """
-    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    Identifies one execution: 1 to 128 printable ASCII characters, no spaces. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
     """
 
 

@@ -12,7 +12,8 @@ class ControlParams(BaseModel):
     )
     type: Annotated[Literal["PAUSE", "RESUME", "CANCEL"], Field(title="ControlType")]
     execution_id: Annotated[
-        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+        str | None,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ] = None
     """
     If given, must name the running execution (a guard against acting on a newer one). Added in protocol 2.0.
@@ -25,10 +26,11 @@ class ControlResult(BaseModel):
     )
     status: Literal["paused", "resumed", "canceled"]
     execution_id: Annotated[
-        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+        str | None,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ] = None
     """
-    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    Identifies one execution: 1 to 128 printable ASCII characters, no spaces. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
     """
 
 

@@ -10,23 +10,26 @@ class ExecuteParams(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    command: Annotated[str, Field(max_length=1048576, min_length=1)]
+    command: Annotated[
+        str, Field(max_length=1048576, min_length=1, pattern="^[^\\u0000]*$")
+    ]
     """
-    Shell command, run as `/bin/sh -c COMMAND` with stdin closed, in its own session and process group.
+    Shell command, run as `/bin/sh -c COMMAND` with stdin closed, in its own session and process group. It cannot contain NUL characters (no process argument can).
     """
     timeout: Annotated[int | None, Field(ge=1, le=604800)] = None
     """
     Seconds the process may run (paused time not counted) before the whole group is terminated; null or absent means the handler's default (none unless configured).
     """
-    cwd: Annotated[str | None, Field(min_length=1)] = None
+    cwd: Annotated[str | None, Field(min_length=1, pattern="^[^\\u0000]*$")] = None
     """
     Working directory of the process; absent means the handler's own. Added in protocol 2.0.
     """
     execution_id: Annotated[
-        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+        str | None,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ] = None
     """
-    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    Identifies one execution: 1 to 128 printable ASCII characters, no spaces. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
     """
 
 
@@ -44,10 +47,11 @@ class ExecuteResult(BaseModel):
     Process group id; every execution runs in a new session, so it equals the pid. Null only in old handlers' frames.
     """
     execution_id: Annotated[
-        str | None, Field(max_length=128, min_length=1, title="ExecutionId")
+        str | None,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ] = None
     """
-    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    Identifies one execution: 1 to 128 printable ASCII characters, no spaces. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
     """
 
 

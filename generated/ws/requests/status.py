@@ -17,10 +17,11 @@ class RunningExecution(BaseModel):
         extra="forbid",
     )
     execution_id: Annotated[
-        str, Field(max_length=128, min_length=1, title="ExecutionId")
+        str,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ]
     """
-    Identifies one execution. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    Identifies one execution: 1 to 128 printable ASCII characters, no spaces. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
     """
     state: Annotated[
         Literal["running", "paused", "stopping"], Field(title="ExecutionState")
