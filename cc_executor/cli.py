@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 from typing import Annotated
 
 import typer
@@ -98,8 +100,21 @@ def handler(
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
+def _use_pidfd_child_watcher() -> None:
+    """Watch children through pidfds (Linux): Python 3.11's default spends a thread per child process."""
+    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            watcher = asyncio.PidfdChildWatcher()
+            watcher.attach_loop(asyncio.get_running_loop())
+            asyncio.set_child_watcher(watcher)
+
+
 async def _serve_until_signalled(server) -> None:
     """Serve until SIGINT/SIGTERM, then close every session so no process group outlives the handler."""
+    _use_pidfd_child_watcher()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

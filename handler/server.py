@@ -137,6 +137,12 @@ class HandlerServer:
     async def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
         """HTTP endpoints, then the handshake checks: path, Origin, token, session limit."""
         path = request.path.split("?", 1)[0]
+        if path in ("/health", "/metrics") and request.method != "GET":
+            return error_response(
+                http.HTTPStatus.METHOD_NOT_ALLOWED,
+                f"{request.method} is not allowed on {path}; use GET",
+                [("Allow", "GET")],
+            )
         if path == "/health":
             return json_response(http.HTTPStatus.OK, self.health())
         if path == "/metrics":
