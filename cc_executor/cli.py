@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -276,6 +277,33 @@ def status(
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
+
+
+@app.command()
+def verify(
+    url: Annotated[str, typer.Argument(help="WebSocket URL of the handler to check, e.g. ws://127.0.0.1:8003/ws/mcp.")],
+    token: Token = None,
+    junit: Annotated[Path | None, typer.Option(help="Also write the verdicts as JUnit XML to this file.")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fields and capabilities beyond the recordings count as differences.")
+    ] = False,
+    scenario: Annotated[list[str] | None, typer.Option(help="Only this scenario (repeatable).")] = None,
+) -> None:
+    """Replay the contract scenarios against a handler; exit 1 if any differs from the recordings."""
+    from rich.console import Console
+
+    from cc_executor.client import HandlerUnavailable
+    from cc_executor.token import resolve_client_token
+    from cc_executor.verify import print_table, verify, write_junit
+
+    try:
+        verdicts = asyncio.run(verify(url, resolve_client_token(token), strict=strict, only=scenario))
+    except (ValueError, TokenFileError, HandlerUnavailable) as exc:
+        _fail(str(exc))
+    print_table(Console(), url, verdicts)
+    if junit is not None:
+        write_junit(junit, url, verdicts)
+    raise typer.Exit(0 if all(verdict.passed for verdict in verdicts) else 1)
 
 
 def _log_format(value: str) -> LogFormat:
