@@ -215,3 +215,26 @@ def test_status_command_reports_a_wrong_token_without_a_traceback(handler):
         timeout=30,
     )
     assert shown.returncode == 2 and "HTTP 401" in shown.stderr and "Traceback" not in shown.stderr
+
+
+async def test_executions_never_see_the_token_or_configured_secrets():
+    secrets_env = {
+        "CC_EXECUTOR_TOKEN": "env-token",
+        "CLAUDECODE": "1",
+        "CLAUDE_CODE_ENTRYPOINT": "cli",
+        "MY_SECRET": "s3",
+    }
+    with live_handler("--scrub-env", "MY_SECRET", env={**secrets_env, "VISIBLE": "yes"}) as scrubbed:
+        async with await HandlerClient.connect(scrubbed.url, scrubbed.token) as client:
+            await client.execute("env")
+            seen = ""
+            async for event in client.events():
+                if isinstance(event, ProcessCompletedParams):
+                    break
+                seen += event.data if hasattr(event, "data") else ""
+        log = scrubbed.log_path.read_text()
+    variables = dict(line.split("=", 1) for line in seen.splitlines() if "=" in line)
+    assert variables.get("VISIBLE") == "yes"
+    for name in secrets_env:
+        assert name not in variables, f"{name} reached the process"
+    assert scrubbed.token not in log and "env-token" not in log, "a token was logged"
