@@ -9,18 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from .output_framer import OutputFramer, OutputPiece
 
+log = logging.getLogger("cc_executor.handler")
+
 StreamName = Literal["stdout", "stderr"]
 CompletionStatus = Literal["completed", "failed", "canceled", "timed_out"]
 OutputSink = Callable[[StreamName, OutputPiece], Awaitable[None]]
+
+#: Every process of an execution carries this in its environment, so one that leaves the
+#: process group (a daemon: setsid, double fork) is still found and ended with it.
+EXECUTION_TAG_ENV = "CC_EXECUTOR_EXECUTION_TAG"
 
 #: Variables a nested `claude` must not inherit: with them it refuses to start,
 #: or believes it runs inside its parent. The handler's token never leaves either.
@@ -90,6 +98,53 @@ _SUBREAPER: bool | None = None
 _LEADERS: set[int] = set()  # leaders asyncio reaps itself; never reap them here
 
 
+def tagged_processes(tag: str) -> list[int]:
+    """Live processes whose environment carries this execution tag.
+
+    As a subreaper this process adopts every orphan of its executions, so looking at
+    its own descendants finds them all; otherwise every readable process is looked at.
+    """
+    marker = f"{EXECUTION_TAG_ENV}={tag}".encode()
+    candidates = _descendants(os.getpid()) if _SUBREAPER else [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    found = []
+    for pid in candidates:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as environ:
+                if marker in environ.read().split(b"\0") and _alive(pid):
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def _descendants(root: int) -> list[int]:
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    kids = [int(child) for child in children.read().split()]
+            except OSError:
+                continue
+            found += kids
+            stack += kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running or stopped, not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _reap_strays() -> None:
     """Reap adopted processes that left their group (daemons) and have exited since."""
     while True:
@@ -156,8 +211,10 @@ class RunningProcess:
         timeout_s: float | None,
         sink: OutputSink,
         limits: RunLimits,
+        tag: str,
     ) -> None:
         self.process = process
+        self.tag = tag
         self._transport = transport
         self._exited = exited
         self.pid = process.pid
@@ -191,6 +248,9 @@ class RunningProcess:
         if cwd is not None and not os.path.isdir(cwd):
             raise SpawnError(f"working directory does not exist: {cwd}")
         become_subreaper()
+        tag = uuid.uuid4().hex
+        environment = child_environment(os.environ if environ is None else environ, limits.scrub_env)
+        environment[EXECUTION_TAG_ENV] = tag
         loop = asyncio.get_running_loop()
         exited = loop.create_future()
         try:
@@ -203,7 +263,7 @@ class RunningProcess:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=cwd,
-                env=child_environment(os.environ if environ is None else environ, limits.scrub_env),
+                env=environment,
                 start_new_session=True,
             )
         except OSError as exc:
@@ -212,7 +272,7 @@ class RunningProcess:
             raise SpawnError(f"could not start the process: {exc}") from exc
         process = asyncio.subprocess.Process(transport, protocol, loop)
         _LEADERS.add(process.pid)
-        return cls(transport, process, exited, command, timeout_s, sink, limits)
+        return cls(transport, process, exited, command, timeout_s, sink, limits, tag)
 
     # -- steering -------------------------------------------------------------
 
@@ -281,6 +341,25 @@ class RunningProcess:
             return True
         return True
 
+    async def _end_escaped(self) -> None:
+        """End processes that left the group but carry this execution's tag (SIGTERM, grace, SIGKILL)."""
+        escaped = tagged_processes(self.tag)
+        if not escaped:
+            return
+        log.info("ending processes that left the group", extra={"event": {"pid": self.pid, "escaped": escaped}})
+        for signum in (signal.SIGTERM, signal.SIGKILL):
+            for pid in escaped:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signum)
+            deadline = time.monotonic() + self._limits.kill_grace_s
+            while escaped and time.monotonic() < deadline:
+                await asyncio.sleep(POLL_S)
+                if self._limits.reap_strays:
+                    _reap_strays()
+                escaped = [pid for pid in escaped if _alive(pid)]
+            if not escaped:
+                return
+
     def _reap_group(self) -> None:
         """Reap exited members of the group that were re-parented to us.
 
@@ -309,6 +388,7 @@ class RunningProcess:
                 if self._group_alive():
                     await self._terminate_group(exited)
             await self._drain(pumps)
+            await self._end_escaped()
         finally:
             for task in (timer, stop):
                 task.cancel()

@@ -194,3 +194,21 @@ async def test_output_bytes_are_counted_and_hash_matches():
     expected = "".join(f"{i}\n" for i in range(1, 200001))
     assert hashlib.sha256(sink.text("stdout").encode()).digest() == hashlib.sha256(expected.encode()).digest()
     assert completion.stdout_bytes == len(expected)
+
+
+async def test_a_daemon_that_leaves_the_group_is_still_ended():
+    # Double fork + setsid: the classic daemon, outside the process group and session.
+    sink = Collector()
+    running = await RunningProcess.start(
+        "setsid sh -c 'sleep 60 & echo $! > /dev/stderr' & wait", sink, limits=FAST
+    )
+    completion = await asyncio.wait_for(running.wait(), 15)
+    daemon = int(sink.text("stderr").split()[0])
+    assert completion.status == "completed"
+    assert not pid_alive(daemon), "the daemon outlived its execution"
+
+
+async def test_a_process_that_closes_stdout_but_keeps_running_is_ended():
+    running = await RunningProcess.start("exec >&- 2>&-; sleep 60", Collector(), timeout_s=1, limits=FAST)
+    completion = await asyncio.wait_for(running.wait(), 15)
+    assert completion.status == "timed_out" and not pid_alive(running.pid)
