@@ -199,9 +199,7 @@ async def test_output_bytes_are_counted_and_hash_matches():
 async def test_a_daemon_that_leaves_the_group_is_still_ended():
     # Double fork + setsid: the classic daemon, outside the process group and session.
     sink = Collector()
-    running = await RunningProcess.start(
-        "setsid sh -c 'sleep 60 & echo $! > /dev/stderr' & wait", sink, limits=FAST
-    )
+    running = await RunningProcess.start("setsid sh -c 'sleep 60 & echo $! > /dev/stderr' & wait", sink, limits=FAST)
     completion = await asyncio.wait_for(running.wait(), 15)
     daemon = int(sink.text("stderr").split()[0])
     assert completion.status == "completed"

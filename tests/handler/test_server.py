@@ -238,3 +238,20 @@ async def test_executions_never_see_the_token_or_configured_secrets():
     for name in secrets_env:
         assert name not in variables, f"{name} reached the process"
     assert scrubbed.token not in log and "env-token" not in log, "a token was logged"
+
+
+async def test_json_logs_have_one_line_per_connection_event_and_execution():
+    with live_handler("--log-format", "json") as logged:
+        async with await HandlerClient.connect(logged.url, logged.token) as client:
+            await client.execute("printf abc", execution_id="logged-1")
+            await until_completed(client)
+        await asyncio.sleep(0.2)
+        records = [json.loads(line) for line in logged.log_path.read_text().splitlines() if line.startswith("{")]
+    by_message = {}
+    for record in records:
+        by_message.setdefault(record["msg"], []).append(record)
+    started, ended = by_message["execution started"][0], by_message["execution ended"][0]
+    assert started["execution_id"] == "logged-1" and len(started["command_sha256"]) == 12
+    assert ended["status"] == "completed" and ended["stdout_bytes"] == 3 and ended["duration_s"] >= 0
+    assert by_message["session opened"] and by_message["session closed"]
+    assert all({"ts", "level", "logger", "msg"} <= set(record) for record in records)
