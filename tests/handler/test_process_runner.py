@@ -182,6 +182,7 @@ async def test_a_slow_consumer_slows_the_process_instead_of_filling_memory():
     running = await RunningProcess.start("yes abcdefghij", sink, limits=RunLimits(frame_chars=4096, kill_grace_s=1))
     await asyncio.sleep(1.0)
     received = sum(len(p.data) for p in sink.pieces["stdout"])
+    sink.delay_s = 0  # drain the rest quickly
     running.cancel()
     completion = await asyncio.wait_for(running.wait(), 10)
     # Everything read from the pipe was delivered: bounded by what the slow sink took, plus buffers.
