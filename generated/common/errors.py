@@ -14,6 +14,10 @@ class Errors(RootModel[Any]):
 
 
 class ErrorDetails(BaseModel):
+    """
+    Machine-readable facts about an error. Added in protocol 2.0 (the old handler sent data: null).
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )

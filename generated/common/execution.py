@@ -25,6 +25,9 @@ class StateChangeParams(BaseModel):
         Literal["started", "paused", "resumed", "canceled"],
         Field(title="StateChangeStatus"),
     ]
+    """
+    Which state change the notification announces.
+    """
     pid: Annotated[int, Field(ge=1, title="Pid")]
     """
     Process id of the process the handler started (`/bin/sh -c COMMAND`).
@@ -38,6 +41,9 @@ class StateChangeParams(BaseModel):
     Always null: the process has not ended yet when these are sent.
     """
     error: str | None
+    """
+    Always null in these notifications.
+    """
     execution_id: Annotated[
         str | None,
         Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),

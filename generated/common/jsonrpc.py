@@ -27,11 +27,17 @@ class Request(BaseModel):
     Always the string "2.0".
     """
     method: Annotated[str, Field(min_length=1)]
+    """
+    The method to call: execute, control, status, hook_status or sessions.
+    """
     id: Annotated[str | int | None, Field(title="RequestId")] = None
     """
     Chosen by the client and echoed in the response. Strings and integers are both accepted; null is used only in error responses to frames whose id could not be read.
     """
     params: dict[str, Any] | list[Any] | None = None
+    """
+    The method's parameters; an object (arrays are answered with -32602).
+    """
 
 
 class SuccessResponse(BaseModel):
@@ -47,6 +53,9 @@ class SuccessResponse(BaseModel):
     Always the string "2.0".
     """
     result: dict[str, Any]
+    """
+    The method's result; its schema is the request file's *Result definition.
+    """
     id: Annotated[str | int | None, Field(title="RequestId")]
     """
     Chosen by the client and echoed in the response. Strings and integers are both accepted; null is used only in error responses to frames whose id could not be read.
@@ -54,6 +63,10 @@ class SuccessResponse(BaseModel):
 
 
 class ErrorObject(BaseModel):
+    """
+    The JSON-RPC error member: a code, one readable sentence, and optional details.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -70,7 +83,7 @@ class ErrorObject(BaseModel):
     """
     data: Annotated[errors.ErrorDetails | None, Field(title="ErrorData")] = None
     """
-    Extra facts about an error; null when there are none.
+    Extra facts about an error; null when there are none. The object form was added in protocol 2.0.
     """
 
 

@@ -21,48 +21,61 @@ class TaskSpec(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    task: Annotated[str, Field(max_length=100000, min_length=1)]
+    task: Annotated[str, Field(max_length=100000, min_length=1, title="TaskText")]
     """
     The prompt for the fresh Claude Code instance. It is passed as one argument, never parsed as a flag, even if it starts with '-'. The whole command line must stay under 128 KiB.
     """
-    cwd: Annotated[str | None, Field(min_length=1)] = None
+    cwd: Annotated[str | None, Field(min_length=1, title="Cwd")] = None
     """
     Working directory for the task (absolute path). Default: the bridge's working directory.
     """
-    model: Annotated[str | None, Field(max_length=200, min_length=1)] = None
+    model: Annotated[str | None, Field(max_length=200, min_length=1, title="Model")] = (
+        None
+    )
     """
     Model name or alias for `claude --model`, e.g. 'sonnet'. Default: Claude Code's own default.
     """
-    timeout_s: Annotated[int | None, Field(ge=1, le=86400)] = None
+    timeout_s: Annotated[int | None, Field(ge=1, le=86400, title="TimeoutSeconds")] = (
+        None
+    )
     """
     Seconds the task may run (paused time not counted) before it is stopped with status timed_out. Default: the bridge's --task-timeout (1800).
     """
-    allowed_tools: Annotated[list[str] | None, Field(max_length=200)] = None
+    allowed_tools: Annotated[
+        list[str] | None, Field(max_length=200, title="ToolList")
+    ] = None
     """
     Claude Code tool names or patterns, e.g. ['Read', 'Bash(git:*)'].
     """
-    disallowed_tools: Annotated[list[str] | None, Field(max_length=200)] = None
+    disallowed_tools: Annotated[
+        list[str] | None, Field(max_length=200, title="ToolList")
+    ] = None
     """
     Claude Code tool names or patterns, e.g. ['Read', 'Bash(git:*)'].
     """
-    permission_mode: (
+    permission_mode: Annotated[
         Literal[
             "default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"
         ]
-        | None
-    ) = None
+        | None,
+        Field(title="PermissionMode"),
+    ] = None
     """
     Claude Code permission mode for the task (`--permission-mode`).
     """
-    max_turns: Annotated[int | None, Field(ge=1, le=1000)] = None
+    max_turns: Annotated[int | None, Field(ge=1, le=1000, title="MaxTurns")] = None
     """
     Stop after this many agentic turns (`--max-turns`); the result then has is_error true.
     """
-    append_system_prompt: Annotated[str | None, Field(max_length=20000)] = None
+    append_system_prompt: Annotated[
+        str | None, Field(max_length=20000, title="AppendSystemPrompt")
+    ] = None
     """
     Text appended to Claude Code's system prompt (`--append-system-prompt`).
     """
-    mcp_config: Annotated[str | None, Field(max_length=20000, min_length=1)] = None
+    mcp_config: Annotated[
+        str | None, Field(max_length=20000, min_length=1, title="McpConfig")
+    ] = None
     """
     MCP servers for the task (`--mcp-config`): a path to a JSON file, or the JSON text itself.
     """
@@ -115,11 +128,17 @@ class TaskResult(BaseModel):
     Claude Code session id (for `claude --resume`).
     """
     num_turns: Annotated[int | None, Field(ge=0)] = None
+    """
+    Agentic turns Claude took, as its result message reports.
+    """
     duration_ms: Annotated[int | None, Field(ge=0)] = None
     """
     Wall-clock duration of the execution.
     """
     total_cost_usd: Annotated[float | None, Field(ge=0.0)] = None
+    """
+    What the run cost, in US dollars, as Claude reports it.
+    """
     usage: Annotated[dict[str, Any] | None, Field(title="Usage")] = None
     """
     Token usage as Claude reports it (input_tokens, output_tokens, cache_*...).
@@ -151,8 +170,17 @@ class Progress(BaseModel):
         extra="forbid",
     )
     num_turns: Annotated[int, Field(ge=0)]
+    """
+    Model turns (API responses) so far.
+    """
     tool_calls: Annotated[int, Field(ge=0)]
+    """
+    Tool calls Claude has made so far.
+    """
     last_tool: str | None = None
+    """
+    The tool Claude called most recently.
+    """
     last_text: str | None = None
     """
     The latest assistant text, at most 500 characters.
@@ -194,8 +222,17 @@ class ExecutionSummary(BaseModel):
     The task text, at most 200 characters.
     """
     backend: str
+    """
+    Where it runs or ran: the handler's WebSocket URL, 'local', or 'pending' before it starts.
+    """
     created_at: AwareDatetime
+    """
+    When the execution was submitted (UTC).
+    """
     elapsed_s: Annotated[float | None, Field(ge=0.0)] = None
+    """
+    Seconds since it was submitted, or its whole duration once it has ended.
+    """
 
 
 class ExecutionStatus(BaseModel):
@@ -233,8 +270,17 @@ class ExecutionStatus(BaseModel):
     The task text, at most 200 characters.
     """
     backend: str
+    """
+    Where it runs or ran: the handler's WebSocket URL, 'local', or 'pending' before it starts.
+    """
     created_at: AwareDatetime
+    """
+    When the execution was submitted (UTC).
+    """
     elapsed_s: Annotated[float, Field(ge=0.0)]
+    """
+    Seconds since it was submitted, or its whole duration once it has ended.
+    """
     progress: Progress
     last_output_lines: Annotated[list[str], Field(max_length=20)]
     """

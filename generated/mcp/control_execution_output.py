@@ -7,6 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ControlExecutionOutput(BaseModel):
+    """
+    The outcome of a control_execution call.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -18,6 +22,9 @@ class ControlExecutionOutput(BaseModel):
     Identifies one task execution; returned by execute_task and used by the status, output and control tools.
     """
     action: Literal["pause", "resume", "cancel"]
+    """
+    The action that was asked for.
+    """
     state: Annotated[
         Literal[
             "queued",
@@ -38,3 +45,6 @@ class ControlExecutionOutput(BaseModel):
     False when the execution was already in the asked-for state.
     """
     message: str
+    """
+    What happened, in words.
+    """

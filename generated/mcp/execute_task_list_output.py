@@ -8,19 +8,41 @@ from . import common
 
 
 class TaskListSummary(BaseModel):
+    """
+    Counts of the list's outcomes.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
     total: Annotated[int, Field(ge=0)]
+    """
+    Tasks in the list.
+    """
     completed: Annotated[int, Field(ge=0)]
+    """
+    Tasks that completed.
+    """
     failed: Annotated[int, Field(ge=0)]
+    """
+    Tasks that failed.
+    """
     canceled: Annotated[int, Field(ge=0)]
+    """
+    Tasks that were canceled.
+    """
     timed_out: Annotated[int, Field(ge=0)]
+    """
+    Tasks that ran past their timeout.
+    """
     skipped: Annotated[int, Field(ge=0)]
     """
     Tasks not run because an earlier one failed and stop_on_failure was set.
     """
     duration_ms: Annotated[int, Field(ge=0)]
+    """
+    Wall-clock duration of the whole list.
+    """
 
 
 class ExecuteTaskListOutput(BaseModel):
@@ -33,3 +55,6 @@ class ExecuteTaskListOutput(BaseModel):
     )
     results: list[common.TaskResult]
     summary: Annotated[TaskListSummary, Field(title="TaskListSummary")]
+    """
+    Counts of the list's outcomes.
+    """

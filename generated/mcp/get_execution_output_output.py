@@ -7,6 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class GetExecutionOutputOutput(BaseModel):
+    """
+    One page of an execution's stored output.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -18,7 +22,13 @@ class GetExecutionOutputOutput(BaseModel):
     Identifies one task execution; returned by execute_task and used by the status, output and control tools.
     """
     stream: Literal["stdout", "stderr", "result"]
+    """
+    The stream the page comes from.
+    """
     offset: Annotated[int, Field(ge=0)]
+    """
+    The byte offset this page starts at (moved back to a character boundary if needed).
+    """
     next_offset: Annotated[int | None, Field(ge=0)]
     """
     Where the next page starts; null when this page reached the end of a finished execution.

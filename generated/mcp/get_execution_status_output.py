@@ -7,6 +7,10 @@ from . import common
 
 
 class GetExecutionStatusOutput(BaseModel):
+    """
+    One execution in detail, or the recent ones in brief.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )

@@ -6,11 +6,21 @@ from pydantic import BaseModel, ConfigDict
 
 
 class GetHookStatusOutput(BaseModel):
+    """
+    The hook status of the handler the bridge uses.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
     enabled: bool
+    """
+    Whether the handler runs pre/post-execution hooks.
+    """
     message: str
+    """
+    What the handler says about its hooks.
+    """
     backend: str
     """
     The handler that answered, or 'local' when none is reachable.

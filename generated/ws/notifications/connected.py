@@ -7,6 +7,10 @@ from typing import Annotated, Literal
 
 
 class ConnectedParams(BaseModel):
+    """
+    Who the client is talking to.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -20,7 +24,7 @@ class ConnectedParams(BaseModel):
     """
     capabilities: list[str]
     """
-    Methods and features offered: execute, control, stream; status and hook_status from protocol 2.0.
+    Methods and features offered: execute, control, stream (as in 1.0); status, hook_status and sessions are listed from protocol 2.0 (hook_status itself existed in 1.0 without being listed).
     """
 
 

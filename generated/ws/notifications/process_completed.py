@@ -7,6 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ProcessCompletedParams(BaseModel):
+    """
+    How the execution ended.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )

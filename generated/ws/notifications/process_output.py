@@ -7,11 +7,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ProcessOutputParams(BaseModel):
+    """
+    One piece of the process's output.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
     type: Annotated[Literal["stdout", "stderr"], Field(title="StreamName")]
+    """
+    Which output stream of the process the data came from.
+    """
     data: str
+    """
+    The text (see the notification's description for how pieces fit together).
+    """
     truncated: bool
     """
     Always false: cc-executor never drops output.

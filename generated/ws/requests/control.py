@@ -7,10 +7,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ControlParams(BaseModel):
+    """
+    What to do to the running execution.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
     type: Annotated[Literal["PAUSE", "RESUME", "CANCEL"], Field(title="ControlType")]
+    """
+    PAUSE (SIGSTOP the group), RESUME (SIGCONT), CANCEL (terminate the group).
+    """
     execution_id: Annotated[
         str | None,
         Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
@@ -21,10 +28,17 @@ class ControlParams(BaseModel):
 
 
 class ControlResult(BaseModel):
+    """
+    The outcome of a control request.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
     status: Literal["paused", "resumed", "canceled"]
+    """
+    The execution's state after the request.
+    """
     execution_id: Annotated[
         str | None,
         Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),

@@ -7,6 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ExecuteParams(BaseModel):
+    """
+    What to run, and how.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -34,6 +38,10 @@ class ExecuteParams(BaseModel):
 
 
 class ExecuteResult(BaseModel):
+    """
+    The process has started.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )

@@ -7,17 +7,31 @@ from typing import Annotated, Literal
 
 
 class HookStatusParams(BaseModel):
+    """
+    No parameters.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
 
 
 class HookStatusResult(BaseModel):
+    """
+    Whether pre/post-execution hooks are enabled.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
     enabled: bool
+    """
+    Whether hooks run; always false for cc-executor.
+    """
     message: str
+    """
+    Why, in words.
+    """
 
 
 class HookStatusRequest(BaseModel):

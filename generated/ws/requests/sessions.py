@@ -8,6 +8,10 @@ from . import status
 
 
 class SessionsParams(BaseModel):
+    """
+    No parameters.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -34,10 +38,17 @@ class SessionsRequest(BaseModel):
 
 
 class SessionInfo(BaseModel):
+    """
+    One session of the handler.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
     session_id: str
+    """
+    The session's id, as its connected greeting said.
+    """
     connected_s: Annotated[float, Field(ge=0.0)]
     """
     Seconds since the session connected.
@@ -49,8 +60,15 @@ class SessionInfo(BaseModel):
 
 
 class SessionsResult(BaseModel):
+    """
+    Every session of the handler, the asking one included.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
     sessions: list[SessionInfo]
     max_sessions: Annotated[int, Field(ge=1)]
+    """
+    The most sessions the handler serves at once.
+    """

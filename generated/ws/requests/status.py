@@ -7,12 +7,20 @@ from typing import Annotated, Literal
 
 
 class StatusParams(BaseModel):
+    """
+    No parameters.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
 
 
 class RunningExecution(BaseModel):
+    """
+    The execution a session is running.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -38,6 +46,9 @@ class RunningExecution(BaseModel):
     Process group id; every execution runs in a new session, so it equals the pid. Null only in old handlers' frames.
     """
     command: str
+    """
+    The command as given to execute.
+    """
     elapsed_s: Annotated[float, Field(ge=0.0)]
     """
     Wall-clock seconds since start.
@@ -47,18 +58,43 @@ class RunningExecution(BaseModel):
     Seconds not paused: what the timeout counts.
     """
     timeout: int | None = None
+    """
+    The execution's timeout in seconds, or null for none.
+    """
     stdout_bytes: Annotated[int | None, Field(ge=0)] = None
+    """
+    Bytes written to stdout so far.
+    """
     stderr_bytes: Annotated[int | None, Field(ge=0)] = None
+    """
+    Bytes written to stderr so far.
+    """
 
 
 class StatusResult(BaseModel):
+    """
+    The session's state.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
     session_id: str
+    """
+    This session's id.
+    """
     version: str
+    """
+    The handler's version.
+    """
     active_sessions: Annotated[int, Field(ge=0)]
+    """
+    Sessions open on the handler now.
+    """
     max_sessions: Annotated[int, Field(ge=1)]
+    """
+    The most sessions the handler serves at once.
+    """
     execution: RunningExecution | None
     """
     The running execution, or null when the session is idle.
