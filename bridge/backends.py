@@ -127,8 +127,9 @@ class HandlerExecution:
                 status="failed",
                 exit_code=None,
                 signal=None,
-                error=f"Lost the connection to the handler at {self.backend} while the task ran; "
-                "the handler ends a task whose client is gone, so it did not finish",
+                error=f"Lost the connection to the handler at {self.backend} while the task ran (the handler "
+                "stopped, or the network failed), so it did not finish here; a handler that is still up ends the "
+                "task of a client that is gone",
                 execution_time=0.0,
                 stdout_bytes=0,
                 stderr_bytes=0,

@@ -46,8 +46,12 @@ BackendMode = Literal["auto", "handler", "local"]
 Action = Literal["pause", "resume", "cancel"]
 FINAL_STATES = ("completed", "failed", "canceled", "timed_out")
 RESULT_CHARS = 20_000
+START_WAIT_S = 15.0  # pause/resume of a task whose process is still being started waits this long for it
 TASK_PREVIEW_CHARS = 200
-ABANDONED = "The bridge stopped while this task was running; the task's process ended with it"
+ABANDONED = (
+    "The bridge stopped while this task was running, so its outcome was not recorded "
+    "(a handler ends such a task; a local one may have outlived the bridge)"
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,10 @@ class TaskRequest:
             mcp_config=spec.mcp_config,
         )
         timeout = spec.timeout_s or settings.task_timeout_s
-        return cls(task=spec.task, command=shlex.join(argv), cwd=spec.cwd, timeout_s=timeout, claude=True)
+        # `exec`: claude replaces the shell, so it leads the process group and its own exit
+        # status (a negative signal number when killed) is what the task reports.
+        command = "exec " + shlex.join(argv)
+        return cls(task=spec.task, command=command, cwd=spec.cwd, timeout_s=timeout, claude=True)
 
     @classmethod
     def for_command(cls, command: str, settings: BridgeSettings, cwd: str | None = None) -> TaskRequest:
@@ -117,6 +124,7 @@ class TrackedExecution:
         self.state: str = "queued"
         self.backend = "pending"
         self.handle: Execution | None = None
+        self.settled = asyncio.Event()  # set once the process started (handle set) or the execution ended
         self.parser = ClaudeStreamParser() if request.claude else None
         self.result: TaskResult | None = None
         self.finished = asyncio.Event()
@@ -168,7 +176,7 @@ class ExecutionManager:
         self.outputs_dir = settings.data_dir / "outputs"
         for dropped in self.history.prune():
             remove(self.outputs_dir / dropped)
-        abandoned = self.history.mark_abandoned(ABANDONED)
+        abandoned = self.history.mark_abandoned(ABANDONED, self.outputs_dir)
         if abandoned:
             log.warning(
                 "executions left running by an earlier bridge marked failed", extra={"event": {"ids": abandoned}}
@@ -238,6 +246,7 @@ class ExecutionManager:
                     return
                 execution.handle = handle
                 execution.backend = handle.backend
+                execution.settled.set()
                 self.history.update(execution.id, state="running", backend=handle.backend, elapsed_s=None)
                 execution.announce(f"started on {handle.backend}", self.settings.progress_interval_s, force=True)
                 if execution.cancel_reason:  # canceled while it was starting
@@ -297,13 +306,15 @@ class ExecutionManager:
             backend=execution.backend,
         )
         if execution.parser is None:  # a plain command: its exit status is the verdict
-            error = completion.error or (f"exit code {completion.exit_code}" if completion.status == "failed" else None)
+            error = _stop_reason(execution, completion) or (
+                f"exit code {completion.exit_code}" if completion.status == "failed" else None
+            )
             return TaskResult(status=completion.status, error=error, **base)
         outcome = execution.parser.finish(completion.exit_code)
         text = outcome.result or ""
         store.set_result(text)
         if completion.status in ("canceled", "timed_out"):
-            status, error = completion.status, completion.error
+            status, error = completion.status, _stop_reason(execution, completion)
         elif outcome.ok and completion.exit_code in (0, None):
             status, error = "completed", None
         else:
@@ -330,6 +341,7 @@ class ExecutionManager:
             execution.id, state=result.status, backend=result.backend, elapsed_s=execution.elapsed(), result=result
         )
         execution.announce(f"{result.status}: {result.error or 'done'}"[:300], 0, force=True)
+        execution.settled.set()
         execution.finished.set()
         log.info(
             "task ended",
@@ -363,13 +375,22 @@ class ExecutionManager:
             if execution.handle is not None:
                 await execution.handle.cancel(reason)
             return True, "Canceled; the process group is being terminated."
+        if execution.handle is None and execution.state == "running":  # its process is being started
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(execution.settled.wait(), START_WAIT_S)
+            if execution.state in FINAL_STATES:
+                return False, f"The execution already ended ({execution.state})."
         if execution.handle is None:
             return False, "The execution has not started yet (it is queued)."
         if action == "pause":
+            if execution.state == "paused":  # a handler answers "paused" again; say it changed nothing
+                return False, "It was already paused."
             changed = await execution.handle.pause()
             if changed:
                 execution.state = "paused"
             return changed, "Paused." if changed else "It was already paused or is ending."
+        if execution.state != "paused":
+            return False, "It was not paused."
         changed = await execution.handle.resume()
         if changed:
             execution.state = "running"
@@ -467,10 +488,20 @@ def _not_run(execution: TrackedExecution, status: str, error: str) -> TaskResult
     )
 
 
+def _stop_reason(execution: TrackedExecution, completion: Completion) -> str | None:
+    """Why it ended; for a cancel, the bridge's own reason (a handler only knows "Canceled by the client")."""
+    if completion.status == "canceled" and execution.cancel_reason:
+        return execution.cancel_reason
+    return completion.error
+
+
 def _failure_reason(parser_message: str | None, completion: Completion, stderr_tail: str) -> str:
     if completion.exit_code == 127 and "not found" in stderr_tail:
         return f"the claude executable was not found where the task ran: {stderr_tail.strip()[-300:]}"
-    message = parser_message or completion.error or f"claude exited with code {completion.exit_code}"
+    if completion.exit_code is None and completion.error:  # no exit seen: the backend knows why (lost handler...)
+        message = completion.error
+    else:
+        message = parser_message or completion.error or f"claude exited with code {completion.exit_code}"
     if stderr_tail.strip() and stderr_tail.strip()[-200:] not in message:
         message += f" (stderr: {stderr_tail.strip()[-200:]})"
     return message

@@ -45,17 +45,25 @@ class History:
             )"""
         )
 
-    def mark_abandoned(self, reason: str) -> list[str]:
-        """Executions left unfinished by an earlier bridge: their processes died with it; say so."""
+    def mark_abandoned(self, reason: str, outputs_dir: Path) -> list[str]:
+        """Executions left unfinished by an earlier bridge end as failed, with what output they left."""
         rows = self._db.execute(
             f"SELECT execution_id, backend FROM executions WHERE state IN ({','.join('?' * len(UNFINISHED))})",
             UNFINISHED,
         ).fetchall()
         for execution_id, backend in rows:
-            result = TaskResult(execution_id=execution_id, status="failed", error=reason, backend=backend)
+            stdout = outputs_dir / execution_id / "stdout.txt"
+            result = TaskResult(
+                execution_id=execution_id,
+                status="failed",
+                error=reason,
+                backend=backend,
+                output_truncated=False,
+                output_bytes=stdout.stat().st_size if stdout.is_file() else 0,
+            )
             self._db.execute(
                 "UPDATE executions SET state='failed', result_json=? WHERE execution_id=?",
-                (result.model_dump_json(), execution_id),
+                (_stored(result), execution_id),
             )
         return [row[0] for row in rows]
 
@@ -70,7 +78,7 @@ class History:
     ) -> None:
         self._db.execute(
             "UPDATE executions SET state=?, backend=?, elapsed_s=?, result_json=? WHERE execution_id=?",
-            (state, backend, elapsed_s, result.model_dump_json() if result else None, execution_id),
+            (state, backend, elapsed_s, _stored(result) if result else None, execution_id),
         )
 
     def get(self, execution_id: str) -> HistoryRow | None:
@@ -100,6 +108,11 @@ class History:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _stored(result: TaskResult) -> str:
+    """Only the fields the result was given: unset ones come back unset, never as nulls the schema forbids."""
+    return result.model_dump_json(exclude_unset=True)
 
 
 def _row(row: tuple) -> HistoryRow:

@@ -33,6 +33,7 @@ from cc_executor.generated.mcp.get_execution_status_output import GetExecutionSt
 from cc_executor.generated.mcp.get_hook_status_output import GetHookStatusOutput
 
 from .executions import ExecutionManager, ProgressUpdate, TaskRequest
+from .result_text import task_text
 from .tool_specs import ToolSpec, load_tools
 
 log = logging.getLogger("cc_executor.bridge")
@@ -42,6 +43,9 @@ cc-executor runs tasks in fresh Claude Code instances, each with a full, clean c
 Use execute_task for one task (wait=false for long ones, then get_execution_status with
 wait_s to wait in bounded steps), execute_task_list for several in sequence,
 control_execution to pause/resume/cancel, get_execution_output to read large output."""
+
+
+PROGRESS_FLUSH_S = 1.0
 
 
 class ToolFailure(Exception):
@@ -67,37 +71,22 @@ class ToolCall:
         async def forward() -> None:
             while True:
                 update = await self._progress.get()
-                with contextlib.suppress(Exception):  # a client that went away must not fail the task
-                    await self.ctx.session.report_progress(update.count, None, f"{prefix}{update.message}")
+                try:
+                    with contextlib.suppress(Exception):  # a client that went away must not fail the task
+                        await self.ctx.session.report_progress(update.count, None, f"{prefix}{update.message}")
+                finally:
+                    self._progress.task_done()
 
         sender = asyncio.create_task(forward())
         try:
             yield self.report
+            # the last updates (the final status) go out before the result does
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progress.join(), PROGRESS_FLUSH_S)
         finally:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sender
-
-
-def task_text(result: TaskResult) -> str:
-    """The result's facts in words, for clients that show text rather than structured content."""
-    facts = [f"Task {result.execution_id}: {result.status}"]
-    if result.duration_ms is not None:
-        facts.append(f"in {result.duration_ms / 1000:.1f} s")
-    if result.num_turns is not None:
-        facts.append(f"{result.num_turns} turns")
-    if result.total_cost_usd is not None:
-        facts.append(f"${result.total_cost_usd:.4f}")
-    lines = [", ".join(facts) + f" (backend: {result.backend})"]
-    if result.error:
-        lines.append(f"Error: {result.error}")
-    if result.result:
-        lines += ["", result.result]
-    if result.result_truncated:
-        lines.append("[result truncated: get_execution_output with stream 'result' returns all of it]")
-    if result.output_truncated:
-        lines.append("[stored output hit the bridge's cap; later output was dropped]")
-    return "\n".join(lines)
 
 
 # -- the tools -----------------------------------------------------------------------
@@ -271,6 +260,12 @@ def build_server(manager: ExecutionManager) -> Server:
             log.exception("tool failed", extra={"event": {"tool": params.name}})
             return error_result(f"Internal error in {params.name}: {exc}")
         data = structured.model_dump(mode="json", exclude_unset=True)
+        problems = spec.output_errors(data)
+        if problems:  # the client would reject it; say what is wrong instead of breaking its call
+            log.error("tool result does not match its outputSchema", extra={"event": {"tool": params.name}})
+            return error_result(
+                f"Internal error in {params.name}: its result does not match the outputSchema: " + "; ".join(problems)
+            )
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=data)
 
     return Server(

@@ -14,7 +14,7 @@ from rich.console import Console
 from cc_executor.generated.mcp.common import TaskResult, TaskSpec
 
 from .executions import BridgeSettings, ExecutionManager, ProgressUpdate, TaskRequest
-from .mcp_server import task_text
+from .result_text import task_text
 
 
 async def run_in_terminal(

@@ -70,11 +70,19 @@ class ToolSpec:
 
     def argument_errors(self, arguments: dict[str, Any]) -> list[str]:
         """Readable problems with the arguments, each naming the field; empty when they are valid."""
-        problems = []
-        for error in sorted(self.input_validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
-            field = ".".join(str(part) for part in error.absolute_path)
-            problems.append(f"{field}: {error.message}" if field else error.message)
-        return problems
+        return _problems(self.input_validator, arguments)
+
+    def output_errors(self, structured: Any) -> list[str]:
+        """Problems with a result's structured content; empty when it matches the outputSchema."""
+        return _problems(self.output_validator, structured)
+
+
+def _problems(validator: Draft202012Validator, instance: Any) -> list[str]:
+    problems = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
+        field = ".".join(str(part) for part in error.absolute_path)
+        problems.append(f"{field}: {error.message}" if field else error.message)
+    return problems
 
 
 @cache

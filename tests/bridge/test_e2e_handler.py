@@ -1,0 +1,298 @@
+"""Bridge -> real handler process -> fake claude, over real WebSockets on loopback.
+
+One handler serves the module. It is started the way an operator might: token in
+CC_EXECUTOR_TOKEN, and launched from inside a Claude Code session (CLAUDECODE,
+CLAUDE_CODE_ENTRYPOINT set), so the tests can show none of that reaches a task. Its log
+is JSON lines; an "execution started" event names the session (connection) and a digest
+of the command, which ties each task the bridge sent to the connection it came on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from cc_executor.bridge.executions import BridgeSettings, ExecutionManager, TaskRequest
+from cc_executor.bridge.mcp_server import build_server
+from cc_executor.contract_tests.live_handler import live_handler, stop
+from cc_executor.generated.mcp.common import TaskSpec
+
+
+def _fixture(name: str) -> ModuleType:
+    module_name = f"cc_executor_tests_{name}"
+    if module_name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "fixtures" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None and spec.loader is not None
+        sys.modules[module_name] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+b = _fixture("bridge_helpers")
+
+pytestmark = pytest.mark.timeout(60)
+INHERITED = {"CLAUDECODE": "1", "CLAUDE_CODE_ENTRYPOINT": "cli"}
+
+
+@dataclass(frozen=True)
+class Handler:
+    url: str
+    http_url: str
+    token: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def health(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.http_url}/health", timeout=2) as response:
+            return json.load(response)
+
+    def started_sessions(self) -> dict[str, str]:
+        """command digest -> session id, for every execution the handler started."""
+        sessions = {}
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if event.get("msg") == "execution started":
+                    sessions[event["command_sha256"]] = event["session_id"]
+        return sessions
+
+
+@pytest.fixture(scope="module")
+def handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Handler]:
+    data_dir = tmp_path_factory.mktemp("handler")
+    port, token = b.free_port(), secrets.token_urlsafe(24)
+    env = {k: v for k, v in os.environ.items() if k not in b.DROPPED_ENV}
+    env |= {"CC_EXECUTOR_DATA_DIR": str(data_dir), "CC_EXECUTOR_TOKEN": token, **INHERITED}
+    command = [sys.executable, "-m", "cc_executor", "handler", "--port", str(port), "--log-format", "json"]
+    log_path = data_dir / "handler.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stderr=log_file)
+    running = Handler(f"ws://127.0.0.1:{port}/ws/mcp", f"http://127.0.0.1:{port}", token, process, log_path)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            with contextlib.suppress(OSError):
+                if running.health()["status"] == "healthy":
+                    break
+            assert time.monotonic() < deadline, "the handler did not start"
+            time.sleep(0.05)
+        yield running
+    finally:
+        stop(process)
+
+
+def via(handler: Handler, data_dir: Path, **overrides: Any) -> BridgeSettings:
+    return b.settings(data_dir, handler_urls=(handler.url,), token=handler.token, backend="handler", **overrides)
+
+
+def digest(settings: BridgeSettings, task: str) -> str:
+    """What the handler logs for the command the bridge sends for `task`."""
+    command = TaskRequest.for_claude(TaskSpec(task=task), settings).command
+    return hashlib.sha256(command.encode()).hexdigest()[:12]
+
+
+@contextlib.asynccontextmanager
+async def mcp_bridge(settings: BridgeSettings, mode: str = "auto") -> AsyncIterator[Client]:
+    manager = ExecutionManager(settings)
+    try:
+        async with Client(build_server(manager), mode=mode) as client:
+            yield client
+    finally:
+        await manager.close()
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_a_task_runs_on_the_handler(handler, tmp_path, mode):
+    async with mcp_bridge(via(handler, tmp_path), mode) as client:
+        result = await client.call_tool("execute_task", {"task": "through the handler"})
+        hooks = await client.call_tool("get_hook_status", {})
+    data = result.structured_content
+    assert data["status"] == "completed", data
+    assert data["result"] == "Echo: through the handler"
+    assert data["backend"] == handler.url
+    assert data["exit_code"] == 0 and data["output_bytes"] > 0
+    assert hooks.structured_content == {
+        "enabled": False,
+        "message": "Hook integration not configured",
+        "backend": handler.url,
+    }
+
+
+async def test_cancel_through_the_handler_ends_the_process_group(handler, tmp_path):
+    tag = b.marker()
+    async with mcp_bridge(via(handler, tmp_path)) as client:
+        started = await client.call_tool("execute_task", {"task": f"{tag} [fake:hang children=1]", "wait": False})
+        execution_id = started.structured_content["execution_id"]
+        found = await b.wait_for_processes(tag, count=2)
+        canceled = await client.call_tool("control_execution", {"execution_id": execution_id, "action": "cancel"})
+        final = await client.call_tool("get_execution_status", {"execution_id": execution_id, "wait_s": 10})
+        assert await b.wait_gone(tag) == []
+    assert canceled.structured_content["changed"] is True
+    result = final.structured_content["execution"]["result"]
+    assert result["status"] == "canceled"
+    assert result["error"] == "Canceled by control_execution"
+    assert result["backend"] == handler.url
+    assert not b.group_alive(found[0].pgid)
+
+
+async def test_pause_and_resume_through_the_handler(handler, tmp_path):
+    tag = b.marker()
+    async with mcp_bridge(via(handler, tmp_path)) as client:
+        started = await client.call_tool(
+            "execute_task", {"task": f"{tag} [fake:slow seconds=1 steps=2]", "wait": False}
+        )
+        execution_id = started.structured_content["execution_id"]
+        await b.wait_for_processes(tag)
+        paused = await client.call_tool("control_execution", {"execution_id": execution_id, "action": "pause"})
+        assert paused.structured_content["changed"] is True
+        await anyio.sleep(0.1)
+        assert {p.state for p in b.processes(tag)} == {"T"}
+        again = await client.call_tool("control_execution", {"execution_id": execution_id, "action": "pause"})
+        assert again.structured_content["changed"] is False
+        await anyio.sleep(1.2)  # longer than the task would take: paused, it must not finish
+        waiting = await client.call_tool("get_execution_status", {"execution_id": execution_id})
+        assert waiting.structured_content["execution"]["state"] == "paused"
+        resumed = await client.call_tool("control_execution", {"execution_id": execution_id, "action": "resume"})
+        assert resumed.structured_content["changed"] is True
+        final = await client.call_tool("get_execution_status", {"execution_id": execution_id, "wait_s": 10})
+    result = final.structured_content["execution"]["result"]
+    assert result["status"] == "completed"
+    assert result["result"] == "Finished the slow task."
+    assert result["duration_ms"] >= 2200
+
+
+async def test_a_task_past_its_timeout_is_timed_out(handler, tmp_path):
+    tag = b.marker()
+    async with mcp_bridge(via(handler, tmp_path)) as client:
+        began = time.monotonic()
+        result = await client.call_tool("execute_task", {"task": f"{tag} [fake:hang]", "timeout_s": 1})
+        took = time.monotonic() - began
+    data = result.structured_content
+    assert data["status"] == "timed_out"
+    assert data["error"] == "Timed out after 1 s; the process group was terminated"
+    assert data["exit_code"] == -15
+    assert 1.0 <= took < 6
+    assert await b.wait_gone(tag) == []
+
+
+async def test_twenty_tasks_at_once_each_on_its_own_connection(handler, tmp_path):
+    settings = via(handler, tmp_path, max_concurrent=20)
+    tasks = [f"{b.marker()} task {n} [fake:slow seconds=1 steps=2]" for n in range(20)]
+    manager = ExecutionManager(settings)
+    try:
+        with anyio.fail_after(40):
+            results = await _gather(
+                [manager.run_to_end(TaskRequest.for_claude(TaskSpec(task=t), settings)) for t in tasks]
+            )
+    finally:
+        await manager.close()
+    assert [r.status for r in results] == ["completed"] * 20, [r.error for r in results if r.status != "completed"]
+    assert {r.backend for r in results} == {handler.url}
+    sessions = handler.started_sessions()
+    used = [sessions[digest(settings, t)] for t in tasks]
+    assert len(set(used)) == 20, "one connection per concurrent task"
+
+
+async def test_sequential_tasks_reuse_one_connection(handler, tmp_path):
+    settings = via(handler, tmp_path)
+    tasks = [f"{b.marker()} one after another {n}" for n in range(3)]
+    manager = ExecutionManager(settings)
+    try:
+        for task in tasks:
+            result = await manager.run_to_end(TaskRequest.for_claude(TaskSpec(task=task), settings))
+            assert result.status == "completed"
+        idle = [client for h in manager.pool.handlers.values() for client in h.idle]
+        assert len(idle) == 1 and not idle[0].closed
+    finally:
+        await manager.close()
+    sessions = handler.started_sessions()
+    assert len({sessions[digest(settings, t)] for t in tasks}) == 1
+
+
+async def test_the_handlers_environment_secrets_and_nesting_markers_are_scrubbed(handler, tmp_path):
+    environ = Path(f"/proc/{handler.process.pid}/environ").read_bytes().split(b"\0")
+    assert f"CC_EXECUTOR_TOKEN={handler.token}".encode() in environ
+    assert b"CLAUDECODE=1" in environ and b"CLAUDE_CODE_ENTRYPOINT=cli" in environ
+    async with mcp_bridge(via(handler, tmp_path)) as client:
+        task = "[fake:echo_env vars=CLAUDECODE,CLAUDE_CODE_ENTRYPOINT,CC_EXECUTOR_TOKEN]"
+        result = await client.call_tool("execute_task", {"task": task})
+    data = result.structured_content
+    assert data["status"] == "completed", data  # with CLAUDECODE set, claude would refuse to start
+    seen = json.loads(data["result"])
+    assert seen["env"]["CLAUDECODE"] is None
+    assert seen["env"]["CLAUDE_CODE_ENTRYPOINT"] is None
+    assert seen["env"]["CC_EXECUTOR_TOKEN"] is None
+    assert handler.token not in json.dumps(data)
+
+
+async def test_a_handler_killed_mid_task_fails_it_clearly_and_auto_falls_back_to_local(tmp_path, capsys):
+    tag = b.marker()
+    try:
+        with live_handler() as doomed:
+            settings = replace(b.settings(tmp_path), handler_urls=(doomed.url,), token=doomed.token, backend="handler")
+            handler_only = ExecutionManager(settings)
+            auto = ExecutionManager(replace(settings, data_dir=tmp_path / "auto", backend="auto"))
+            try:
+                execution = handler_only.submit(
+                    TaskRequest.for_claude(TaskSpec(task=f"{tag} [fake:slow seconds=10]"), settings)
+                )
+                await b.wait_for_processes(tag)
+                with anyio.fail_after(5):
+                    while execution.backend != doomed.url:
+                        await anyio.sleep(0.01)
+                doomed.process.send_signal(signal.SIGKILL)
+                began = time.monotonic()
+                with anyio.fail_after(10):
+                    result = await handler_only.follow(execution)
+                took = time.monotonic() - began
+                after = await handler_only.run_to_end(TaskRequest.for_claude(TaskSpec(task="next"), settings))
+                local = await auto.run_to_end(TaskRequest.for_claude(TaskSpec(task="next, anywhere"), settings))
+            finally:
+                await handler_only.close()
+                await auto.close()
+            orphans = b.processes(tag)
+            with capsys.disabled():
+                print(f"\n[handler SIGKILLed] its task's processes still running: {orphans}")
+    finally:
+        b.kill_all(tag)
+    assert result.status == "failed"
+    assert result.backend == doomed.url
+    assert f"Lost the connection to the handler at {doomed.url}" in result.error
+    assert took < 5
+    assert after.status == "failed"
+    assert "no handler reachable" in after.error and doomed.url in after.error
+    assert local.status == "completed"
+    assert local.backend == "local"
+    assert local.result == "Echo: next, anywhere"
+
+
+async def _gather(awaitables: list) -> list:
+    results: list = [None] * len(awaitables)
+
+    async def run(index: int, awaitable) -> None:
+        results[index] = await awaitable
+
+    async with anyio.create_task_group() as group:
+        for index, awaitable in enumerate(awaitables):
+            group.start_soon(run, index, awaitable)
+    return results

@@ -1,0 +1,472 @@
+"""Every MCP tool of the bridge, through the SDK's in-memory client, in both protocol eras.
+
+`mode="auto"` speaks 2026-07-28 (direct dispatch), `mode="legacy"` the 2025-11-25
+JSON-RPC handshake. Tasks run for real: the local backend starts the fake `claude`
+(tests/fixtures/fake_claude.py) in its own process group. Every successful result is
+checked against the outputSchema the bridge advertises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import anyio
+import pytest
+from jsonschema import Draft202012Validator
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+
+from cc_executor.bridge.executions import ExecutionManager
+from cc_executor.bridge.mcp_server import build_server
+
+
+def _fixture(name: str) -> ModuleType:
+    module_name = f"cc_executor_tests_{name}"
+    if module_name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "fixtures" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None and spec.loader is not None
+        sys.modules[module_name] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+b = _fixture("bridge_helpers")
+
+pytestmark = pytest.mark.timeout(60)
+CALL_TIMEOUT_S = 30
+
+
+@pytest.fixture(params=["auto", "legacy"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+class Bridge:
+    """An in-memory MCP client on a fresh bridge; `call` checks results against the advertised outputSchema."""
+
+    def __init__(self, client: Client, manager: ExecutionManager) -> None:
+        self.client = client
+        self.manager = manager
+        self._output_validators: dict[str, Draft202012Validator] = {}
+
+    async def call(self, name: str, arguments: dict[str, Any], **kwargs: Any):
+        if not self._output_validators:
+            for tool in (await self.client.list_tools()).tools:
+                self._output_validators[tool.name] = Draft202012Validator(tool.output_schema)
+        with anyio.fail_after(CALL_TIMEOUT_S):
+            result = await self.client.call_tool(name, arguments, **kwargs)
+        if not result.is_error:
+            errors = [e.message for e in self._output_validators[name].iter_errors(result.structured_content)]
+            assert not errors, f"{name} result breaks its outputSchema: {errors}"
+        return result
+
+    async def ok(self, name: str, arguments: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        result = await self.call(name, arguments, **kwargs)
+        assert not result.is_error, result.content
+        return result.structured_content
+
+    async def error(self, name: str, arguments: dict[str, Any]) -> str:
+        result = await self.call(name, arguments)
+        assert result.is_error, result.structured_content
+        assert result.structured_content is None
+        return result.content[0].text
+
+
+@contextlib.asynccontextmanager
+async def bridge(tmp_path: Path, mode: str, **overrides: Any) -> AsyncIterator[Bridge]:
+    manager = ExecutionManager(b.settings(tmp_path, **overrides))
+    try:
+        async with Client(build_server(manager), mode=mode) as client:
+            assert client.protocol_version == ("2026-07-28" if mode == "auto" else "2025-11-25")
+            yield Bridge(client, manager)
+    finally:
+        await manager.close()
+
+
+def text_of(result) -> str:
+    return "\n".join(item.text for item in result.content if item.type == "text")
+
+
+# -- execute_task ----------------------------------------------------------------------
+
+
+async def test_execute_task_returns_the_result_and_reports_progress(tmp_path, mode):
+    progress: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append((value, total, message))
+
+    async with bridge(tmp_path, mode) as br:
+        started = time.monotonic()
+        result = await br.call(
+            "execute_task", {"task": "take your time [fake:slow seconds=2 steps=3]"}, progress_callback=on_progress
+        )
+        elapsed = time.monotonic() - started
+    assert not result.is_error
+    data = result.structured_content
+    assert data["status"] == "completed"
+    assert data["exit_code"] == 0
+    assert data["result"] == "Finished the slow task."
+    assert data["is_error"] is False and data["error"] is None
+    assert data["num_turns"] >= 3 and data["session_id"]
+    assert data["backend"] == "local"
+    assert data["output_bytes"] > 0 and data["output_truncated"] is False
+    assert 1500 <= data["duration_ms"] <= elapsed * 1000 + 100
+    # the text content tells the same facts
+    text = text_of(result)
+    for fact in (data["execution_id"], "completed", "Finished the slow task.", f"{data['num_turns']} turns", "local"):
+        assert fact in text
+    # progress: human-readable steps, in order, ending with the outcome
+    messages = [message for _, _, message in progress]
+    assert len(progress) >= 4, progress
+    assert all(isinstance(m, str) and m.strip() for m in messages)
+    assert [value for value, _, _ in progress] == sorted(value for value, _, _ in progress)
+    assert messages[0] == "started on local"
+    assert any("using mcp__bridge__slow" in m for m in messages), messages
+    assert any(m.startswith("turn ") and "Step 1 of 3 done." in m for m in messages), messages
+    assert messages[-1] == "completed: done"
+
+
+async def test_wait_false_returns_at_once_and_status_waits_for_the_result(tmp_path, mode):
+    async with bridge(tmp_path, mode) as br:
+        started = time.monotonic()
+        first = await br.ok("execute_task", {"task": "later [fake:slow seconds=1.5 steps=2]", "wait": False})
+        assert time.monotonic() - started < 1.0
+        assert first["status"] == "running"
+        execution_id = first["execution_id"]
+        early = await br.ok("get_execution_status", {"execution_id": execution_id, "wait_s": 0.2})
+        assert early["execution"]["state"] in ("queued", "running")
+        assert early["execution"]["result"] is None
+        assert early["recent"] == []
+        done = await br.ok("get_execution_status", {"execution_id": execution_id, "wait_s": 10})
+    execution = done["execution"]
+    assert execution["state"] == "completed"
+    assert execution["result"]["status"] == "completed"
+    assert execution["result"]["result"] == "Finished the slow task."
+    assert execution["task"] == "later [fake:slow seconds=1.5 steps=2]"
+    assert execution["progress"]["num_turns"] >= 2
+    assert execution["progress"]["tool_calls"] >= 1
+    assert execution["last_output_lines"], "the last stream-json lines are shown"
+    last = execution["last_output_lines"][-1]
+    assert last.startswith('{"duration_api_ms"') and len(last) <= 300  # the result line, cut to 300 characters
+
+
+async def test_claude_not_logged_in_is_a_failure_that_says_to_log_in(tmp_path, mode):
+    async with bridge(tmp_path, mode) as br:
+        result = await br.call("execute_task", {"task": "anything [fake:auth]"})
+    assert not result.is_error  # the tool worked; the task failed
+    data = result.structured_content
+    assert data["status"] == "failed"
+    assert data["is_error"] is True
+    assert data["exit_code"] == 1
+    assert "log in" in data["error"] and "/login" in data["error"]
+    assert "log in" in text_of(result)
+
+
+async def test_a_crashing_claude_is_a_clear_failure(tmp_path, mode):
+    async with bridge(tmp_path, mode) as br:
+        data = await br.ok("execute_task", {"task": "build it [fake:crash]"})
+    assert data["status"] == "failed"
+    assert data["exit_code"] == -11  # claude itself, killed by SIGSEGV (not the shell's 139)
+    assert data["is_error"] is None and data["result"] is None
+    assert "without a result" in data["error"] and "SIGSEGV" in data["error"]
+
+
+async def test_a_missing_claude_binary_fails_clearly_and_at_once(tmp_path, mode):
+    missing = str(tmp_path / "no" / "claude")
+    async with bridge(tmp_path, mode, claude_bin=missing) as br:
+        started = time.monotonic()
+        result = await br.call("execute_task", {"task": "hello"})
+        assert time.monotonic() - started < 5
+    assert not result.is_error
+    data = result.structured_content
+    assert data["status"] == "failed"
+    assert missing in data["error"] and "not found" in data["error"]
+    assert "Traceback" not in text_of(result)
+
+
+async def test_a_missing_working_directory_fails_clearly(tmp_path, mode):
+    missing = str(tmp_path / "not" / "here")
+    async with bridge(tmp_path, mode) as br:
+        data = await br.ok("execute_task", {"task": "hello", "cwd": missing})
+    assert data["status"] == "failed"
+    assert data["error"] == f"working directory does not exist: {missing}"
+
+
+@pytest.mark.parametrize("task", ["-p --version", "--help me [fake:echo_args]", "- [fake:echo_args]"])
+async def test_a_task_starting_with_a_dash_is_the_prompt(tmp_path, mode, task):
+    async with bridge(tmp_path, mode) as br:
+        data = await br.ok("execute_task", {"task": task})
+    assert data["status"] == "completed", data
+    if "[fake:echo_args]" in task:
+        assert json.loads(data["result"])["prompt"] == task
+    else:
+        assert data["result"] == f"Echo: {task}"
+
+
+# -- execute_task_list -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stop_on_failure", [True, False])
+async def test_execute_task_list_runs_in_order_and_sums_up(tmp_path, mode, stop_on_failure):
+    tasks = [{"task": "first"}, {"task": "second [fake:auth]"}, {"task": "third"}]
+    progress: list[str | None] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append(message)
+
+    async with bridge(tmp_path, mode) as br:
+        result = await br.call(
+            "execute_task_list", {"tasks": tasks, "stop_on_failure": stop_on_failure}, progress_callback=on_progress
+        )
+    data = result.structured_content
+    statuses = [r["status"] for r in data["results"]]
+    summary = data["summary"]
+    if stop_on_failure:
+        assert statuses == ["completed", "failed"]
+        assert summary | {"duration_ms": 0} == {
+            "total": 3, "completed": 1, "failed": 1, "canceled": 0, "timed_out": 0, "skipped": 1, "duration_ms": 0
+        }  # fmt: skip
+    else:
+        assert statuses == ["completed", "failed", "completed"]
+        assert data["results"][2]["result"] == "Echo: third"
+        assert summary | {"duration_ms": 0} == {
+            "total": 3, "completed": 2, "failed": 1, "canceled": 0, "timed_out": 0, "skipped": 0, "duration_ms": 0
+        }  # fmt: skip
+    assert data["results"][0]["result"] == "Echo: first"
+    assert data["results"][1]["is_error"] is True
+    assert len({r["execution_id"] for r in data["results"]}) == len(statuses)
+    text = text_of(result)
+    assert f"{summary['completed']} of 3 completed" in text and f"{summary['skipped']} skipped" in text
+    assert any(m and m.startswith("task 1/3: ") for m in progress)
+    assert any(m and m.startswith("task 2/3: ") for m in progress)
+
+
+async def test_execute_task_list_checks_every_task_before_running_any(tmp_path, mode):
+    async with bridge(tmp_path, mode) as br:
+        message = await br.error("execute_task_list", {"tasks": [{"task": "fine"}, {"task": "x", "max_turns": 0}]})
+        listing = await br.ok("get_execution_status", {})
+    assert "tasks.1.max_turns" in message
+    assert listing["recent"] == []
+
+
+# -- get_execution_status ------------------------------------------------------------------
+
+
+async def test_get_execution_status_of_an_unknown_id_names_it(tmp_path, mode):
+    async with bridge(tmp_path, mode) as br:
+        message = await br.error("get_execution_status", {"execution_id": "no-such-execution"})
+    assert "no-such-execution" in message
+
+
+async def test_get_execution_status_lists_recent_executions_newest_first(tmp_path, mode):
+    async with bridge(tmp_path, mode) as br:
+        empty = await br.call("get_execution_status", {})
+        assert empty.structured_content == {"execution": None, "recent": []}
+        ids = [(await br.ok("execute_task", {"task": f"job {n}"}))["execution_id"] for n in range(3)]
+        listing = await br.ok("get_execution_status", {})
+        limited = await br.ok("get_execution_status", {"limit": 2})
+    assert listing["execution"] is None
+    assert [row["execution_id"] for row in listing["recent"]] == ids[::-1]
+    assert [row["task"] for row in listing["recent"]] == ["job 2", "job 1", "job 0"]
+    assert {row["state"] for row in listing["recent"]} == {"completed"}
+    assert [row["execution_id"] for row in limited["recent"]] == ids[:0:-1]
+
+
+# -- get_execution_output --------------------------------------------------------------------
+
+
+async def page_through(br: Bridge, execution_id: str, stream: str = "stdout", limit: int = 20000) -> tuple[str, int]:
+    """The whole stream, page by page; also how many pages it took."""
+    pieces, offset, pages = [], 0, 0
+    while True:
+        page = await br.ok(
+            "get_execution_output", {"execution_id": execution_id, "stream": stream, "offset": offset, "limit": limit}
+        )
+        pages += 1
+        assert page["offset"] == offset and page["stream"] == stream
+        assert len(page["data"].encode()) <= limit
+        pieces.append(page["data"])
+        if page["complete"]:
+            assert page["next_offset"] is None
+            assert offset + len(page["data"].encode()) == page["total_bytes"]
+            return "".join(pieces), pages
+        assert page["next_offset"] > offset
+        offset = page["next_offset"]
+
+
+async def test_paging_through_the_output_reassembles_it_exactly(tmp_path, mode):
+    task = "résumé ✓ 日本語 [fake:echo_args]"  # echoed back: multi-byte characters, so small pages cut inside them
+    async with bridge(tmp_path, mode) as br:
+        data = await br.ok("execute_task", {"task": task})
+        execution_id = data["execution_id"]
+        stdout, pages = await page_through(br, execution_id, limit=97)
+        whole, _ = await page_through(br, execution_id, limit=100000)
+        result_text, _ = await page_through(br, execution_id, stream="result")
+        stderr, _ = await page_through(br, execution_id, stream="stderr")
+        past_the_end = await br.ok("get_execution_output", {"execution_id": execution_id, "offset": 10**9})
+        unknown = await br.error("get_execution_output", {"execution_id": "nope-nope"})
+    stored = (tmp_path / "outputs" / execution_id / "stdout.txt").read_bytes()
+    assert stdout.encode() == stored == whole.encode()
+    assert len(stored) == data["output_bytes"] and pages > 10
+    assert [json.loads(line)["type"] for line in stdout.splitlines()][-1] == "result"
+    assert "日本語" in stdout
+    assert result_text == data["result"] and json.loads(result_text)["prompt"] == task
+    assert stderr == ""
+    assert past_the_end["data"] == "" and past_the_end["complete"] is True
+    assert "nope-nope" in unknown
+
+
+async def test_huge_output_stays_out_of_the_result_but_can_be_paged(tmp_path, mode):
+    async with bridge(tmp_path, mode) as br:
+        result = await br.call("execute_task", {"task": "dump it [fake:huge mb=5]"})
+        data = result.structured_content
+        assert data["status"] == "completed"
+        assert len(json.dumps(data)) < 30_000
+        assert len(text_of(result)) < 30_000
+        assert data["output_bytes"] > 5 * 1024 * 1024
+        stdout, pages = await page_through(br, data["execution_id"], limit=100000)
+    assert len(stdout.encode()) == data["output_bytes"]
+    assert stdout.encode() == (tmp_path / "outputs" / data["execution_id"] / "stdout.txt").read_bytes()
+    assert pages >= data["output_bytes"] // 100000
+
+
+async def test_output_past_the_cap_is_dropped_and_said_so(tmp_path, mode):
+    async with bridge(tmp_path, mode, max_output_bytes=50_000) as br:
+        result = await br.call("execute_task", {"task": "[fake:huge mb=1]"})
+        data = result.structured_content
+        stdout, _ = await page_through(br, data["execution_id"], limit=100000)
+    assert data["status"] == "completed", "the stream is still read to the end"
+    assert data["output_truncated"] is True
+    assert data["output_bytes"] == len(stdout.encode()) <= 50_000
+    assert "hit the bridge's cap" in text_of(result)
+
+
+# -- control_execution ----------------------------------------------------------------------------
+
+
+async def test_pause_resume_and_cancel_a_running_task(tmp_path, mode):
+    tag = b.marker()
+    async with bridge(tmp_path, mode) as br:
+        started = await br.ok("execute_task", {"task": f"{tag} [fake:slow seconds=20 steps=20]", "wait": False})
+        execution_id = started["execution_id"]
+        (leader,) = await b.wait_for_processes(tag)
+
+        paused = await br.ok("control_execution", {"execution_id": execution_id, "action": "pause"})
+        assert paused | {"message": ""} == {
+            "execution_id": execution_id, "action": "pause", "state": "paused", "changed": True, "message": ""
+        }  # fmt: skip
+        await anyio.sleep(0.1)
+        assert {p.state for p in b.processes(tag)} == {"T"}, "the whole group is stopped"
+        status = await br.ok("get_execution_status", {"execution_id": execution_id})
+        assert status["execution"]["state"] == "paused"
+        again = await br.ok("control_execution", {"execution_id": execution_id, "action": "pause"})
+        assert again["changed"] is False and again["state"] == "paused"
+
+        resumed = await br.ok("control_execution", {"execution_id": execution_id, "action": "resume"})
+        assert resumed["changed"] is True and resumed["state"] == "running"
+        await anyio.sleep(0.1)
+        assert "T" not in {p.state for p in b.processes(tag)}
+        not_paused = await br.ok("control_execution", {"execution_id": execution_id, "action": "resume"})
+        assert not_paused["changed"] is False
+
+        canceled = await br.ok("control_execution", {"execution_id": execution_id, "action": "cancel"})
+        assert canceled["changed"] is True
+        final = await br.ok("get_execution_status", {"execution_id": execution_id, "wait_s": 10})
+        assert await b.wait_gone(tag) == []
+        assert not b.group_alive(leader.pgid)
+        late = await br.ok("control_execution", {"execution_id": execution_id, "action": "cancel"})
+        unknown = await br.error("control_execution", {"execution_id": "ghost-id", "action": "cancel"})
+    result = final["execution"]["result"]
+    assert final["execution"]["state"] == "canceled"
+    assert result["status"] == "canceled"
+    assert result["error"] == "Canceled by control_execution"
+    assert late["changed"] is False and late["state"] == "canceled"
+    assert "ghost-id" in unknown
+
+
+async def test_cancelling_the_mcp_call_kills_the_process_group(tmp_path, mode):
+    """The client gives up on a running execute_task: the bridge ends the whole group and records it."""
+    tag = b.marker()
+    async with bridge(tmp_path, mode) as br:
+        scope = anyio.CancelScope()
+
+        async def call() -> None:
+            with scope:
+                await br.client.call_tool("execute_task", {"task": f"{tag} [fake:hang children=2]"})
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(call)
+            found = await b.wait_for_processes(tag, count=3)  # claude and the two sleepers it forked
+            scope.cancel()
+        assert len({p.pgid for p in found}) == 1
+        assert await b.wait_gone(tag, timeout_s=10) == [], "the fake claude and its children are gone"
+        assert not b.group_alive(found[0].pgid)
+        with anyio.fail_after(10):
+            while True:
+                listing = await br.ok("get_execution_status", {})
+                if listing["recent"] and listing["recent"][0]["state"] != "running":
+                    break
+                await anyio.sleep(0.05)
+        status = await br.ok("get_execution_status", {"execution_id": listing["recent"][0]["execution_id"]})
+    assert status["execution"]["state"] == "canceled"
+    assert status["execution"]["result"]["error"] == "Canceled by the MCP client"
+
+
+# -- the rest -------------------------------------------------------------------------------------
+
+
+async def test_get_hook_status_without_a_handler(tmp_path, mode):
+    async with bridge(tmp_path, mode) as br:
+        result = await br.call("get_hook_status", {})
+    assert result.structured_content == {
+        "enabled": False,
+        "message": "No handler reachable; tasks run locally, where no hooks are configured",
+        "backend": "local",
+    }
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "field"),
+    [
+        ("execute_task", {}, "'task' is a required property"),
+        ("execute_task", {"task": ""}, "task:"),
+        ("execute_task", {"task": "x", "timeout_s": 0}, "timeout_s:"),
+        ("execute_task", {"task": "x", "permission_mode": "yolo"}, "permission_mode:"),
+        ("execute_task", {"task": "x", "bogus": 1}, "'bogus'"),
+        ("execute_task", {"task": "x", "wait": "yes"}, "wait:"),
+        ("execute_task_list", {"tasks": []}, "tasks:"),
+        ("get_execution_status", {"wait_s": 301}, "wait_s:"),
+        ("get_execution_output", {"execution_id": "x", "limit": 0}, "limit:"),
+        ("get_execution_output", {"execution_id": "x", "stream": "both"}, "stream:"),
+        ("control_execution", {"execution_id": "x", "action": "explode"}, "action:"),
+        ("control_execution", {"action": "cancel"}, "'execution_id' is a required property"),
+        ("get_hook_status", {"verbose": True}, "'verbose'"),
+    ],
+)
+async def test_invalid_arguments_are_a_tool_error_naming_the_field(tmp_path, mode, tool, arguments, field):
+    async with bridge(tmp_path, mode) as br:
+        message = await br.error(tool, arguments)
+        listing = await br.ok("get_execution_status", {})
+    assert message.startswith(f"Invalid arguments for {tool}: ")
+    assert field in message
+    assert listing["recent"] == [], "nothing ran"
+
+
+async def test_an_unknown_tool_is_a_protocol_error(tmp_path, mode):
+    async with bridge(tmp_path, mode) as br:
+        with pytest.raises(MCPError) as raised:
+            await br.client.call_tool("execute_tasks", {"task": "x"})
+        still_serving = await br.ok("get_hook_status", {})
+    assert raised.value.code == -32602
+    assert "execute_tasks" in raised.value.message
+    assert still_serving["backend"] == "local"

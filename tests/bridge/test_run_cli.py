@@ -1,0 +1,101 @@
+"""`cc-executor run`: one task from the terminal, through the bridge's engine, as a real process."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+
+def _fixture(name: str) -> ModuleType:
+    module_name = f"cc_executor_tests_{name}"
+    if module_name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "fixtures" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None and spec.loader is not None
+        sys.modules[module_name] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+b = _fixture("bridge_helpers")
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def closed_handler_url() -> str:
+    return f"ws://127.0.0.1:{b.free_port()}/ws/mcp"  # nothing listens there
+
+
+def run(data_dir: Path, *args: str, claude_bin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in b.DROPPED_ENV}
+    env["CC_EXECUTOR_DATA_DIR"] = str(data_dir)
+    if claude_bin is not None:
+        env["CC_EXECUTOR_CLAUDE_BIN"] = claude_bin
+    command = [sys.executable, "-m", "cc_executor", "run", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+
+
+def test_a_command_runs_locally_when_no_handler_answers_and_its_exit_code_is_kept(tmp_path, closed_handler_url):
+    done = run(tmp_path, "--command", "echo hi; echo warn >&2; exit 3", "--handler-url", closed_handler_url)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "hi\n"
+    assert "warn" in done.stderr
+    assert "failed exit 3" in done.stderr and "backend: local" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_json_puts_only_the_result_on_stdout(tmp_path, closed_handler_url):
+    done = run(tmp_path, "--command", "echo hi", "--handler-url", closed_handler_url, "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)  # nothing else on stdout, not even the command's own output
+    assert result["status"] == "completed"
+    assert result["exit_code"] == 0
+    assert result["backend"] == "local"
+    assert result["output_bytes"] == 3
+    stored = tmp_path / "outputs" / result["execution_id"] / "stdout.txt"
+    assert stored.read_text() == "hi\n"
+
+
+def test_a_claude_task_prints_its_result(tmp_path, closed_handler_url):
+    done = run(tmp_path, "summarise --nothing", "--handler-url", closed_handler_url, claude_bin=str(b.FAKE_CLAUDE_BIN))
+    assert done.returncode == 0, done.stderr
+    assert "completed" in done.stdout and "(backend: local)" in done.stdout
+    assert done.stdout.rstrip().endswith("Echo: summarise --nothing")
+
+
+def test_a_claude_task_as_json(tmp_path):
+    done = run(tmp_path, "[fake:tool calls=2]", "--backend", "local", "--json", claude_bin=str(b.FAKE_CLAUDE_BIN))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "completed" and result["result"] == "The answer is 3."
+    assert result["num_turns"] == 3
+
+
+def test_claude_not_logged_in_exits_non_zero_with_the_reason(tmp_path):
+    done = run(tmp_path, "[fake:auth]", "--backend", "local", claude_bin=str(b.FAKE_CLAUDE_BIN))
+    assert done.returncode == 1
+    assert "failed" in done.stdout and "log in" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_missing_claude_binary_is_a_clear_error(tmp_path, closed_handler_url):
+    missing = str(tmp_path / "nowhere" / "claude")
+    done = run(tmp_path, "hello", "--handler-url", closed_handler_url, claude_bin=missing)
+    assert done.returncode != 0
+    assert f"the claude executable '{missing}' was not found" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_task_and_command_together_are_refused(tmp_path):
+    done = run(tmp_path, "a task", "--command", "echo hi")
+    assert done.returncode == 2
+    assert "give either a TASK or --command" in done.stderr
+    assert done.stdout == ""

@@ -1,0 +1,221 @@
+"""`cc-executor mcp` as a real process: stdio and streamable HTTP, signals, and history across restarts.
+
+The bridge runs with `--backend local` and the fake `claude`; every bridge, task and
+fake is a real process, found and checked through /proc.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+
+import anyio
+import httpx
+import pytest
+from mcp import Client, ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+
+from cc_executor.bridge.executions import ABANDONED
+
+
+def _fixture(name: str) -> ModuleType:
+    module_name = f"cc_executor_tests_{name}"
+    if module_name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "fixtures" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None and spec.loader is not None
+        sys.modules[module_name] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+b = _fixture("bridge_helpers")
+
+pytestmark = pytest.mark.timeout(60)
+BRIDGE = [sys.executable, "-m", "cc_executor", "mcp", "--backend", "local"]
+MARK = "cc_executor mcp"
+
+
+def stdio_params(data_dir: Path) -> StdioServerParameters:
+    return StdioServerParameters(command=BRIDGE[0], args=BRIDGE[1:], env=b.bridge_env(data_dir))
+
+
+@contextlib.asynccontextmanager
+async def stdio_session(data_dir: Path) -> AsyncIterator[ClientSession]:
+    """A legacy (2025-11-25) session with a fresh `cc-executor mcp` over stdio; its stderr goes to a file."""
+    with open(data_dir / "bridge-stderr.log", "a") as errlog:
+        async with stdio_client(stdio_params(data_dir), errlog=errlog) as (read, write):
+            async with ClientSession(read, write) as session:
+                yield session
+
+
+def bridge_pid(data_dir: Path) -> int:
+    (pid,) = b.child_pids_running(MARK, data_dir)
+    return pid
+
+
+async def test_stdio_round_trip_and_history_across_a_restart(tmp_path):
+    with anyio.fail_after(30):
+        async with stdio_session(tmp_path) as session:
+            init = await session.initialize()
+            assert init.protocol_version == "2025-11-25"
+            assert init.server_info.name == "cc-executor"
+            assert "execute_task" in (init.instructions or "")
+            tools = await session.list_tools()
+            assert {t.name for t in tools.tools} == {
+                "execute_task", "execute_task_list", "get_execution_status",
+                "get_execution_output", "control_execution", "get_hook_status",
+            }  # fmt: skip
+            result = await session.call_tool("execute_task", {"task": "over stdio"})
+            first = result.structured_content
+            assert first["status"] == "completed" and first["result"] == "Echo: over stdio"
+            assert first["backend"] == "local"
+        assert b.child_pids_running(MARK, tmp_path) == [], "the bridge exits when stdin closes"
+
+        # a new bridge process on the same data dir, this time in the 2026-07-28 era
+        async with Client(stdio_params(tmp_path), mode="auto") as client:
+            assert client.protocol_version == "2026-07-28"
+            status = await client.call_tool("get_execution_status", {"execution_id": first["execution_id"]})
+            listing = await client.call_tool("get_execution_status", {})
+            page = await client.call_tool("get_execution_output", {"execution_id": first["execution_id"]})
+    execution = status.structured_content["execution"]
+    assert execution["state"] == "completed"
+    assert execution["task"] == "over stdio"
+    assert execution["result"] == first
+    assert [row["execution_id"] for row in listing.structured_content["recent"]] == [first["execution_id"]]
+    assert page.structured_content["complete"] is True
+    assert page.structured_content["total_bytes"] == first["output_bytes"]
+
+
+async def test_sigterm_ends_the_running_task_and_the_bridge(tmp_path):
+    tag = b.marker()
+    with anyio.fail_after(30):
+        async with stdio_session(tmp_path) as session:
+            await session.initialize()
+            started = await session.call_tool("execute_task", {"task": f"{tag} [fake:hang children=2]", "wait": False})
+            execution_id = started.structured_content["execution_id"]
+            found = await b.wait_for_processes(tag, count=3)
+            pid = bridge_pid(tmp_path)
+            began = time.monotonic()
+            os.kill(pid, signal.SIGTERM)
+            with pytest.raises(MCPError):  # the bridge is gone: the call fails instead of hanging
+                await session.call_tool("get_execution_status", {"execution_id": execution_id})
+            while not b.pid_gone(pid) and time.monotonic() - began < 10:
+                await anyio.sleep(0.02)
+            assert b.pid_gone(pid), "the bridge exited"
+            assert time.monotonic() - began < 8
+            # checked before the stdio client cleans up: the bridge itself ended the task's group
+            assert b.processes(tag) == [], "the task's whole process group is gone"
+            assert not b.group_alive(found[0].pgid)
+        # the cancel was recorded before the bridge exited
+        async with stdio_session(tmp_path) as session:
+            await session.initialize()
+            status = await session.call_tool("get_execution_status", {"execution_id": execution_id})
+    execution = status.structured_content["execution"]
+    assert execution["state"] == "canceled"
+    assert execution["result"]["error"] == "The bridge is shutting down"
+
+
+async def test_a_task_running_when_the_bridge_is_sigkilled_shows_as_failed_after_a_restart(tmp_path, capsys):
+    tag = b.marker()
+    try:
+        with anyio.fail_after(30):
+            async with stdio_session(tmp_path) as session:
+                await session.initialize()
+                started = await session.call_tool(
+                    "execute_task", {"task": f"{tag} [fake:hang children=1]", "wait": False}
+                )
+                execution_id = started.structured_content["execution_id"]
+                before = await b.wait_for_processes(tag, count=2)
+                pid = bridge_pid(tmp_path)
+                os.kill(pid, signal.SIGKILL)
+                with pytest.raises(MCPError):
+                    await session.call_tool("get_execution_status", {"execution_id": execution_id})
+                while not b.pid_gone(pid):
+                    await anyio.sleep(0.02)
+                await anyio.sleep(0.3)
+                survivors = b.processes(tag)
+            with capsys.disabled():  # evidence for the known gap: a SIGKILLed bridge cannot end its local tasks
+                print(
+                    f"\n[known gap] bridge pid {pid} SIGKILLed; task processes before: "
+                    f"{[(p.pid, p.pgid) for p in before]}; still alive after: "
+                    f"{[(p.pid, p.ppid, p.pgid, p.state) for p in survivors]}"
+                )
+            async with stdio_session(tmp_path) as session:
+                await session.initialize()
+                status = await session.call_tool("get_execution_status", {"execution_id": execution_id})
+                listing = await session.call_tool("get_execution_status", {})
+    finally:
+        b.kill_all(tag)
+    execution = status.structured_content["execution"]
+    assert execution["state"] == "failed"
+    assert execution["result"]["status"] == "failed"
+    assert execution["result"]["error"] == ABANDONED
+    assert listing.structured_content["recent"][0]["state"] == "failed"
+
+
+async def test_streamable_http_serves_loopback_clients_and_refuses_foreign_origins_and_hosts(tmp_path):
+    port = b.free_port()
+    command = [*BRIDGE, "--transport", "http", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}/mcp"
+    with open(tmp_path / "bridge-stderr.log", "wb") as errlog:
+        process = subprocess.Popen(command, env=b.bridge_env(tmp_path), stdin=subprocess.DEVNULL, stderr=errlog)
+    try:
+        with anyio.fail_after(30):
+            async with httpx.AsyncClient(timeout=5) as http:
+                while True:  # until it listens
+                    with contextlib.suppress(httpx.TransportError):
+                        await http.get(f"http://127.0.0.1:{port}/")
+                        break
+                    assert process.poll() is None, (tmp_path / "bridge-stderr.log").read_text()
+                    await anyio.sleep(0.05)
+
+                async with streamable_http_client(url) as (read, write, *_):
+                    async with ClientSession(read, write) as session:
+                        init = await session.initialize()
+                        assert init.protocol_version == "2025-11-25"
+                        result = await session.call_tool("execute_task", {"task": "over http"})
+                        assert result.structured_content["result"] == "Echo: over http"
+                async with Client(url, mode="auto") as client:
+                    assert client.protocol_version == "2026-07-28"
+                    listing = await client.call_tool("get_execution_status", {})
+                    assert [r["task"] for r in listing.structured_content["recent"]] == ["over http"]
+
+                initialize = {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": "2025-11-25",
+                        "capabilities": {},
+                        "clientInfo": {"name": "probe", "version": "1"},
+                    },
+                }
+                headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+                async def status_with(**extra: str) -> int:
+                    response = await http.post(url, json=initialize, headers={**headers, **extra})
+                    return response.status_code
+
+                assert await status_with() == 200
+                assert await status_with(Origin=f"http://localhost:{port}") == 200
+                assert await status_with(Origin="http://evil.example") == 403
+                assert await status_with(Origin="https://127.0.0.1.evil.example") == 403
+                assert await status_with(Host="evil.example") == 421
+                assert await status_with(Host=f"evil.example:{port}") == 421
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 128 + signal.SIGTERM
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
