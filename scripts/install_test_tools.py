@@ -49,13 +49,14 @@ class NpmTool:
     package: str
     version: str
     prefix: Path
-    bin_name: str  # in node_modules/.bin
+    bin_name: str | None  # in node_modules/.bin; None for a library
     version_args: tuple[str, ...] = ("--version",)
     #: the --version output must contain this (None: the command only has to succeed)
     version_marker: str | None = None
 
     @property
     def bin(self) -> Path:
+        assert self.bin_name is not None, f"{self.package} is a library"
         return self.prefix / "node_modules" / ".bin" / self.bin_name
 
     @property
@@ -70,6 +71,8 @@ class NpmTool:
 
     def probe(self) -> tuple[bool, str]:
         """(works, what it printed): run the installed executable's version command."""
+        if self.bin_name is None:
+            return True, f"{self.package} {self.installed_version()}"
         if not self.bin.exists():
             return False, f"{self.bin} does not exist"
         try:
@@ -116,6 +119,15 @@ MCP_INSPECTOR = NpmTool(
     prefix=CACHE / "mcp-inspector",
     bin_name="mcp-inspector",
     version_args=("--cli", "--version"),
+)
+
+#: The official AsyncAPI parser, for scripts/validate_asyncapi.mjs (the whole @asyncapi/cli is 1.5 GB).
+ASYNCAPI_PARSER = NpmTool(
+    name="asyncapi-parser",
+    package="@asyncapi/parser",
+    version="3.6.6",
+    prefix=CACHE / "asyncapi-parser",
+    bin_name=None,
 )
 
 
@@ -185,9 +197,35 @@ def npm_step(tool: NpmTool, after_install: Callable[[NpmTool], None] | None = No
     return Step(tool.name, f"{tool.package}@{tool.version} in {tool.prefix.relative_to(ROOT)}", tool.problem, install)
 
 
+def chromium_problem() -> str | None:
+    return None if shutil.which("chromium") else "chromium is not installed (Debian package chromium)"
+
+
+def install_chromium() -> None:
+    """Debian's chromium, for the hostile-browser tests (the probe runs it headless, no sandbox)."""
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        raise StepFailed("installing chromium needs root and apt-get: run `apt-get install chromium` as root")
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
+        print(f"  $ {' '.join(command)}", flush=True)
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT_S,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+        )
+        if done.returncode != 0:
+            raise StepFailed(f"{' '.join(command)} exited {done.returncode}:\n{(done.stdout + done.stderr)[-3000:]}")
+
+
 STEPS: list[Step] = [
     npm_step(CLAUDE_CLI, claude_postinstall),
     npm_step(MCP_INSPECTOR),
+    npm_step(ASYNCAPI_PARSER),
+    Step("chromium", "Debian's chromium (headless browser tests)", chromium_problem, install_chromium),
 ]
 
 

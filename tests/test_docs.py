@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import posixpath
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -285,39 +285,36 @@ def test_asyncapi_operations_match_message_directions():
             assert actions.get(name) == {"send"}, f"notification {name} needs a send operation"
 
 
-def asyncapi_cli():
-    """The pinned @asyncapi/cli from scripts/install_test_tools.py."""
+def asyncapi_parser_prefix() -> Path:
+    """Where scripts/install_test_tools.py put the pinned @asyncapi/parser."""
     tools = load_module("cc_executor_tests_install_test_tools", ROOT / "scripts" / "install_test_tools.py")
-    tool = getattr(tools, "ASYNCAPI_CLI", None)
-    if tool is None:  # the same pin, until install_test_tools.py has its step
-        tool = tools.NpmTool(
-            name="asyncapi-cli",
-            package="@asyncapi/cli",
-            version="4.1.1",
-            prefix=tools.CACHE / "asyncapi-cli",
-            bin_name="asyncapi",
-            version_marker="@asyncapi/cli/4.1.1",
-        )
-    problem = tool.problem()
+    problem = tools.ASYNCAPI_PARSER.problem()
     if problem is not None:
-        pytest.fail(f"{tool.package}@{tool.version} is not usable: {problem}; {INSTALL_HINT}", pytrace=False)
-    return tool.bin
+        pytest.fail(f"the AsyncAPI parser is not usable: {problem}; {INSTALL_HINT}", pytrace=False)
+    return tools.ASYNCAPI_PARSER.prefix
 
 
-def test_asyncapi_document_is_valid_for_the_official_cli(tmp_path):
-    cli = asyncapi_cli()
-    settings = tmp_path / "asyncapi-analytics.json"
-    settings.write_text(json.dumps({"analyticsEnabled": "false", "infoMessageShown": "true", "userID": "test"}))
-    # CI=true and a disabled analytics file keep the CLI from sending usage metrics (it sends nothing else).
-    env = {**os.environ, "CI": "true", "ASYNCAPI_METRICS_CONFIG_PATH": str(settings)}
-    result = subprocess.run(
-        [str(cli), "validate", str(ASYNCAPI), "--fail-severity=warn"],
-        cwd=ROOT,
-        env=env,
+def validate_asyncapi(document: Path) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    assert node, "node is not installed"
+    return subprocess.run(
+        [node, str(ROOT / "scripts" / "validate_asyncapi.mjs"), str(asyncapi_parser_prefix()), str(document)],
         capture_output=True,
         text=True,
         timeout=120,
         stdin=subprocess.DEVNULL,
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0 and "is valid" in output, output
+
+
+def test_asyncapi_document_is_valid_for_the_official_parser():
+    result = validate_asyncapi(ASYNCAPI)
+    assert result.returncode == 0 and "valid:" in result.stdout, result.stdout + result.stderr
+
+
+def test_the_official_parser_catches_a_broken_document(tmp_path):
+    copy = tmp_path / "spec"
+    shutil.copytree(SPEC, copy)
+    broken = copy / "ws" / "asyncapi.yaml"
+    broken.write_text(broken.read_text().replace("./requests/execute.json", "./requests/missing.json"))
+    result = validate_asyncapi(broken)
+    assert result.returncode == 1 and "missing.json" in result.stdout, result.stdout
