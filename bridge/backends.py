@@ -30,6 +30,7 @@ class Execution(Protocol):
     """A started process group, wherever it runs."""
 
     backend: str
+    tag: str | None  # local executions: the execution core's tag, to find leftovers after a crash
 
     async def pause(self) -> bool: ...
     async def resume(self) -> bool: ...
@@ -49,6 +50,7 @@ class LocalExecution:
 
     def __init__(self, running: RunningProcess) -> None:
         self.running = running
+        self.tag: str | None = running.tag  # finds its processes again after a bridge crash
 
     async def pause(self) -> bool:
         return self.running.pause()
@@ -88,6 +90,7 @@ class HandlerExecution:
 
     def __init__(self, url: str, client: HandlerClient, sink: TextSink, release: Callable[[HandlerClient], None]):
         self.backend = url
+        self.tag = None  # the handler ends its own executions when this connection goes
         self.client = client
         self._sink = sink
         self._release = release

@@ -23,7 +23,7 @@ from typing import Literal
 
 from cc_executor.client import HandlerUnavailable
 from cc_executor.generated.mcp.common import ExecutionStatus, ExecutionSummary, Progress, TaskResult, TaskSpec
-from cc_executor.handler.process_runner import Completion, RunLimits, StreamName
+from cc_executor.handler.process_runner import Completion, RunLimits, StreamName, end_tagged_processes
 
 from .backends import LOCAL, Backend, Execution, LocalBackend, StartFailed
 from .claude_command import build_claude_argv
@@ -50,7 +50,7 @@ START_WAIT_S = 15.0  # pause/resume of a task whose process is still being start
 TASK_PREVIEW_CHARS = 200
 ABANDONED = (
     "The bridge stopped while this task was running, so its outcome was not recorded "
-    "(a handler ends such a task; a local one may have outlived the bridge)"
+    "(a handler ends such a task; a local one is ended when the bridge starts again)"
 )
 
 
@@ -177,9 +177,11 @@ class ExecutionManager:
         for dropped in self.history.prune():
             remove(self.outputs_dir / dropped)
         abandoned = self.history.mark_abandoned(ABANDONED, self.outputs_dir)
-        if abandoned:
+        for execution_id, tag in abandoned:
+            ended = end_tagged_processes(tag) if tag else []
             log.warning(
-                "executions left running by an earlier bridge marked failed", extra={"event": {"ids": abandoned}}
+                "execution left running by an earlier bridge marked failed",
+                extra={"event": {"execution_id": execution_id, "leftover_processes_ended": ended}},
             )
         self.local = LocalBackend(settings.run_limits)
         self.pool = (
@@ -248,6 +250,8 @@ class ExecutionManager:
                 execution.backend = handle.backend
                 execution.settled.set()
                 self.history.update(execution.id, state="running", backend=handle.backend, elapsed_s=None)
+                if handle.tag:
+                    self.history.set_tag(execution.id, handle.tag)
                 execution.announce(f"started on {handle.backend}", self.settings.progress_interval_s, force=True)
                 if execution.cancel_reason:  # canceled while it was starting
                     await handle.cancel(execution.cancel_reason)

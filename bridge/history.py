@@ -44,14 +44,20 @@ class History:
                 result_json TEXT
             )"""
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(executions)")}
+        if "tag" not in columns:  # added after the first release of the table
+            self._db.execute("ALTER TABLE executions ADD COLUMN tag TEXT")
 
-    def mark_abandoned(self, reason: str, outputs_dir: Path) -> list[str]:
-        """Executions left unfinished by an earlier bridge end as failed, with what output they left."""
+    def mark_abandoned(self, reason: str, outputs_dir: Path) -> list[tuple[str, str | None]]:
+        """Executions left unfinished by an earlier bridge end as failed, with what output they left.
+
+        Returns (execution id, tag) of each, the tag for finding a local task's leftover processes.
+        """
         rows = self._db.execute(
-            f"SELECT execution_id, backend FROM executions WHERE state IN ({','.join('?' * len(UNFINISHED))})",
+            f"SELECT execution_id, backend, tag FROM executions WHERE state IN ({','.join('?' * len(UNFINISHED))})",
             UNFINISHED,
         ).fetchall()
-        for execution_id, backend in rows:
+        for execution_id, backend, _ in rows:
             stdout = outputs_dir / execution_id / "stdout.txt"
             result = TaskResult(
                 execution_id=execution_id,
@@ -65,7 +71,10 @@ class History:
                 "UPDATE executions SET state='failed', result_json=? WHERE execution_id=?",
                 (_stored(result), execution_id),
             )
-        return [row[0] for row in rows]
+        return [(row[0], row[2]) for row in rows]
+
+    def set_tag(self, execution_id: str, tag: str) -> None:
+        self._db.execute("UPDATE executions SET tag=? WHERE execution_id=?", (tag, execution_id))
 
     def add(self, execution_id: str, created_at: str, task: str, backend: str, state: str) -> None:
         self._db.execute(

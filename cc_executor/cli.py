@@ -76,6 +76,7 @@ def handler(
     """Run the WebSocket execution handler (JSON-RPC 2.0 at ws://HOST:PORT/ws/mcp)."""
     from cc_executor.handler.process_runner import RunLimits
     from cc_executor.handler.server import ConfigError, HandlerConfig, HandlerServer
+    from cc_executor.paths import data_dir
 
     configure_logging(_log_format(log_format))
     try:
@@ -91,6 +92,7 @@ def handler(
             max_frame_bytes=max_frame_bytes,
             default_timeout_s=default_timeout,
             run_limits=RunLimits(kill_grace_s=kill_grace, scrub_env=tuple(scrub_env or ()), reap_strays=True),
+            state_dir=data_dir() / "running",
         )
         server = HandlerServer(config)
     except (ConfigError, TokenFileError) as exc:

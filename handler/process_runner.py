@@ -98,14 +98,18 @@ _SUBREAPER: bool | None = None
 _LEADERS: set[int] = set()  # leaders asyncio reaps itself; never reap them here
 
 
-def tagged_processes(tag: str) -> list[int]:
+def tagged_processes(tag: str, *, everywhere: bool = False) -> list[int]:
     """Live processes whose environment carries this execution tag.
 
     As a subreaper this process adopts every orphan of its executions, so looking at
-    its own descendants finds them all; otherwise every readable process is looked at.
+    its own descendants finds them all; otherwise (or `everywhere`, for the leftovers
+    of an earlier process) every readable process is looked at.
     """
     marker = f"{EXECUTION_TAG_ENV}={tag}".encode()
-    candidates = _descendants(os.getpid()) if _SUBREAPER else [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    if _SUBREAPER and not everywhere:
+        candidates = _descendants(os.getpid())
+    else:
+        candidates = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
     found = []
     for pid in candidates:
         try:
@@ -114,6 +118,19 @@ def tagged_processes(tag: str) -> list[int]:
                     found.append(pid)
         except OSError:
             continue
+    return found
+
+
+def end_tagged_processes(tag: str, grace_s: float = 2.0) -> list[int]:
+    """End (SIGTERM, grace, SIGKILL) every process left over from an execution of an earlier process."""
+    found = tagged_processes(tag, everywhere=True)
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signum)
+        deadline = time.monotonic() + grace_s
+        while any(_alive(pid) for pid in found) and time.monotonic() < deadline:
+            time.sleep(POLL_S)
     return found
 
 

@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -18,6 +19,7 @@ from websockets.http11 import Request, Response
 from cc_executor import __version__
 from cc_executor.token import tokens_match
 
+from .leftovers import RunningExecutions
 from .metrics import HandlerMetrics
 from .process_runner import RunLimits
 from .protocol import ConnectionProtocol
@@ -46,6 +48,8 @@ class HandlerConfig:
     max_frame_bytes: int = 1 << 20
     default_timeout_s: int | None = None
     run_limits: RunLimits = field(default_factory=lambda: RunLimits(reap_strays=True))
+    #: where running executions are noted, so a restarted handler ends what a crashed one left
+    state_dir: Path | None = None
 
     def check(self) -> None:
         if self.no_auth and not is_loopback(self.host):
@@ -84,6 +88,7 @@ class HandlerServer:
         self.started_at = time.monotonic()
         self.sessions: set[Session] = set()
         self.metrics = HandlerMetrics(lambda: len(self.sessions), self.running_executions)
+        self.running = RunningExecutions(config.state_dir) if config.state_dir else None
         self._server: Server | None = None
 
     @property
@@ -112,6 +117,8 @@ class HandlerServer:
         return sum(1 for session in self.sessions if session.running is not None)
 
     async def start(self) -> None:
+        if self.running is not None:
+            await asyncio.to_thread(self.running.end_leftovers)
         self._server = await serve(
             self._serve_connection,
             self.config.host,
@@ -133,6 +140,8 @@ class HandlerServer:
         if self._server is not None:
             self._server.close(close_connections=True)
             await self._server.wait_closed()
+        if self.running is not None:
+            self.running.close()
 
     async def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
         """HTTP endpoints, then the handshake checks: path, Origin, token, session limit."""
@@ -187,7 +196,7 @@ class HandlerServer:
             await websocket.close(1013, f"Too many sessions (max {self.config.max_sessions})")
             return
         settings = SessionSettings(
-            self.config.run_limits, self.config.default_timeout_s, self.config.max_sessions, self.metrics
+            self.config.run_limits, self.config.default_timeout_s, self.config.max_sessions, self.metrics, self.running
         )
         session = Session(websocket, protocol, settings, lambda: self.sessions)
         self.sessions.add(session)

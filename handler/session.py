@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from cc_executor.generated.ws.requests.sessions import SessionInfo
 from cc_executor.generated.ws.requests.status import RunningExecution
 
+from .leftovers import RunningExecutions
 from .metrics import HandlerMetrics
 from .output_framer import OutputPiece
 from .process_runner import RunLimits, RunningProcess, SpawnError, StreamName
@@ -38,6 +39,7 @@ class SessionSettings:
     default_timeout_s: int | None
     max_sessions: int
     metrics: HandlerMetrics
+    running: RunningExecutions | None = None
 
 
 def command_digest(command: str) -> str:
@@ -154,6 +156,8 @@ class Session:
             await self._send_all(self.protocol.execution_not_started(request, str(exc)))
             return
         self.running = running
+        if self.settings.running is not None:
+            self.settings.running.add(running.tag)
         log.info(
             "execution started",
             extra={
@@ -181,6 +185,8 @@ class Session:
     async def _report_completion(self, running: RunningProcess, execution_id: str) -> None:
         completion = await running.wait()
         self.running = None
+        if self.settings.running is not None:
+            self.settings.running.remove(running.tag)
         self.settings.metrics.execution_ended(
             completion.status, completion.execution_time, completion.stdout_bytes + completion.stderr_bytes
         )

@@ -255,3 +255,24 @@ async def test_json_logs_have_one_line_per_connection_event_and_execution():
     assert ended["status"] == "completed" and ended["stdout_bytes"] == 3 and ended["duration_s"] >= 0
     assert by_message["session opened"] and by_message["session closed"]
     assert all({"ts", "level", "logger", "msg"} <= set(record) for record in records)
+
+
+async def test_a_restarted_handler_ends_what_a_killed_one_left_running(tmp_path):
+    env = {"CC_EXECUTOR_DATA_DIR": str(tmp_path)}
+    with live_handler(env=env) as doomed:
+        client = await HandlerClient.connect(doomed.url, doomed.token)
+        started = await client.execute("sleep 60 & sleep 60; wait")
+        doomed.process.kill()  # SIGKILL: the handler can end nothing itself
+        await asyncio.to_thread(doomed.process.wait, 10)
+        await client.close()
+    os.killpg(started.pgid, 0)  # still there, orphaned
+    with live_handler(env=env):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(started.pgid, 0)
+            except ProcessLookupError:
+                break
+            await asyncio.sleep(0.05)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(started.pgid, 0)

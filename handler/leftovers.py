@@ -1,0 +1,55 @@
+"""A handler's running executions noted on disk, so the next handler ends what a crashed one left.
+
+A handler killed with SIGKILL runs no code: its executions' processes live on. Each
+running execution is a file named by its tag in a folder named by the handler's pid;
+on start, a handler ends the processes of folders whose handler is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from .process_runner import end_tagged_processes
+
+log = logging.getLogger("cc_executor.handler")
+
+
+class RunningExecutions:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory / str(os.getpid())
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def add(self, tag: str) -> None:
+        (self.directory / tag).touch()
+
+    def remove(self, tag: str) -> None:
+        (self.directory / tag).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def end_leftovers(self) -> list[int]:
+        """End the processes of executions whose handler died; returns their pids."""
+        ended: list[int] = []
+        for folder in self.directory.parent.iterdir():
+            if folder == self.directory or not folder.name.isdigit() or _alive(int(folder.name)):
+                continue
+            for marker in folder.iterdir():
+                ended += end_tagged_processes(marker.name)
+            shutil.rmtree(folder, ignore_errors=True)
+        if ended:
+            log.warning("ended processes left by a handler that died", extra={"event": {"pids": ended}})
+        return ended
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
