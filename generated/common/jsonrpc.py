@@ -83,7 +83,7 @@ class ErrorObject(BaseModel):
     """
     data: Annotated[errors.ErrorDetails | None, Field(title="ErrorData")] = None
     """
-    Extra facts about an error; null when there are none. The object form was added in protocol 2.0.
+    Extra facts about an error; null when there are none. The old handler always sent null; the details object is new in protocol 2.0.
     """
 
 
