@@ -5,7 +5,8 @@
     python scripts/generate_docs.py --check  # exit 1 if docs/reference/ differs from the spec
     python scripts/generate_docs.py --gaps   # also list fields and schemas the spec leaves undescribed
 
-The output depends only on spec/ and the templates in scripts/docs_generator/: no
+The output depends only on spec/, the CLI's definitions (configuration.md) and the
+templates in scripts/docs_generator/: no
 timestamps, pages in a fixed order, deterministic JSON. docs/reference/README.md is the
 index on a code host; docs/reference/html/index.html opens from disk.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from docs_generator import build_site, render
+from docs_generator.cli_reference import render_configuration
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec"
@@ -31,7 +33,8 @@ REFERENCE = ROOT / "docs" / "reference"
 def generate(into: Path) -> list[str]:
     """Write the reference into `into`; return the spec gaps noticed on the way."""
     site, gaps = build_site(SPEC)
-    for relative, text in render(site).items():
+    pages = {**render(site), "configuration.md": render_configuration()}
+    for relative, text in pages.items():
         target = into / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8", newline="\n")
