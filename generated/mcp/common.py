@@ -157,7 +157,7 @@ class TaskResult(BaseModel):
     """
     backend: str
     """
-    Where it ran: the handler's WebSocket URL, or 'local'.
+    Where it runs or ran: the handler's WebSocket URL, 'local', or 'pending' while it waits for a slot (a wait=false reply).
     """
 
 

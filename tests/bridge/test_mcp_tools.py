@@ -470,3 +470,15 @@ async def test_an_unknown_tool_is_a_protocol_error(tmp_path, mode):
     assert raised.value.code == -32602
     assert "execute_tasks" in raised.value.message
     assert still_serving["backend"] == "local"
+
+
+async def test_tasks_beyond_max_concurrent_wait_queued_for_a_slot(tmp_path, mode):
+    async with bridge(tmp_path, mode, max_concurrent=1) as br:
+        first = await br.ok("execute_task", {"task": "one [fake:slow seconds=1.5 steps=2]", "wait": False})
+        second = await br.ok("execute_task", {"task": "two", "wait": False})
+        waiting = await br.ok("get_execution_status", {"execution_id": second["execution_id"]})
+        assert waiting["execution"]["state"] == "queued" and waiting["execution"]["backend"] == "pending"
+        done = await br.ok("get_execution_status", {"execution_id": second["execution_id"], "wait_s": 15})
+        finished_first = await br.ok("get_execution_status", {"execution_id": first["execution_id"]})
+    assert done["execution"]["state"] == "completed"
+    assert finished_first["execution"]["state"] == "completed"
