@@ -14,8 +14,6 @@ index on a code host; docs/reference/html/index.html opens from disk.
 from __future__ import annotations
 
 import argparse
-import filecmp
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -24,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from docs_generator import build_site, render
 from docs_generator.cli_reference import render_configuration
+from drift import check_or_write
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec"
@@ -41,18 +40,6 @@ def generate(into: Path) -> list[str]:
     return gaps
 
 
-def differences(left: Path, right: Path) -> list[str]:
-    """Relative paths of files that differ between two trees, or exist in only one."""
-
-    def files(top: Path) -> set[Path]:
-        return {p.relative_to(top) for p in top.rglob("*") if p.is_file()} if top.is_dir() else set()
-
-    left_files, right_files = files(left), files(right)
-    changed = [str(p) for p in sorted(left_files ^ right_files)]
-    changed += [str(p) for p in sorted(left_files & right_files) if not filecmp.cmp(left / p, right / p, shallow=False)]
-    return sorted(changed)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 when docs/reference/ is stale")
@@ -63,18 +50,9 @@ def main() -> int:
         gaps = generate(fresh)
         if args.gaps:
             print(f"{len(gaps)} undescribed fields/schemas:", *gaps, sep="\n  ")
-        stale = differences(fresh, REFERENCE)
-        count = sum(1 for p in fresh.rglob("*") if p.is_file())
-        if args.check:
-            if stale:
-                print("docs/reference/ is stale; run `python scripts/generate_docs.py`. Differs:", *stale, sep="\n  ")
-                return 1
-            print(f"docs/reference/ matches spec/ ({count} files)")
-            return 0
-        shutil.rmtree(REFERENCE, ignore_errors=True)
-        shutil.copytree(fresh, REFERENCE)
-        print(f"wrote docs/reference/ ({count} files, {len(stale)} changed)")
-    return 0
+        return check_or_write(
+            fresh, REFERENCE, check=args.check, name="docs/reference/", command="python scripts/generate_docs.py"
+        )
 
 
 if __name__ == "__main__":

@@ -11,12 +11,13 @@ versions (see pyproject.toml): no timestamps, files in sorted order, ruff-format
 from __future__ import annotations
 
 import argparse
-import filecmp
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from drift import check_or_write  # scripts/, this script's own folder
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec"
@@ -73,15 +74,6 @@ def generate(into: Path) -> None:
         shutil.rmtree(cache)
 
 
-def differences(left: Path, right: Path) -> list[str]:
-    """Relative paths of files that differ between two trees, or exist in only one."""
-    files = lambda top: {p.relative_to(top) for p in top.rglob("*.py")}  # noqa: E731
-    left_files, right_files = files(left), files(right)
-    changed = [str(p) for p in sorted(left_files ^ right_files)]
-    changed += [str(p) for p in sorted(left_files & right_files) if not filecmp.cmp(left / p, right / p, shallow=False)]
-    return sorted(changed)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 when generated/ is stale")
@@ -89,17 +81,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as out_dir:
         fresh = Path(out_dir) / "generated"
         generate(fresh)
-        stale = differences(fresh, GENERATED)
-        if args.check:
-            if stale:
-                print("generated/ is stale; run `python scripts/generate_models.py`. Differs:", *stale, sep="\n  ")
-                return 1
-            print(f"generated/ matches spec/ ({sum(1 for _ in fresh.rglob('*.py'))} modules)")
-            return 0
-        shutil.rmtree(GENERATED, ignore_errors=True)
-        shutil.copytree(fresh, GENERATED)
-        print(f"wrote generated/ ({len(stale)} modules changed)")
-    return 0
+        return check_or_write(
+            fresh, GENERATED, check=args.check, name="generated/", command="python scripts/generate_models.py"
+        )
 
 
 if __name__ == "__main__":

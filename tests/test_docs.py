@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import posixpath
 import re
@@ -18,7 +17,6 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -31,16 +29,6 @@ REFERENCE = ROOT / "docs" / "reference"
 HTML = REFERENCE / "html"
 ASYNCAPI = SPEC / "ws" / "asyncapi.yaml"
 INSTALL_HINT = "run `.venv/bin/python scripts/install_test_tools.py` (CI runs it before pytest)"
-
-
-def load_module(name: str, path: Path) -> ModuleType:
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 # -- the docs are current and complete ------------------------------------------------------------
@@ -287,7 +275,8 @@ def test_asyncapi_operations_match_message_directions():
 
 def asyncapi_parser_prefix() -> Path:
     """Where scripts/install_test_tools.py put the pinned @asyncapi/parser."""
-    tools = load_module("cc_executor_tests_install_test_tools", ROOT / "scripts" / "install_test_tools.py")
+    import install_test_tools as tools  # scripts/, on the path through tests/conftest.py
+
     problem = tools.ASYNCAPI_PARSER.problem()
     if problem is not None:
         pytest.fail(f"the AsyncAPI parser is not usable: {problem}; {INSTALL_HINT}", pytrace=False)

@@ -3,34 +3,18 @@ what its docstring says. Every process started here is killed with its group."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from fixtures import claude_helpers as h
 
 from cc_executor.bridge.claude_stream import ClaudeStreamParser
-
-
-def _helpers() -> ModuleType:
-    name = "cc_executor_tests_claude_helpers"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parent / "fixtures" / "claude_helpers.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 
 
 @pytest.fixture(autouse=True)

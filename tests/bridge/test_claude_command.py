@@ -6,11 +6,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import shlex
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from fixtures import claude_helpers as h
 
 from cc_executor.bridge.claude_command import (
     CLAUDE_BIN_ENV,
@@ -20,19 +19,6 @@ from cc_executor.bridge.claude_command import (
     resolve_claude_bin,
 )
 
-
-def _helpers() -> ModuleType:
-    name = "cc_executor_tests_claude_helpers"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / "claude_helpers.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 ALL_OPTIONS = {
     "model": "sonnet",
     "allowed_tools": ["Read", "Bash(git log:*)", "mcp__bridge__add"],

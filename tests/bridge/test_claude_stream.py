@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import tracemalloc
-from pathlib import Path
-from types import ModuleType
 
 import pytest
+from fixtures import claude_helpers as h
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,19 +20,6 @@ from cc_executor.bridge.claude_stream import (
     TurnEvent,
 )
 
-
-def _helpers() -> ModuleType:
-    name = "cc_executor_tests_claude_helpers"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / "claude_helpers.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-h = _helpers()
 REFERENCE = {p.name: p.read_text(encoding="utf-8") for p in h.reference_files()}
 
 

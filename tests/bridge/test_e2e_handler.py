@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
 import secrets
@@ -23,31 +22,17 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import anyio
 import pytest
+from fixtures import bridge_helpers as b
 from mcp import Client
 
 from cc_executor.bridge.executions import BridgeSettings, ExecutionManager, TaskRequest
 from cc_executor.bridge.mcp_server import build_server
 from cc_executor.contract_tests.live_handler import live_handler, stop
 from cc_executor.generated.mcp.common import TaskSpec
-
-
-def _fixture(name: str) -> ModuleType:
-    module_name = f"cc_executor_tests_{name}"
-    if module_name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[module_name] = module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-b = _fixture("bridge_helpers")
 
 pytestmark = pytest.mark.timeout(60)
 INHERITED = {"CLAUDECODE": "1", "CLAUDE_CODE_ENTRYPOINT": "cli"}

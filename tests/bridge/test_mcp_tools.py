@@ -9,37 +9,21 @@ checked against the outputSchema the bridge advertises.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import anyio
 import pytest
+from fixtures import bridge_helpers as b
 from jsonschema import Draft202012Validator
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from cc_executor.bridge.executions import ExecutionManager
 from cc_executor.bridge.mcp_server import build_server
-
-
-def _fixture(name: str) -> ModuleType:
-    module_name = f"cc_executor_tests_{name}"
-    if module_name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[module_name] = module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-b = _fixture("bridge_helpers")
 
 pytestmark = pytest.mark.timeout(60)
 CALL_TIMEOUT_S = 30

@@ -10,35 +10,19 @@ sends must conform to spec/ws.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import anyio
 import pytest
+from fixtures import bridge_helpers as b
+from fixtures import fake_handler as fake
 from mcp import Client
 
 from cc_executor.bridge.executions import BridgeSettings, ExecutionManager, TaskRequest
 from cc_executor.bridge.mcp_server import build_server
 from cc_executor.generated.mcp.common import TaskResult
-
-
-def _fixture(name: str) -> ModuleType:
-    module_name = f"cc_executor_tests_{name}"
-    if module_name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[module_name] = module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-b = _fixture("bridge_helpers")
-fake = _fixture("fake_handler")
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -7,7 +7,6 @@ fake is a real process, found and checked through /proc.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -15,31 +14,17 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import ModuleType
 
 import anyio
 import httpx
 import pytest
+from fixtures import bridge_helpers as b
 from mcp import Client, ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from cc_executor.bridge.executions import ABANDONED
-
-
-def _fixture(name: str) -> ModuleType:
-    module_name = f"cc_executor_tests_{name}"
-    if module_name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        assert spec is not None and spec.loader is not None
-        sys.modules[module_name] = module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-b = _fixture("bridge_helpers")
 
 pytestmark = pytest.mark.timeout(60)
 BRIDGE = [sys.executable, "-m", "cc_executor", "mcp", "--backend", "local"]

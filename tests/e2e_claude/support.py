@@ -1,7 +1,6 @@
 """Helpers for the end-to-end tests with the real ``claude`` CLI, run offline.
 
-Loaded by path (tests run with --import-mode=importlib, so no test folder is on
-sys.path): ``support = load_support()`` in conftest.py and the test modules.
+Imported as ``from e2e_claude import support`` (tests/conftest.py puts tests/ on sys.path).
 
 Every test gets its own HOME (the CLI writes ~/.claude.json and ~/.claude/ there), its
 own CC_EXECUTOR_DATA_DIR, and an environment without the caller's ANTHROPIC_* / CLAUDE*

@@ -20,34 +20,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from e2e_claude import support
 
 from cc_executor.bridge.executions import BridgeSettings, ExecutionManager, TaskRequest
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
 from cc_executor.generated.mcp.common import TaskResult, TaskSpec
 
-
-def _support() -> ModuleType:
-    name = "cc_executor_tests_e2e_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("support.py"))
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-support = _support()
 fake = support.fake_api
 
 pytestmark = pytest.mark.timeout(60)

@@ -1,0 +1,865 @@
+#!/usr/bin/env python3
+"""Benchmark the WebSocket execution handler against running the same commands directly.
+
+Starts a real handler (contract_tests.live_handler) on a free loopback port and, in
+the same run, measures a baseline: the same `/bin/sh -c COMMAND` started with
+`asyncio.create_subprocess_exec`, stdout and stderr read to the end. Every figure with
+a target is printed with PASS or MISS.
+
+    .venv/bin/python scripts/bench_handler.py            # full run (about a minute)
+    .venv/bin/python scripts/bench_handler.py --quick    # reduced run (about 15 s)
+    .venv/bin/python scripts/bench_handler.py --json     # machine-readable figures
+    .venv/bin/python scripts/bench_handler.py --check    # exit status 1 when a target is missed
+
+Measured (MB = 10^6 bytes):
+  * echo round trip: `execute` sent -> `process.completed` received, on one connection;
+  * `seq 1 200000`: wall time and lines/s, all output received and compared;
+  * 32 MiB of stdout in 1 KiB lines (`yes LINE | head -c`): MB/s, byte count and sha256 checked;
+  * one 16 MiB line without a newline: time, sha256 and chunk numbering checked;
+  * handler memory (VmHWM, sampled VmRSS) while a slow client reads a large stream,
+    ended by a control CANCEL and a drain.
+
+The main figures use the client as every websockets client connects: with
+permessage-deflate negotiated. Two kinds of extra, informational figures show how
+much of the cost is compression: 32 MiB of hard-to-compress lines (base64 of seeded
+random bytes), and the throughput workloads again on a connection without
+permessage-deflate (`compression=None`).
+
+Every loop is bounded in count and time; the handler (and any baseline process
+group) is stopped at the end, also on error or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import random
+import shlex
+import signal
+import statistics
+import string
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+
+from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
+
+MIB = 1 << 20
+MB = 1_000_000
+
+# -- the workloads: commands whose output is known exactly ----------------------
+
+ALNUM = string.ascii_letters + string.digits
+LINE_1K = (ALNUM * 17)[:1023]  # 1023 characters + "\n" = one 1 KiB line
+PATTERN_61 = ALNUM[:61]  # a prime period, so a lost, doubled or moved piece changes the hash
+
+ECHO_COMMAND = "echo hello"
+SEQ_COUNT = 200_000
+BULK_BYTES = 32 * MIB
+LONG_LINE_BYTES = 16 * MIB
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A command and the exact stdout it must produce."""
+
+    key: str
+    label: str
+    command: str
+    expected: bytes
+    split_line: bool = False  # one line longer than a frame: check the chunk numbering too
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.expected).hexdigest()
+
+
+def seq_stream() -> Stream:
+    expected = "".join(f"{i}\n" for i in range(1, SEQ_COUNT + 1)).encode()
+    return Stream("seq", f"seq 1 {SEQ_COUNT}", f"seq 1 {SEQ_COUNT}", expected)
+
+
+def bulk_stream() -> Stream:
+    line = (LINE_1K + "\n").encode()
+    expected = line * (BULK_BYTES // len(line))
+    return Stream("bulk_32mib", "32 MiB in 1 KiB lines", f"yes {LINE_1K} | head -c {BULK_BYTES}", expected)
+
+
+def random_lines_stream(directory: Path) -> Stream:
+    """32 MiB of 1 KiB base64 lines of seeded random bytes (deflate gains ~25 %), `cat` from a file."""
+    text = base64.b64encode(random.Random(20240601).randbytes(BULK_BYTES * 3 // 4)).decode()
+    lines = [text[i : i + 1023] + "\n" for i in range(0, len(text), 1023)]
+    expected = "".join(lines).encode()[:BULK_BYTES]
+    path = directory / "random-lines.txt"
+    path.write_bytes(expected)
+    return Stream("random_32mib", "32 MiB base64 lines", f"cat {shlex.quote(str(path))}", expected)
+
+
+def long_line_stream() -> Stream:
+    expected = (PATTERN_61 * (LONG_LINE_BYTES // len(PATTERN_61) + 1)).encode()[:LONG_LINE_BYTES]
+    command = f"yes {PATTERN_61} | tr -d '\\n' | head -c {LONG_LINE_BYTES}"
+    return Stream("long_line_16mib", "one 16 MiB line, no newline", command, expected, split_line=True)
+
+
+def slow_command(volume: int) -> str:
+    """Hard-to-compress 1 KiB lines, so backpressure really reaches the handler even with deflate."""
+    return f"head -c {volume * 3 // 4 + 4096} /dev/urandom | base64 -w 1023 | head -c {volume}"
+
+
+# -- settings -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str
+    echo_runs: int
+    echo_warmup: int
+    repeats: int  # runs of each throughput workload, handler and direct; the median is reported
+    slow_volume: int  # bytes the slow-client command would write if never canceled
+    slow_read_s: float  # how long the client reads slowly before it cancels
+    slow_delay_s: float  # pause after every frame the slow client receives
+    exec_timeout_s: float  # bound on any one execution
+    total_budget_s: float  # remaining workloads are skipped once this is spent
+
+
+FULL = Settings("full", 60, 5, 5, 1 << 30, 15.0, 0.05, 60.0, 150.0)
+QUICK = Settings("quick", 20, 3, 1, 128 * MIB, 4.0, 0.05, 30.0, 60.0)
+
+TARGETS = {
+    "echo_median_ms": 3.0,
+    "echo_overhead_ms": 2.0,
+    "seq_wall_s": 0.3,
+    "bulk_mb_s": 150.0,
+    "slow_peak_rss_mib": 80.0,
+}
+
+
+class BenchError(Exception):
+    """A workload could not be measured (error reply, timeout, baseline output wrong)."""
+
+
+# -- handler memory -------------------------------------------------------------
+
+
+def proc_status_kib(pid: int, key: str) -> int | None:
+    """A `kB` field of /proc/PID/status (VmRSS, VmHWM), or None when unreadable."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used (all its threads, not its children)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0: write 5 to clear_refs)."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class RssSampler:
+    """Samples the handler's VmRSS in the background; `window()` gives the maximum since the last call."""
+
+    def __init__(self, pid: int, interval_s: float = 0.025) -> None:
+        self.pid = pid
+        self.interval_s = interval_s
+        self.window_max_kib = 0
+        self.window_samples = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> RssSampler:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def sample(self) -> None:
+        rss = proc_status_kib(self.pid, "VmRSS")
+        if rss is not None:
+            self.window_max_kib = max(self.window_max_kib, rss)
+            self.window_samples += 1
+
+    def window(self) -> tuple[float, int]:
+        """(max VmRSS in MiB, sample count) since the previous call; starts a new window."""
+        self.sample()
+        result = (self.window_max_kib / 1024, self.window_samples)
+        self.window_max_kib, self.window_samples = 0, 0
+        return result
+
+    async def _run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self.interval_s)
+
+
+# -- running through the handler ---------------------------------------------------
+
+
+@dataclass
+class Received:
+    """What one execution delivered to the client."""
+
+    elapsed_s: float = 0.0  # execute sent -> process.completed received
+    frames: int = 0  # process.output frames
+    chunk_frames: int = 0  # frames that are pieces of a split line
+    chunk_indices: list[int] = field(default_factory=list)
+    total_chunks: list[int] = field(default_factory=list)
+    stdout_chars: int = 0
+    stderr_chars: int = 0
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+    completed: dict[str, Any] = field(default_factory=dict)
+    canceled_at_chars: int | None = None  # stdout received when the CANCEL was sent
+
+
+class HandlerClient:
+    """One WebSocket connection to the handler; runs one execution at a time."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self._next_id = 0
+
+    @property
+    def extensions(self) -> list[str]:
+        return [str(extension.name) for extension in self.ws.protocol.extensions]
+
+    def _id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    async def greeting(self) -> None:
+        async with asyncio.timeout(10):
+            message = json.loads(await self.ws.recv())
+        if message.get("method") != "connected":
+            raise BenchError(f"expected the connected notification, got {message!r}")
+
+    async def execute(
+        self,
+        command: str,
+        timeout_s: float,
+        *,
+        keep: bool = True,
+        slow_reader: Callable[[], Awaitable[None]] | None = None,
+        cancel_after_s: float | None = None,
+    ) -> Received:
+        """Run one command; return once process.completed has arrived (all output comes before it).
+
+        `keep=False` only counts the output. `slow_reader` is awaited after every
+        process.output frame until `cancel_after_s` has passed; then a control
+        CANCEL is sent and the rest is read at full speed up to process.completed.
+        """
+        received = Received()
+        request_id = self._id()
+        frame = {"jsonrpc": "2.0", "method": "execute", "id": request_id, "params": {"command": command}}
+        started = time.perf_counter()
+        await self.ws.send(json.dumps(frame))
+        cancel_at = None if cancel_after_s is None else started + cancel_after_s
+        try:
+            async with asyncio.timeout(timeout_s):
+                while True:
+                    message = json.loads(await self.ws.recv())
+                    method = message.get("method")
+                    if method == "process.output":
+                        params = message["params"]
+                        data = params["data"]
+                        received.frames += 1
+                        if params["type"] == "stdout":
+                            received.stdout_chars += len(data)
+                            if keep:
+                                received.stdout.append(data)
+                        else:
+                            received.stderr_chars += len(data)
+                            if keep:
+                                received.stderr.append(data)
+                        if params.get("chunk_index") is not None:
+                            received.chunk_frames += 1
+                            received.chunk_indices.append(params["chunk_index"])
+                            if params.get("total_chunks") is not None:
+                                received.total_chunks.append(params["total_chunks"])
+                    elif method == "process.completed":
+                        received.elapsed_s = time.perf_counter() - started
+                        received.completed = message["params"]
+                        return received
+                    elif "error" in message:
+                        raise BenchError(f"error from the handler: {message['error']}")
+                    if cancel_at is not None and received.canceled_at_chars is None:
+                        if time.perf_counter() >= cancel_at:
+                            received.canceled_at_chars = received.stdout_chars
+                            await self.cancel()
+                        elif slow_reader is not None and method == "process.output":
+                            await slow_reader()
+        except TimeoutError:
+            await self._abandon()
+            raise BenchError(f"no process.completed within {timeout_s:g} s for {command[:60]!r}") from None
+
+    async def cancel(self) -> None:
+        frame = {"jsonrpc": "2.0", "method": "control", "id": self._id(), "params": {"type": "CANCEL"}}
+        await self.ws.send(json.dumps(frame))
+
+    async def _abandon(self) -> None:
+        """Cancel a stuck execution and drain to its process.completed (bounded), so the connection is reusable."""
+        with contextlib.suppress(Exception):
+            await self.cancel()
+            async with asyncio.timeout(15):
+                while json.loads(await self.ws.recv()).get("method") != "process.completed":
+                    pass
+
+
+@contextlib.asynccontextmanager
+async def open_client(handler: LiveHandler, **options: Any) -> AsyncIterator[HandlerClient]:
+    """A greeted connection; closed politely when all went well, dropped at once otherwise.
+
+    On an error or Ctrl-C the handler may be blocked sending output this client no
+    longer reads, so a closing handshake could not finish: abort the TCP connection
+    instead (the handler then cancels the execution of a client that went away).
+    """
+    ws = await connect(handler.url, additional_headers=handler.headers, max_size=None, open_timeout=10, **options)
+    try:
+        client = HandlerClient(ws)
+        await client.greeting()
+        yield client
+    except BaseException:
+        ws.transport.abort()
+        raise
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(10):
+            await ws.close()
+
+
+# -- running directly ------------------------------------------------------------
+
+
+@dataclass
+class Direct:
+    elapsed_s: float
+    stdout: bytes
+    stderr: bytes
+    returncode: int | None
+
+
+async def run_direct(command: str, timeout_s: float) -> Direct:
+    """The baseline: `/bin/sh -c command` with asyncio, both pipes read to the end."""
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        "/bin/sh",
+        "-c",
+        command,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            assert process.stdout is not None and process.stderr is not None
+            stdout, stderr = await asyncio.gather(process.stdout.read(), process.stderr.read())
+            await process.wait()
+    except TimeoutError:
+        raise BenchError(f"direct run exceeded {timeout_s:g} s: {command[:60]!r}") from None
+    finally:
+        if process.returncode is None:  # timeout, error or Ctrl-C: take the whole group down
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(process.wait(), 5)
+    return Direct(time.perf_counter() - started, stdout, stderr, process.returncode)
+
+
+# -- figures -------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    section: str
+    name: str
+    handler: float | None
+    direct: float | None
+    unit: str
+    target: str = ""
+    ok: bool | None = None  # None: informational, no target
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.handler is None or not self.direct:
+            return None
+        return self.handler / self.direct
+
+    @property
+    def verdict(self) -> str:
+        return "" if self.ok is None else "PASS" if self.ok else "MISS"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+# -- the workloads -------------------------------------------------------------------
+
+MAIN = "default client (permessage-deflate negotiated)"
+NO_DEFLATE = "client without permessage-deflate (compression=None), info"
+
+
+async def bench_echo(client: HandlerClient, settings: Settings, details: dict[str, Any]) -> list[Figure]:
+    for _ in range(settings.echo_warmup):
+        await run_direct(ECHO_COMMAND, settings.exec_timeout_s)
+        await client.execute(ECHO_COMMAND, settings.exec_timeout_s)
+    handler_ms: list[float] = []
+    direct_ms: list[float] = []
+    for _ in range(settings.echo_runs):  # interleaved, so drift hits both sides alike
+        direct = await run_direct(ECHO_COMMAND, settings.exec_timeout_s)
+        if direct.stdout != b"hello\n":
+            raise BenchError(f"direct echo printed {direct.stdout!r}")
+        direct_ms.append(direct.elapsed_s * 1000)
+        received = await client.execute(ECHO_COMMAND, settings.exec_timeout_s)
+        if "".join(received.stdout) != "hello\n" or received.completed.get("status") != "completed":
+            raise BenchError(f"echo through the handler: {received.stdout!r}, {received.completed!r}")
+        handler_ms.append(received.elapsed_s * 1000)
+    h_median, d_median = statistics.median(handler_ms), statistics.median(direct_ms)
+    overhead = h_median - d_median
+    details["echo"] = {
+        "runs": settings.echo_runs,
+        "handler_ms": [round(v, 3) for v in handler_ms],
+        "direct_ms": [round(v, 3) for v in direct_ms],
+    }
+    return [
+        Figure(
+            MAIN,
+            "echo round trip, median",
+            h_median,
+            d_median,
+            "ms",
+            f"< {TARGETS['echo_median_ms']:g} ms",
+            h_median < TARGETS["echo_median_ms"],
+            f"{settings.echo_runs} runs on one connection",
+        ),
+        Figure(
+            MAIN,
+            "echo round trip, p90",
+            percentile(handler_ms, 0.9),
+            percentile(direct_ms, 0.9),
+            "ms",
+            note=f"handler min {min(handler_ms):.2f} ms, max {max(handler_ms):.2f} ms",
+        ),
+        Figure(
+            MAIN,
+            "echo overhead vs direct (median)",
+            overhead,
+            None,
+            "ms",
+            f"<= {TARGETS['echo_overhead_ms']:g} ms",
+            overhead <= TARGETS["echo_overhead_ms"],
+        ),
+    ]
+
+
+@dataclass
+class StreamResult:
+    handler_s: list[float]
+    direct_s: list[float]
+    frames: list[int]
+    chunk_frames: list[int]
+    total_chunks: list[list[int]]
+    problems: list[str]
+    peak_rss_mib: float
+    handler_cpu_s: float = 0.0  # per run, averaged over the repeats: robust when other work shares the CPUs
+
+    @property
+    def handler_median(self) -> float:
+        return statistics.median(self.handler_s)
+
+    @property
+    def direct_median(self) -> float:
+        return statistics.median(self.direct_s)
+
+
+def damage(stream: Stream, received: Received) -> list[str]:
+    """What is wrong with what the handler delivered (empty when intact)."""
+    problems = []
+    status = received.completed.get("status"), received.completed.get("exit_code")
+    if status != ("completed", 0):
+        problems.append(f"process.completed status {status}")
+    data = "".join(received.stdout).encode()
+    if data != stream.expected:
+        problems.append(f"stdout {len(data)} bytes (expected {len(stream.expected)}), sha256 differs")
+    if received.stderr_chars:
+        problems.append(f"{received.stderr_chars} characters on stderr")
+    if received.completed.get("stdout_bytes") != len(stream.expected):
+        problems.append(f"stdout_bytes reported {received.completed.get('stdout_bytes')}")
+    if stream.split_line:
+        pieces = received.chunk_indices
+        if not pieces or pieces != list(range(len(pieces))) or received.total_chunks != [len(pieces)]:
+            problems.append(f"chunk numbering: {len(pieces)} pieces, total_chunks {received.total_chunks}")
+    return problems
+
+
+async def measure_stream(client: HandlerClient, rss: RssSampler, stream: Stream, settings: Settings) -> StreamResult:
+    """Run a workload `repeats` times each way (interleaved); every run's output is verified."""
+    result = StreamResult([], [], [], [], [], [], 0.0)
+    rss.window()
+    cpu_s = 0.0
+    for _ in range(settings.repeats):
+        direct = await run_direct(stream.command, settings.exec_timeout_s)
+        if direct.stdout != stream.expected or direct.returncode != 0:
+            raise BenchError(f"{stream.label} run directly: {len(direct.stdout)} bytes, exit {direct.returncode}")
+        result.direct_s.append(direct.elapsed_s)
+        del direct
+        cpu_before = process_cpu_s(rss.pid)
+        received = await client.execute(stream.command, settings.exec_timeout_s)
+        cpu_s += process_cpu_s(rss.pid) - cpu_before
+        result.handler_s.append(received.elapsed_s)
+        result.frames.append(received.frames)
+        result.chunk_frames.append(received.chunk_frames)
+        result.total_chunks.append(received.total_chunks)
+        result.problems += damage(stream, received)
+        del received
+    result.peak_rss_mib, _ = rss.window()
+    result.handler_cpu_s = cpu_s / settings.repeats
+    return result
+
+
+def stream_figures(section: str, stream: Stream, result: StreamResult, targeted: bool) -> list[Figure]:
+    h_s, d_s = result.handler_median, result.direct_median
+    intact = "verified" if not result.problems else "DAMAGED: " + "; ".join(sorted(set(result.problems))[:2])
+    mb_s = len(stream.expected) / h_s / MB
+    common = (
+        f"{intact}; {result.frames[-1]} frames; handler CPU {result.handler_cpu_s:.3f} s/run; "
+        f"RSS max {result.peak_rss_mib:.0f} MiB"
+    )
+    if stream.key == "seq":
+        return [
+            Figure(
+                section,
+                f"{stream.label}, wall time",
+                h_s,
+                d_s,
+                "s",
+                f"< {TARGETS['seq_wall_s']:g} s" if targeted else "",
+                (h_s < TARGETS["seq_wall_s"] and not result.problems) if targeted else None,
+                common,
+            ),
+            Figure(section, f"{stream.label}, lines/s", SEQ_COUNT / h_s, SEQ_COUNT / d_s, "lines/s"),
+        ]
+    if stream.split_line:
+        last_total = result.total_chunks[-1][-1] if result.total_chunks[-1] else "-"
+        return [
+            Figure(
+                section,
+                stream.label,
+                h_s,
+                d_s,
+                "s",
+                "intact" if targeted else "",
+                (not result.problems) if targeted else None,
+                f"{mb_s:.0f} MB/s; {result.chunk_frames[-1]} chunks (total_chunks {last_total}); {common}",
+            )
+        ]
+    return [
+        Figure(
+            section,
+            f"{stream.label}, throughput",
+            mb_s,
+            len(stream.expected) / d_s / MB,
+            "MB/s",
+            f">= {TARGETS['bulk_mb_s']:g} MB/s" if targeted else "",
+            (mb_s >= TARGETS["bulk_mb_s"] and not result.problems) if targeted else None,
+            f"{h_s:.3f} s vs {d_s:.3f} s; {common}",
+        )
+    ]
+
+
+def stream_details(stream: Stream, result: StreamResult) -> dict[str, Any]:
+    return {
+        "command": stream.command if len(stream.command) < 200 else stream.command[:200] + "...",
+        "bytes": len(stream.expected),
+        "sha256": stream.sha256,
+        "handler_s": [round(v, 4) for v in result.handler_s],
+        "direct_s": [round(v, 4) for v in result.direct_s],
+        "frames": result.frames,
+        "chunk_frames": result.chunk_frames,
+        "last_total_chunks": [t[-1] if t else None for t in result.total_chunks],
+        "intact": not result.problems,
+        "problems": result.problems,
+        "handler_cpu_s_per_run": round(result.handler_cpu_s, 3),
+        "handler_peak_rss_mib": round(result.peak_rss_mib, 1),
+    }
+
+
+async def bench_slow_client(
+    client: HandlerClient, handler: LiveHandler, rss: RssSampler, settings: Settings, details: dict[str, Any]
+) -> list[Figure]:
+    pid = handler.process.pid
+    whole_run_hwm = (proc_status_kib(pid, "VmHWM") or 0) / 1024
+    before = (proc_status_kib(pid, "VmRSS") or 0) / 1024
+    reset = reset_peak_rss(pid)
+    rss.window()
+
+    async def read_slowly() -> None:
+        await asyncio.sleep(settings.slow_delay_s)
+
+    received = await client.execute(
+        slow_command(settings.slow_volume),
+        settings.slow_read_s + settings.exec_timeout_s,
+        keep=False,
+        slow_reader=read_slowly,
+        cancel_after_s=settings.slow_read_s,
+    )
+    sampled_max, samples = rss.window()
+    hwm = (proc_status_kib(pid, "VmHWM") or 0) / 1024
+    status = received.completed.get("status")
+    if status not in ("canceled", "completed"):
+        raise BenchError(f"slow client: process.completed {received.completed!r}")
+    peak = hwm if reset else max(sampled_max, whole_run_hwm)
+    slow_chars = received.canceled_at_chars if received.canceled_at_chars is not None else received.stdout_chars
+    drained = received.stdout_chars - slow_chars
+    details["slow_client"] = {
+        "command": slow_command(settings.slow_volume),
+        "volume_bytes": settings.slow_volume,
+        "slow_read_s": settings.slow_read_s,
+        "delay_per_frame_s": settings.slow_delay_s,
+        "bytes_read_slowly": slow_chars,
+        "bytes_drained_after_cancel": drained,
+        "frames_total": received.frames,
+        "completed_status": status,
+        "stdout_bytes_reported": received.completed.get("stdout_bytes"),
+        "elapsed_s": round(received.elapsed_s, 3),
+        "cancel_to_completed_s": round(received.elapsed_s - settings.slow_read_s, 3),
+        "handler_rss_before_mib": round(before, 1),
+        "handler_vmhwm_mib": round(hwm, 1),
+        "vmhwm_reset_before_phase": reset,
+        "handler_vmrss_sampled_max_mib": round(sampled_max, 1),
+        "rss_samples": samples,
+        "handler_vmhwm_whole_run_before_phase_mib": round(whole_run_hwm, 1),
+    }
+    how = "VmHWM, reset at the start of the phase" if reset else "VmHWM could not be reset: whole-run peak"
+    return [
+        Figure(
+            MAIN,
+            "handler peak RSS, slow client",
+            peak,
+            None,
+            "MiB",
+            f"< {TARGETS['slow_peak_rss_mib']:g} MiB",
+            peak < TARGETS["slow_peak_rss_mib"] and status == "canceled",
+            f"{how}; sampled VmRSS max {sampled_max:.1f} MiB ({samples} samples); {slow_chars / MIB:.1f} MiB read "
+            f"in {settings.slow_read_s:g} s, CANCEL, {drained / MIB:.1f} MiB drained "
+            f"in {received.elapsed_s - settings.slow_read_s:.2f} s; status {status}",
+        ),
+        Figure(
+            MAIN,
+            "handler peak RSS, whole run",
+            max(whole_run_hwm, hwm),
+            None,
+            "MiB",
+            note=f"VmHWM over all workloads; {before:.0f} MiB before the slow-client phase",
+        ),
+    ]
+
+
+# -- the run -------------------------------------------------------------------
+
+
+async def bench(handler: LiveHandler, settings: Settings, workdir: Path) -> dict[str, Any]:
+    # SIGTERM ends the run like Ctrl-C does: the main task is cancelled, every `finally` runs
+    # (baseline process groups are killed), then live_handler stops the handler.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    started = time.monotonic()
+    figures: list[Figure] = []
+    details: dict[str, Any] = {"no_deflate": {}, "load_average_before": load_average()}
+    skipped: list[str] = []
+    pid = handler.process.pid
+    details["handler_rss_after_start_mib"] = round((proc_status_kib(pid, "VmRSS") or 0) / 1024, 1)
+    streams = [seq_stream(), bulk_stream(), random_lines_stream(workdir), long_line_stream()]
+    targeted = {"seq", "bulk_32mib", "long_line_16mib"}
+
+    def over_budget(name: str) -> bool:
+        if time.monotonic() - started > settings.total_budget_s:
+            skipped.append(name)
+            return True
+        return False
+
+    async with RssSampler(pid) as rss:
+        async with open_client(handler) as client:
+            details["extensions"] = client.extensions
+            figures += await bench_echo(client, settings, details)
+            for stream in streams:
+                if not over_budget(stream.label):
+                    result = await measure_stream(client, rss, stream, settings)
+                    details[stream.key] = stream_details(stream, result)
+                    figures += stream_figures(MAIN, stream, result, stream.key in targeted)
+            if not over_budget("slow client"):
+                figures += await bench_slow_client(client, handler, rss, settings, details)
+        async with open_client(handler, compression=None) as client:
+            details["no_deflate"]["extensions"] = client.extensions
+            for stream in streams:
+                if not over_budget(f"{stream.label} (no deflate)"):
+                    result = await measure_stream(client, rss, stream, settings)
+                    details["no_deflate"][stream.key] = stream_details(stream, result)
+                    figures += stream_figures(NO_DEFLATE, stream, result, targeted=False)
+    details["load_average_after"] = load_average()
+    return {
+        "mode": settings.mode,
+        "machine": machine(),
+        "settings": asdict(settings),
+        "targets": TARGETS,
+        "figures": [{**asdict(f), "ratio": f.ratio, "verdict": f.verdict} for f in figures],
+        "all_targets_met": all(f.ok for f in figures if f.ok is not None) and not skipped,
+        "skipped": skipped,
+        "details": details,
+        "duration_s": round(time.monotonic() - started, 1),
+        "_figures": figures,
+    }
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine skews every figure."""
+    try:
+        with open("/proc/loadavg") as loadavg:
+            return " ".join(loadavg.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "websockets": websockets.__version__,
+    }
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "lines/s":
+        return f"{value / 1000:,.0f} k lines/s"
+    if unit == "ms":
+        return f"{value:.2f} ms"
+    if unit == "s":
+        return f"{value:.3f} s"
+    return f"{value:.1f} {unit}"
+
+
+def rows(figures: list[Figure]) -> list[tuple[str, ...]]:
+    return [
+        (
+            f.name,
+            fmt(f.handler, f.unit),
+            fmt(f.direct, f.unit),
+            "-" if f.ratio is None else f"{f.ratio:.2f}x",
+            f.target,
+            f.verdict,
+            f.note,
+        )
+        for f in figures
+    ]
+
+
+def print_table(result: dict[str, Any]) -> None:
+    figures: list[Figure] = result["_figures"]
+    m = result["machine"]
+    title = (
+        f"cc-executor handler benchmark ({result['mode']}; {m['cpus']} CPUs, Python {m['python']}, "
+        f"websockets {m['websockets']}; {result['duration_s']} s)"
+    )
+    header = ("Measure", "Handler", "Direct", "Ratio", "Target", "Result", "Notes")
+    sections = list(dict.fromkeys(f.section for f in figures))
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # plain aligned text
+        print(title)
+        table = [header, *rows(figures)]
+        widths = [max(len(row[i]) for row in table) for i in range(6)]
+        for section in sections:
+            print(f"-- {section}")
+            for row in [header, *rows([f for f in figures if f.section == section])]:
+                print("  ".join(cell.ljust(width) for cell, width in zip(row[:6], widths, strict=False)), row[6])
+    else:
+        table = Table(title=title, title_justify="left")
+        for column in header[:-1]:
+            table.add_column(column, justify="left" if column == "Measure" else "right", no_wrap=True)
+        table.add_column("Notes", overflow="fold")
+        for section in sections:
+            table.add_row(f"[bold]{section}[/]", end_section=False)
+            for row in rows([f for f in figures if f.section == section]):
+                verdict = {"PASS": "[green]PASS[/]", "MISS": "[bold red]MISS[/]"}.get(row[5], "")
+                table.add_row(*row[:5], verdict, row[6])
+            table.add_section()
+        Console(width=max(200, Console().width)).print(table)
+    details = result["details"]
+    print(f"load average before {details['load_average_before']}, after {details['load_average_after']}")
+    if result["skipped"]:
+        print(f"skipped (time budget spent): {', '.join(result['skipped'])}")
+    print("all targets met" if result["all_targets_met"] else "NOT all targets met")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="reduced run: fewer repeats, smaller slow-client volume")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
+    parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    try:
+        with tempfile.TemporaryDirectory(prefix="ccx-bench-") as workdir, live_handler() as handler:
+            result = asyncio.run(bench(handler, settings, Path(workdir)))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted; handler stopped", file=sys.stderr)
+        return 130
+    except BenchError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "_figures"}, indent=2))
+    else:
+        print_table(result)
+    return 1 if args.check and not result["all_targets_met"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
