@@ -63,6 +63,9 @@ def handler(
     ] = None,
     max_sessions: Annotated[int, typer.Option(help="Most connections served at once.")] = 32,
     max_frame_bytes: Annotated[int, typer.Option(help="Largest client frame answered (bytes).")] = 1 << 20,
+    compression: Annotated[
+        bool, typer.Option("--compression", help="Offer permessage-deflate (worth it only over slow networks).")
+    ] = False,
     default_timeout: Annotated[
         int | None, typer.Option(help="Timeout in seconds for executions that do not set one (default: none).")
     ] = None,
@@ -90,6 +93,7 @@ def handler(
             allowed_origins=tuple(allow_origin or ()),
             max_sessions=max_sessions,
             max_frame_bytes=max_frame_bytes,
+            compression=compression,
             default_timeout_s=default_timeout,
             run_limits=RunLimits(kill_grace_s=kill_grace, scrub_env=tuple(scrub_env or ()), reap_strays=True),
             state_dir=data_dir() / "running",
@@ -290,8 +294,18 @@ def verify(
         bool, typer.Option("--strict", help="Fields and capabilities beyond the recordings count as differences.")
     ] = False,
     scenario: Annotated[list[str] | None, typer.Option(help="Only this scenario (repeatable).")] = None,
+    allow_known: Annotated[
+        bool,
+        typer.Option(
+            "--allow-known",
+            help="Fail only on unexpected differences: those of the old handler listed in spec/README.md pass.",
+        ),
+    ] = False,
 ) -> None:
-    """Replay the contract scenarios against a handler; exit 1 if any differs from the recordings."""
+    """Replay the contract scenarios against a handler; exit 1 if any differs from the recordings.
+
+    Each difference is labelled "known: <row of spec/README.md's compatibility table>" or "unexpected".
+    """
     from rich.console import Console
 
     from cc_executor.client import HandlerUnavailable
@@ -302,10 +316,10 @@ def verify(
         verdicts = asyncio.run(verify(url, resolve_client_token(token), strict=strict, only=scenario))
     except (ValueError, TokenFileError, HandlerUnavailable) as exc:
         _fail(str(exc))
-    print_table(Console(), url, verdicts)
+    print_table(Console(), url, verdicts, allow_known)
     if junit is not None:
-        write_junit(junit, url, verdicts)
-    raise typer.Exit(0 if all(verdict.passed for verdict in verdicts) else 1)
+        write_junit(junit, url, verdicts, allow_known)
+    raise typer.Exit(1 if any(verdict.failed(allow_known) for verdict in verdicts) else 0)
 
 
 def _log_format(value: str) -> LogFormat:

@@ -48,6 +48,7 @@ NOTIFICATION_PARAMS: dict[str, type[BaseModel]] = {
     "process.canceled": StateChangeParams,
 }
 EVENT_QUEUE_FRAMES = 256
+CLOSE_TIMEOUT_S = 2.0
 
 
 class HandlerError(Exception):
@@ -120,10 +121,14 @@ class HandlerClient:
         return self._reader.done()
 
     async def close(self) -> None:
-        await self.websocket.close()
+        """Close, and never hang: a connection still streaming output may not answer the close handshake."""
         self._reader.cancel()  # it may wait on a full event queue nobody reads any more
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader
+        try:
+            await asyncio.wait_for(self.websocket.close(), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            self.websocket.transport.abort()
 
     # -- requests ----------------------------------------------------------------
 

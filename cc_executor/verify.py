@@ -2,6 +2,8 @@
 
 The scenarios and recordings are the project's own contract tests
 (contract_tests/), so a handler that passes here behaves as ours does on the wire.
+Each difference is labelled "known: <row of spec/README.md>" when it is one of the old
+handler's documented differences (contract_tests/known_differences.py), else "unexpected".
 """
 
 from __future__ import annotations
@@ -12,21 +14,36 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cc_executor.client import HandlerClient
+from cc_executor.contract_tests.known_differences import Difference, label_problems
 from cc_executor.contract_tests.scenarios import read_transcript, recording_paths, replay_against
+
+SHOWN = 6  # differences listed per scenario in the table (all of them go to --junit)
 
 
 @dataclass(frozen=True)
 class Verdict:
     scenario: str
-    problems: list[str]
+    differences: list[Difference]  # unexpected ones first
     seconds: float
 
     @property
     def passed(self) -> bool:
-        return not self.problems
+        return not self.differences
+
+    @property
+    def unexpected(self) -> int:
+        return sum(1 for difference in self.differences if not difference.known)
+
+    def failed(self, allow_known: bool = False) -> bool:
+        return bool(self.unexpected if allow_known else self.differences)
+
+    @property
+    def problems(self) -> list[str]:
+        return [str(difference) for difference in self.differences]
 
 
 async def verify(
@@ -43,40 +60,61 @@ async def verify(
         pass
     verdicts = []
     for path in paths:
-        started = time.monotonic()
+        started, recorded = time.monotonic(), read_transcript(path)
         try:
-            _, problems = await replay_against(
-                path.stem, read_transcript(path), url, token=token, additive=not strict, limit_s=limit_s
+            live, problems = await replay_against(
+                path.stem, recorded, url, token=token, additive=not strict, limit_s=limit_s
             )
+            differences = label_problems(recorded, live, problems, additive=not strict)
         except Exception as exc:  # e.g. the handler went away mid-run: a failed scenario, not a crash
-            problems = [f"could not run the scenario: {type(exc).__name__}: {exc}"]
-        verdicts.append(Verdict(path.stem, problems, round(time.monotonic() - started, 3)))
+            differences = [Difference(f"could not run the scenario: {type(exc).__name__}: {exc}")]
+        verdicts.append(Verdict(path.stem, differences, round(time.monotonic() - started, 3)))
     return verdicts
 
 
-def print_table(console: Console, url: str, verdicts: list[Verdict]) -> None:
+def summary(verdicts: list[Verdict], allow_known: bool = False) -> str:
+    """E.g. "5 passed, 2 failed (2 with known differences only); differences: 9 known, 0 unexpected"."""
+    known_only = sum(1 for v in verdicts if not v.passed and not v.unexpected)
+    failed = sum(1 for v in verdicts if v.failed(allow_known))
+    passed = len(verdicts) - failed
+    counts = f"{passed} passed, {failed} failed"
+    if known_only:
+        counts = (
+            f"{passed} passed ({known_only} with known differences only), {failed} failed"
+            if allow_known
+            else f"{counts} ({known_only} with known differences only)"
+        )
+    unexpected = sum(v.unexpected for v in verdicts)
+    known = sum(len(v.differences) for v in verdicts) - unexpected
+    return f"{counts}; differences: {known} known, {unexpected} unexpected"
+
+
+def print_table(console: Console, url: str, verdicts: list[Verdict], allow_known: bool = False) -> None:
     table = Table(title=f"contract scenarios against {url}")
     table.add_column("scenario", no_wrap=True)
     table.add_column("result", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
     table.add_column("differences")
     for verdict in verdicts:
-        result = "[green]pass[/green]" if verdict.passed else "[red]FAIL[/red]"
-        shown = verdict.problems[:5] + (
-            [f"… and {len(verdict.problems) - 5} more"] if len(verdict.problems) > 5 else []
-        )
-        table.add_row(verdict.scenario, result, f"{verdict.seconds:.2f} s", "\n".join(shown))
+        if verdict.passed:
+            result = "[green]pass[/green]"
+        elif verdict.unexpected:
+            result = "[red]FAIL[/red]"
+        else:
+            result = "[yellow]known[/yellow]" if allow_known else "[red]FAIL[/red] (known)"
+        lines = verdict.problems
+        shown = lines[:SHOWN] + ([f"… and {len(lines) - SHOWN} more"] if len(lines) > SHOWN else [])
+        table.add_row(verdict.scenario, result, f"{verdict.seconds:.2f} s", escape("\n".join(shown)))
     console.print(table)
-    failed = sum(1 for verdict in verdicts if not verdict.passed)
-    console.print(f"{len(verdicts) - failed} passed, {failed} failed")
+    console.print(summary(verdicts, allow_known))
 
 
-def write_junit(path: Path, url: str, verdicts: list[Verdict]) -> None:
+def write_junit(path: Path, url: str, verdicts: list[Verdict], allow_known: bool = False) -> None:
     suite = ElementTree.Element(
         "testsuite",
         name="cc-executor contract",
         tests=str(len(verdicts)),
-        failures=str(sum(1 for v in verdicts if not v.passed)),
+        failures=str(sum(1 for v in verdicts if v.failed(allow_known))),
         time=f"{sum(v.seconds for v in verdicts):.3f}",
     )
     ElementTree.SubElement(ElementTree.SubElement(suite, "properties"), "property", name="url", value=url)
@@ -84,7 +122,9 @@ def write_junit(path: Path, url: str, verdicts: list[Verdict]) -> None:
         case = ElementTree.SubElement(
             suite, "testcase", classname="contract", name=verdict.scenario, time=f"{verdict.seconds:.3f}"
         )
-        if not verdict.passed:
+        if verdict.failed(allow_known):
             failure = ElementTree.SubElement(case, "failure", message=verdict.problems[0][:500])
             failure.text = "\n".join(verdict.problems)
+        elif not verdict.passed:  # known differences only, allowed: on record, not a failure
+            ElementTree.SubElement(case, "system-out").text = "\n".join(verdict.problems)
     ElementTree.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

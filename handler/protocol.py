@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from cc_executor.generated.common.errors import ErrorDetails
@@ -71,7 +72,7 @@ STATE_NOTIFICATIONS: dict[str, type[BaseModel]] = {
 
 @dataclass(frozen=True)
 class Send:
-    frame: str
+    frame: bytes
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,12 @@ class ReportSessions:
 Action = Send | StartExecution | ControlExecution | ReportStatus | ReportSessions
 
 
-def encode(model: BaseModel) -> str:
-    """Compact JSON text of a generated model (None kept: old clients read explicit nulls)."""
-    return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+def encode(model: BaseModel) -> bytes:
+    """Compact UTF-8 JSON of a generated model, sent as a text frame (None kept: old clients read explicit nulls).
+
+    orjson: on bulk output, encoding frames is the handler's largest cost (docs/performance.md).
+    """
+    return orjson.dumps(model.model_dump(mode="json"))
 
 
 def _reject_constant(name: str) -> Any:
@@ -134,7 +138,7 @@ class ConnectionProtocol:
         self._pid = 0
         self._pgid: int | None = None
 
-    def greeting(self) -> str:
+    def greeting(self) -> bytes:
         return encode(
             ConnectedNotification(
                 jsonrpc="2.0",
@@ -249,7 +253,7 @@ class ConnectionProtocol:
 
     # -- frames out, reported by the session ------------------------------------
 
-    def execution_started(self, request: StartExecution, pid: int, pgid: int) -> list[str]:
+    def execution_started(self, request: StartExecution, pid: int, pgid: int) -> list[bytes]:
         """The execute reply and process.started."""
         assert self.execution_id is not None
         self._pid, self._pgid = pid, pgid
@@ -268,12 +272,12 @@ class ConnectionProtocol:
             frames.clear()
         return [*frames, self.state_changed("started")]
 
-    def execution_not_started(self, request: StartExecution, message: str) -> list[str]:
+    def execution_not_started(self, request: StartExecution, message: str) -> list[bytes]:
         execution_id, self.execution_id = self.execution_id, None
         frame = self._error(request.request_id, SPAWN_FAILED, "spawn_failed", message, execution_id=execution_id)
         return [frame.frame] if request.answer else []
 
-    def state_changed(self, status: Literal["started", "paused", "resumed", "canceled"]) -> str:
+    def state_changed(self, status: Literal["started", "paused", "resumed", "canceled"]) -> bytes:
         notification = STATE_NOTIFICATIONS[status]
         return encode(
             notification(
@@ -292,7 +296,7 @@ class ConnectionProtocol:
 
     def control_done(
         self, request: ControlExecution, status: Literal["paused", "resumed", "canceled"], changed: bool
-    ) -> list[str]:
+    ) -> list[bytes]:
         """The control reply, then the state notification if the state did change."""
         frames = []
         if request.answer:
@@ -309,7 +313,7 @@ class ConnectionProtocol:
             frames.append(self.state_changed(status))
         return frames
 
-    def output(self, stream: StreamName, piece: OutputPiece) -> str:
+    def output(self, stream: StreamName, piece: OutputPiece) -> bytes:
         return encode(
             ProcessOutputNotification(
                 jsonrpc="2.0",
@@ -325,7 +329,7 @@ class ConnectionProtocol:
             )
         )
 
-    def completed(self, completion: Completion) -> str:
+    def completed(self, completion: Completion) -> bytes:
         """process.completed; the connection is free for the next execute."""
         frame = encode(
             ProcessCompletedNotification(
@@ -354,7 +358,7 @@ class ConnectionProtocol:
 
     def status(
         self, request: ReportStatus, execution: RunningExecution | None, active_sessions: int, max_sessions: int
-    ) -> list[str]:
+    ) -> list[bytes]:
         if not request.answer:
             return []
         return [
@@ -373,12 +377,12 @@ class ConnectionProtocol:
             )
         ]
 
-    def sessions(self, request: ReportSessions, sessions: list[SessionInfo], max_sessions: int) -> list[str]:
+    def sessions(self, request: ReportSessions, sessions: list[SessionInfo], max_sessions: int) -> list[bytes]:
         if not request.answer:
             return []
         return [self._success(request.request_id, SessionsResult(sessions=sessions, max_sessions=max_sessions)).frame]
 
-    def internal_error(self, action: Action, execution_gone: bool) -> list[str]:
+    def internal_error(self, action: Action, execution_gone: bool) -> list[bytes]:
         """The reply to a request whose handling failed inside the handler."""
         if execution_gone:
             self.execution_id = None

@@ -86,7 +86,7 @@ class Session:
         started = time.monotonic()
         log.info("session opened", extra={"event": {"session_id": self.protocol.session_id}})
         try:
-            await self.websocket.send(self.protocol.greeting())
+            await self._send(self.protocol.greeting())
             async for frame in self.websocket:
                 for action in self.protocol.receive(frame):
                     await self._perform_safely(action)
@@ -119,7 +119,7 @@ class Session:
 
     async def _perform(self, action: Action) -> None:
         if isinstance(action, Send):
-            await self.websocket.send(action.frame)
+            await self._send(action.frame)
         elif isinstance(action, StartExecution):
             await self._start(action)
         elif isinstance(action, ControlExecution):
@@ -180,7 +180,7 @@ class Session:
         """The runner's sink: waits for the socket (backpressure); output for a gone client is dropped."""
         await self._announced.wait()
         with contextlib.suppress(ConnectionClosed):
-            await self.websocket.send(self.protocol.output(stream, piece))
+            await self._send(self.protocol.output(stream, piece))
 
     async def _report_completion(self, running: RunningProcess, execution_id: str) -> None:
         completion = await running.wait()
@@ -204,7 +204,7 @@ class Session:
             },
         )
         with contextlib.suppress(ConnectionClosed):
-            await self.websocket.send(self.protocol.completed(completion))
+            await self._send(self.protocol.completed(completion))
 
     async def _control(self, request: ControlExecution) -> None:
         running = self.running
@@ -219,9 +219,13 @@ class Session:
             changed = running.cancel("Canceled by the client")
         await self._send_all(self.protocol.control_done(request, _STATUS[request.action], changed))
 
-    async def _send_all(self, frames: list[str]) -> None:
+    async def _send_all(self, frames: list[bytes]) -> None:
         for frame in frames:
-            await self.websocket.send(frame)
+            await self._send(frame)
+
+    async def _send(self, frame: bytes) -> None:
+        """Frames are UTF-8 JSON already; send them as text without decoding and encoding again."""
+        await self.websocket.send(frame, text=True)
 
 
 _STATUS = {"PAUSE": "paused", "RESUME": "resumed", "CANCEL": "canceled"}
