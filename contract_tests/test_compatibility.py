@@ -4,22 +4,30 @@ Each transcript of the old handler in ../shared/reference/original-handler/ is r
 against a live handler (its client frames, with their pacing) and every reply must have
 the old reply's shape: same methods, same sequence of events, same field names, same
 JSON types (int and float are both "number"). Where cc-executor deliberately behaves
-differently, the difference is allowed explicitly below, with the row of spec/README.md
-that documents it; fields the spec marks "Added in protocol 2.0" may be added.
+differently, the difference is allowed explicitly (TOLERATED, from the CORRECTIONS of
+known_differences.py, each with the row of spec/README.md that documents it); fields the
+spec marks "Added in protocol 2.0" may be added.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cc_executor.contract_tests.known_differences import (
+    ADDITIVE,
+    CORRECTIONS,
+    README,
+    SAME_VALUE_FIELDS,
+    json_type,
+    null_may_become_value,
+    readme_rows,
+)
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
 from cc_executor.contract_tests.scenarios import (
     ScenarioFailed,
@@ -30,101 +38,13 @@ from cc_executor.contract_tests.scenarios import (
     replay_scenario,
     run_scenario,
 )
-from cc_executor.contract_tests.spec_validation import SPEC_DIR, transcript_errors
+from cc_executor.contract_tests.spec_validation import transcript_errors
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "original-handler"
 REFERENCES = sorted(REFERENCE_DIR.glob("*.jsonl")) if REFERENCE_DIR.is_dir() else []
-README = SPEC_DIR / "README.md"
-ADDED_MARK = re.compile(r"added in (protocol )?2\.0", re.IGNORECASE)
 Path_ = tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Correction:
-    """A deliberate difference from the old handler, tied to its row in spec/README.md."""
-
-    readme_row: str  # first cell of the row in the README's compatibility table
-    allows: str
-
-
-#: Every difference the comparison tolerates beyond additive fields. Nothing else may differ.
-CORRECTIONS: dict[str, Correction] = {
-    "cancel_then_completed": Correction(
-        "CANCEL",
-        "a process.completed (status canceled) after process.canceled, where the old handler sent none; and between"
-        " them, output the group wrote before it died (nothing is dropped)",
-    ),
-    "pgid_always_set": Correction("pgid", "an integer pgid where the old handler sent null"),
-    "error_data_object": Correction("`error.data`", "an error.data object where the old handler sent null"),
-    "execution_running_reason": Correction(
-        "execute while a process runs", "the same -32602 error, with data {reason: execution_running, ...}"
-    ),
-}
-#: Values (not only types) that must be the old ones; other values (ids, messages, versions) may differ.
-SAME_VALUE_FIELDS = frozenset(
-    {"jsonrpc", "method", "id", "status", "type", "code", "exit_code", "enabled", "truncated"}
-)
-
-
-def readme_rows() -> set[str]:
-    """First cells of the rows of the compatibility table in spec/README.md."""
-    text = README.read_text(encoding="utf-8").split("## Compatibility", 1)[-1]
-    return {line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ")}
-
-
-def additive_fields(spec_dir: Path = SPEC_DIR) -> set[str]:
-    """Names of properties spec/ marks "Added in protocol 2.0" (on the property or on the $defs it refers to)."""
-    documents = {path: json.loads(path.read_text(encoding="utf-8")) for path in spec_dir.rglob("*.json")}
-    marked_defs = {
-        name
-        for document in documents.values()
-        for name, schema in document.get("$defs", {}).items()
-        if ADDED_MARK.search(str(schema.get("description", "")))
-    }
-    found: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            for name, schema in (node.get("properties") or {}).items():
-                ref = str(schema.get("$ref", "")) if isinstance(schema, dict) else ""
-                description = str(schema.get("description", "")) if isinstance(schema, dict) else ""
-                if ADDED_MARK.search(description) or ref.rsplit("/", 1)[-1] in marked_defs:
-                    found.add(name)
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-
-    for document in documents.values():
-        visit(document)
-    return found
-
-
-ADDITIVE = frozenset(additive_fields())
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def null_may_become_value(path: Path_) -> str | None:
-    """The correction (or addition) that lets a field the old handler sent as null carry a value now, if any."""
-    if path[-1:] and path[-1] in ADDITIVE:
-        return "additive"
-    if path[-1:] == ("pgid",):
-        return "pgid_always_set"
-    if path[-2:] == ("error", "data"):
-        return "error_data_object"
-    return None
+#: The corrections this comparison tolerates beyond additive fields. Nothing else may differ.
+TOLERATED = ("cancel_then_completed", "pgid_always_set", "error_data_object", "execution_running_reason")
 
 
 def shape_problems(old: Any, new: Any, path: Path_ = ()) -> list[str]:
@@ -227,6 +147,7 @@ def test_corrections_are_documented_in_the_readme() -> None:
     rows = readme_rows()
     undocumented = {name: c.readme_row for name, c in CORRECTIONS.items() if c.readme_row not in rows}
     assert not undocumented, f"corrections without a row in {README}: {undocumented}"
+    assert set(TOLERATED) <= CORRECTIONS.keys()
 
 
 def test_the_additive_fields_are_marked_in_the_spec() -> None:
