@@ -40,10 +40,14 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def live_handler(
-    *extra_args: str, token: str | None = "test-token", env: dict[str, str] | None = None, startup_s: float = 15.0
+    *extra_args: str,
+    token: str | None = "test-token",
+    env: dict[str, str] | None = None,
+    startup_s: float = 15.0,
+    port: int | None = None,
 ) -> Iterator[LiveHandler]:
     """A `cc-executor handler` subprocess; stopped (SIGTERM, then SIGKILL) on exit, whatever happens."""
-    port = free_port()
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="ccx-handler-") as data_dir:
         child_env = {**os.environ, "CC_EXECUTOR_DATA_DIR": data_dir, **(env or {})}
         child_env.pop("CC_EXECUTOR_TOKEN", None)
