@@ -24,6 +24,7 @@ from typing import Literal
 from cc_executor.client import HandlerUnavailable
 from cc_executor.generated.mcp.common import ExecutionStatus, ExecutionSummary, Progress, TaskResult, TaskSpec
 from cc_executor.handler.process_runner import Completion, RunLimits, StreamName, end_tagged_processes
+from cc_executor.logs import command_digest
 
 from .backends import LOCAL, Backend, Execution, LocalBackend, StartFailed
 from .claude_command import build_claude_argv
@@ -253,6 +254,16 @@ class ExecutionManager:
                 if handle.tag:
                     self.history.set_tag(execution.id, handle.tag)
                 execution.announce(f"started on {handle.backend}", self.settings.progress_interval_s, force=True)
+                log.info(
+                    "task started",
+                    extra={
+                        "event": {
+                            "execution_id": execution.id,
+                            "command_sha256": command_digest(execution.request.command),
+                            "backend": handle.backend,
+                        }
+                    },
+                )
                 if execution.cancel_reason:  # canceled while it was starting
                     await handle.cancel(execution.cancel_reason)
                 completion = await handle.wait()
@@ -352,6 +363,7 @@ class ExecutionManager:
             extra={
                 "event": {
                     "execution_id": execution.id,
+                    "command_sha256": command_digest(execution.request.command),
                     "status": result.status,
                     "backend": result.backend,
                     "duration_s": round(execution.elapsed(), 3),

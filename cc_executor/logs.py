@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
@@ -9,6 +10,11 @@ import time
 from typing import Literal
 
 LogFormat = Literal["text", "json"]
+
+
+def command_digest(command: str) -> str:
+    """Short fingerprint of a command, so logs can correlate runs without storing the command."""
+    return hashlib.sha256(command.encode()).hexdigest()[:12]
 
 
 class JsonLineFormatter(logging.Formatter):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -15,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 
 from cc_executor.generated.ws.requests.sessions import SessionInfo
 from cc_executor.generated.ws.requests.status import RunningExecution
+from cc_executor.logs import command_digest
 
 from .leftovers import RunningExecutions
 from .metrics import HandlerMetrics
@@ -40,11 +40,6 @@ class SessionSettings:
     max_sessions: int
     metrics: HandlerMetrics
     running: RunningExecutions | None = None
-
-
-def command_digest(command: str) -> str:
-    """Short fingerprint of a command, so logs can correlate runs without storing the command."""
-    return hashlib.sha256(command.encode()).hexdigest()[:12]
 
 
 def describe(running: RunningProcess, execution_id: str) -> RunningExecution:

@@ -84,3 +84,33 @@ def test_task_and_command_together_are_refused(tmp_path):
     assert done.returncode == 2
     assert "give either a TASK or --command" in done.stderr
     assert done.stdout == ""
+
+
+def test_the_bridge_logs_one_json_line_per_task_start_and_end(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", JSON_LOG_PROBE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    by_message = {record["msg"]: record for record in records}
+    assert by_message["task started"]["backend"] == "local"
+    ended = by_message["task ended"]
+    assert ended["status"] == "completed" and ended["bytes_out"] == 3 and len(ended["command_sha256"]) == 12
+
+
+JSON_LOG_PROBE = """
+import asyncio, sys
+from pathlib import Path
+from cc_executor.bridge.executions import BridgeSettings, ExecutionManager, TaskRequest
+from cc_executor.logs import configure_logging
+configure_logging("json")
+async def main():
+    settings = BridgeSettings(data_dir=Path(sys.argv[1]), backend="local")
+    manager = ExecutionManager(settings)
+    await manager.run_to_end(TaskRequest.for_command("printf abc", settings))
+    await manager.close()
+asyncio.run(main())
+"""
