@@ -58,7 +58,7 @@ def live_handler(
             process = subprocess.Popen(command, env=child_env, stdin=subprocess.DEVNULL, stderr=log_file)
         http_url = f"http://127.0.0.1:{port}"
         try:
-            _wait_healthy(http_url, process, startup_s, log_path)
+            wait_healthy(http_url, process, startup_s, log_path)
             yield LiveHandler(f"ws://127.0.0.1:{port}/ws/mcp", http_url, port, token, process, Path(data_dir), log_path)
         finally:
             stop(process)
@@ -76,7 +76,7 @@ def stop(process: subprocess.Popen[bytes], grace_s: float = 10.0) -> int:
     return process.returncode
 
 
-def _wait_healthy(http_url: str, process: subprocess.Popen[bytes], startup_s: float, log_path: Path) -> None:
+def wait_healthy(http_url: str, process: subprocess.Popen[bytes], startup_s: float, log_path: Path) -> None:
     deadline = time.monotonic() + startup_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
