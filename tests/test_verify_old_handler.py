@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 import pytest
 
 from cc_executor.contract_tests.known_differences import readme_rows
-from cc_executor.contract_tests.live_handler import wait_healthy, free_port, stop
+from cc_executor.contract_tests.live_handler import free_port, stop, wait_healthy
 from cc_executor.contract_tests.old_handler_standin import REFERENCE_DIR
 from cc_executor.contract_tests.scenarios import read_transcript, replay_against
 
