@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 
@@ -14,6 +13,8 @@ from mcp.server.transport_security import TransportSecuritySettings
 from .executions import ExecutionManager
 from .mcp_server import build_server
 
+log = logging.getLogger("cc_executor.bridge")
+UNWIND_TIMEOUT_S = 1.0
 LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
 LOOPBACK_ORIGINS = [
     "http://127.0.0.1",
@@ -62,8 +63,11 @@ async def run_until_stopped(serve, manager: ExecutionManager) -> int:
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     for task in (serving, stopping):
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+    # Bounded: stdio's stdin thread unwinds only when a line or EOF arrives, which may be never.
+    done, _ = await asyncio.wait({serving, stopping}, timeout=UNWIND_TIMEOUT_S)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the MCP transport failed", exc_info=task.exception())
     await manager.close()
     if received:
         os._exit(128 + received[0])

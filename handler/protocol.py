@@ -110,7 +110,11 @@ def encode(model: BaseModel) -> bytes:
 
     orjson: on bulk output, encoding frames is the handler's largest cost (docs/performance.md).
     """
-    return orjson.dumps(model.model_dump(mode="json"))
+    data = model.model_dump(mode="json")
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # e.g. a request id beyond 64 bits, which JSON allows and orjson cannot write
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _reject_constant(name: str) -> Any:

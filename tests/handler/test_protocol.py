@@ -80,7 +80,7 @@ def test_invalid_params_name_the_field(core):
 
 
 def test_the_request_id_is_echoed_whatever_its_type(core):
-    for request_id in ("abc", 0, -5, 2**40, None):
+    for request_id in ("abc", 0, -5, 2**40, 2**80, -(2**70), None):
         assert only_error(core.receive(request("nope", {}, request_id)))["id"] == request_id
 
 
