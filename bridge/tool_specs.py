@@ -26,13 +26,14 @@ def spec_dir() -> Path:
     return Path(str(resources.files("cc_executor.spec")))
 
 
-def bundle(path: Path) -> dict[str, Any]:
-    """The schema in `path` with every $ref (to this or another file) replaced by what it points to."""
+def bundle(path: Path, pointer: str = "") -> dict[str, Any]:
+    """The schema at `pointer` in `path` (JSON, or YAML such as an OpenAPI document), every $ref inlined."""
     documents: dict[Path, Any] = {}
 
     def load(file: Path) -> Any:
         if file not in documents:
-            documents[file] = json.loads(file.read_text(encoding="utf-8"))
+            text = file.read_text(encoding="utf-8")
+            documents[file] = yaml.safe_load(text) if file.suffix in (".yaml", ".yml") else json.loads(text)
         return documents[file]
 
     def resolve(ref: str, base: Path) -> tuple[Any, Path]:
@@ -55,7 +56,7 @@ def bundle(path: Path) -> dict[str, Any]:
         return {key: inline(value, base) for key, value in node.items() if key != "$defs"}
 
     root = path.resolve()
-    return inline(load(root), root)
+    return inline(resolve(f"#{pointer}", root)[0], root)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 
 from .executions import ExecutionManager
+from .http_guards import LabelPlainTextErrors, RefuseMalformedMessages
 from .mcp_server import build_server
 
 log = logging.getLogger("cc_executor.bridge")
@@ -44,6 +45,8 @@ async def serve_http(manager: ExecutionManager, host: str, port: int) -> None:
     app = build_server(manager).streamable_http_app(
         streamable_http_path="/mcp", transport_security=loopback_only(), host=host
     )
+    app.add_middleware(RefuseMalformedMessages)
+    app.add_middleware(LabelPlainTextErrors)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     await uvicorn.Server(config).serve()
 

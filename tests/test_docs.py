@@ -48,6 +48,8 @@ def pages_for(spec_file: str) -> list[str]:
         return ["websocket"]
     if spec_file == "http/openapi.yaml":
         return ["http"]
+    if spec_file == "http/bridge-openapi.yaml":
+        return ["bridge-http"]
     if spec_file == "mcp/tools.yaml":
         tools = yaml.safe_load((SPEC / spec_file).read_text(encoding="utf-8"))["tools"]
         return ["index", *(f"mcp/{tool['name']}" for tool in tools)]

@@ -50,8 +50,30 @@ def test_a_wrong_example_is_caught():
     assert schema_errors(bad, "ws/requests/execute.json")
 
 
-def test_openapi_examples_fit_their_schemas():
-    document = yaml.safe_load((SPEC / "http" / "openapi.yaml").read_text())
-    health = document["paths"]["/health"]["get"]["responses"]["200"]["content"]["application/json"]
-    for example in health["examples"].values():
-        assert not schema_errors(example["value"], "http/openapi.yaml#/components/schemas/Health")
+OPENAPI_FILES = sorted((SPEC / "http").glob("*.yaml"))
+
+
+def media_examples(document: dict) -> list[tuple[str, str, object]]:
+    """(where, schema $ref, example) for every example of a request body or response in an OpenAPI document."""
+    found = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for body in [operation.get("requestBody", {}), *operation.get("responses", {}).values()]:
+                for media_type, media in body.get("content", {}).items():
+                    for name, example in media.get("examples", {}).items():
+                        found.append(
+                            (f"{method.upper()} {path} {media_type} {name}", media["schema"]["$ref"], example["value"])
+                        )
+    return found
+
+
+@pytest.mark.parametrize("path", OPENAPI_FILES, ids=lambda p: p.relative_to(SPEC).as_posix())
+def test_openapi_schemas_are_valid_and_examples_fit_them(path):
+    document = yaml.safe_load(path.read_text())
+    for schema in document["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)  # OpenAPI 3.1 schema objects are JSON Schema 2020-12
+    examples = media_examples(document)
+    assert examples, f"{path.name} has no examples"
+    for where, ref, value in examples:
+        errors = schema_errors(value, f"{path.relative_to(SPEC).as_posix()}{ref}")
+        assert not errors, (where, errors)

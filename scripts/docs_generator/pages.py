@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +25,31 @@ from .model import (
     Table,
     plain,
 )
-from .schemas import Loc, PageSchemas, SpecStore, join
+from .schemas import Loc, PageSchemas, Resolved, SpecStore, join
 from .text import first_sentence, json_text, paragraphs, since, slug
 
 SITE_TITLE = "cc-executor protocol reference"
 MCP_SINCE = "2.0"
 TOOLS_FILE = "mcp/tools.yaml"
 ASYNCAPI_FILE = "ws/asyncapi.yaml"
-OPENAPI_FILE = "http/openapi.yaml"
-INDEX, WEBSOCKET, HTTP = "index", "websocket", "http"
+INDEX, WEBSOCKET, HTTP, BRIDGE_HTTP = "index", "websocket", "http", "bridge-http"
 TO_INDEX = (("Reference", INDEX),)
 TO_WEBSOCKET = (("Reference", INDEX), ("WebSocket API", WEBSOCKET))
+
+
+@dataclass(frozen=True)
+class OpenApiPage:
+    """An OpenAPI document of spec/http and the page that documents it."""
+
+    file: str
+    label: str
+    floor: str  # the version its endpoints appeared in
+
+
+OPENAPI_PAGES = {
+    HTTP: OpenApiPage("http/openapi.yaml", "HTTP endpoints", "1.0"),
+    BRIDGE_HTTP: OpenApiPage("http/bridge-openapi.yaml", "MCP over HTTP", MCP_SINCE),
+}
 
 HINT_MEANINGS = {
     "readOnlyHint": "true: the tool does not change its environment.",
@@ -50,8 +64,9 @@ def home(file: str) -> str:
     stem = posixpath.splitext(file)[0]
     if file == ASYNCAPI_FILE:
         return WEBSOCKET
-    if file == OPENAPI_FILE:
-        return HTTP
+    for page_id, openapi in OPENAPI_PAGES.items():
+        if file == openapi.file:
+            return page_id
     if file == TOOLS_FILE:
         return INDEX
     if file.startswith("mcp/") and stem != "mcp/common":
@@ -328,76 +343,89 @@ class SiteBuilder:
 
     # -- OpenAPI: the HTTP endpoints -------------------------------------------------------------
 
-    def http_page(self) -> Page:
-        doc = self.store.document(OPENAPI_FILE)
-        schemas = self.schemas(HTTP, "1.0")
+    def http_page(self, page_id: str) -> Page:
+        openapi = OPENAPI_PAGES[page_id]
+        doc = self.store.document(openapi.file)
+        schemas = self.schemas(page_id, openapi.floor)
         blocks: list[Block] = [
             *description_blocks(doc["info"].get("description", "")),
             Facts(
                 (
                     ("Servers", plain(", ".join(f"`{server['url']}`" for server in doc.get("servers", ())))),
                     ("API version", plain(str(doc["info"].get("version", "")))),
-                    ("OpenAPI document", (spec_link(OPENAPI_FILE),)),
+                    ("OpenAPI document", (spec_link(openapi.file),)),
                 )
             ),
         ]
         for path, operations in doc.get("paths", {}).items():
-            for method, operation in operations.items():
+            for method in operations:
                 heading = f"`{method.upper()} {path}`"
                 schemas.reserve(slug(heading))
-                blocks += self.endpoint_blocks(heading, operation, path, method, schemas)
+                blocks += self.endpoint_blocks(openapi, heading, path, method, schemas)
         schemas.reserve(slug("Schemas"))
-        defs = [(Loc(OPENAPI_FILE).child("components", "schemas", key), None) for key in self.openapi_schemas(doc)]
+        defs = [(Loc(openapi.file).child("components", "schemas", key), None) for key in self.openapi_schemas(doc)]
         rest = schemas.expand(*((loc, name) for loc, name in defs if not schemas.contains(loc)))
         if rest:
             blocks += [Heading(2, "Schemas"), *sections(rest)]
-        return Page(HTTP, doc["info"]["title"], tuple(blocks), (OPENAPI_FILE,), TO_INDEX, "HTTP endpoints")
+        return Page(page_id, doc["info"]["title"], tuple(blocks), (openapi.file,), TO_INDEX, openapi.label)
 
     @staticmethod
     def openapi_schemas(doc: dict[str, Any]) -> list[str]:
         return list(doc.get("components", {}).get("schemas", {}))
 
     def endpoint_blocks(
-        self, heading: str, operation: dict[str, Any], path: str, method: str, schemas: PageSchemas
+        self, openapi: OpenApiPage, heading: str, path: str, method: str, schemas: PageSchemas
     ) -> list[Block]:
-        doc = self.store.document(OPENAPI_FILE)
+        doc = self.store.document(openapi.file)
+        operation_loc = Loc(openapi.file).child("paths", path, method)
+        operation = self.store.at(operation_loc)
         security = operation.get("security", doc.get("security"))
         auth = ", ".join(f"`{name}`" for requirement in security or () for name in requirement) or "none"
-        base = Loc(OPENAPI_FILE).child("paths", path, method, "responses")
-        rows: list[tuple[Rich, ...]] = []
+        facts: list[tuple[str, Rich]] = [
+            ("Operation id", plain(f"`{operation.get('operationId', '')}`")),
+            ("Authentication", plain(auth)),
+            (
+                "Since",
+                plain(since(f"{operation.get('summary', '')} {operation.get('description', '')}", openapi.floor)),
+            ),
+        ]
         examples: list[Block] = []
-        for status, response in operation.get("responses", {}).items():
-            content = response.get("content", {})
-            media: list[Segment] = []
-            for media_type, body in content.items():
-                media += [Segment(", ")] if media else []
-                media.append(Segment(f"`{media_type}`"))
-                if "schema" in body:
-                    schema_loc = base.child(status, "content", media_type, "schema")
-                    media += [Segment(": "), *schemas.type_of(schema_loc, hint=f"{status} response")]
-                for name, example in body.get("examples", {}).items():
-                    caption = f"Example `{status}` response ({name})"
-                    examples.append(CodeBlock(json_text(example.get("value"), indent=2), caption=caption))
-                if "example" in body:
-                    examples.append(
-                        CodeBlock(json_text(body["example"], indent=2), caption=f"Example `{status}` response")
-                    )
-            rows.append((plain(f"`{status}`"), plain(response.get("description", "")), tuple(media) or plain("—")))
+        if "requestBody" in operation:
+            media, examples = self.content(self.store.resolve(operation_loc.child("requestBody")), "request", schemas)
+            facts.append(("Request body", media))
+        rows: list[tuple[Rich, ...]] = []
+        for status in operation.get("responses", {}):
+            response = self.store.resolve(operation_loc.child("responses", status))
+            media, response_examples = self.content(response, f"`{status}` response", schemas)
+            examples += response_examples
+            rows.append((plain(f"`{status}`"), plain(response.schema.get("description", "")), media or plain("—")))
         made = schemas.expand()
         return [
             Heading(2, heading),
             *description_blocks(" ".join(filter(None, (operation.get("summary"), operation.get("description"))))),
-            Facts(
-                (
-                    ("Operation id", plain(f"`{operation.get('operationId', '')}`")),
-                    ("Authentication", plain(auth)),
-                    ("Since", plain(since(f"{operation.get('summary', '')} {operation.get('description', '')}"))),
-                )
-            ),
+            Facts(tuple(facts)),
             Table(("Status", "Description", "Content"), tuple(rows)),
             *examples,
             *sections(made),
         ]
+
+    def content(self, body: Resolved, what: str, schemas: PageSchemas) -> tuple[Rich, list[Block]]:
+        """The media types of a request body or response with their schemas, and its examples."""
+        media: list[Segment] = []
+        examples: list[Block] = []
+        for media_type, entry in body.schema.get("content", {}).items():
+            media += [Segment(", ")] if media else []
+            media.append(Segment(f"`{media_type}`"))
+            if "schema" in entry:
+                schema_loc = body.origins["content"].child("content", media_type, "schema")
+                media += [Segment(": "), *schemas.type_of(schema_loc, hint=what)]
+            for name, example in entry.get("examples", {}).items():
+                examples.append(
+                    CodeBlock(json_text(example.get("value"), indent=2), caption=f"Example {what} ({name})")
+                )
+            if "example" in entry:
+                examples.append(CodeBlock(json_text(entry["example"], indent=2), caption=f"Example {what}"))
+        return tuple(media), examples
 
     # -- the index -------------------------------------------------------------------------------
 
@@ -419,15 +447,20 @@ class SiteBuilder:
                 plain(first_sentence(doc.get("description", ""))),
             )
 
-        openapi = self.store.document(OPENAPI_FILE)
-        endpoints = tuple(
-            (
-                (Segment(f"`{method.upper()} {path}`", Link(HTTP, slug(f"`{method.upper()} {path}`"))),),
-                plain(op.get("summary", "")),
+        def endpoints(page_id: str) -> Table:
+            paths = self.store.document(OPENAPI_PAGES[page_id].file).get("paths", {})
+            return Table(
+                ("Endpoint", "Summary"),
+                tuple(
+                    (
+                        (Segment(f"`{method.upper()} {path}`", Link(page_id, slug(f"`{method.upper()} {path}`"))),),
+                        plain(operation.get("summary", "")),
+                    )
+                    for path, operations in paths.items()
+                    for method, operation in operations.items()
+                ),
             )
-            for path, operations in openapi.get("paths", {}).items()
-            for method, op in operations.items()
-        )
+
         tools = tuple(
             (
                 (Segment(f"`{tool['name']}`", Link(home(f"mcp/{tool['input']}"))),),
@@ -441,7 +474,8 @@ class SiteBuilder:
             Paragraph(
                 plain(
                     "Everything a client of cc-executor sends or receives: the handler's WebSocket protocol "
-                    "(JSON-RPC 2.0), the bridge's MCP tools and the handler's HTTP endpoints. These pages are "
+                    "(JSON-RPC 2.0), the bridge's MCP tools and its HTTP transport, and the handler's HTTP "
+                    "endpoints. These pages are "
                     "generated from the JSON Schemas in `spec/`, the single source of truth; do not edit them, "
                     "change the spec and run `python scripts/generate_docs.py`."
                 )
@@ -487,7 +521,12 @@ class SiteBuilder:
                 )
             ),
             Heading(2, "HTTP endpoints (handler)"),
-            Table(("Endpoint", "Summary"), endpoints),
+            endpoints(HTTP),
+            Heading(2, "MCP over HTTP (bridge)"),
+            Paragraph(
+                plain("`cc-executor mcp --transport http` serves the tools with MCP's streamable HTTP transport.")
+            ),
+            endpoints(BRIDGE_HTTP),
         ]
         return Page(INDEX, SITE_TITLE, tuple(blocks), (TOOLS_FILE,), (), "Index")
 
@@ -503,7 +542,7 @@ class SiteBuilder:
             *(self.definitions_page(file, "1.0", TO_WEBSOCKET) for file in commons),
             *(self.tool_page(tool) for tool in self.tools()),
             self.definitions_page("mcp/common.json", MCP_SINCE, TO_INDEX),
-            self.http_page(),
+            *(self.http_page(page_id) for page_id in OPENAPI_PAGES),
         ]
         pages.insert(0, self.index_page(requests, notifications, commons))
         labels = {page.id: page.label for page in pages}
@@ -512,7 +551,7 @@ class SiteBuilder:
             return NavGroup(title, tuple((labels[page_id], page_id) for page_id in ids))
 
         nav = (
-            group("Overview", (INDEX, WEBSOCKET, HTTP)),
+            group("Overview", (INDEX, WEBSOCKET, *OPENAPI_PAGES)),
             group("Requests", (home(file) for file in requests)),
             group("Notifications", (home(file) for file in notifications)),
             group("Shared definitions", (home(file) for file in commons)),

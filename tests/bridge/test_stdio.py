@@ -194,6 +194,19 @@ async def test_streamable_http_serves_loopback_clients_and_refuses_foreign_origi
                 assert await status_with(Origin="https://127.0.0.1.evil.example") == 403
                 assert await status_with(Host="evil.example") == 421
                 assert await status_with(Host=f"evil.example:{port}") == 421
+                foreign = await http.post(url, json=initialize, headers={**headers, "Host": "evil.example"})
+                assert foreign.headers["content-type"] == "text/plain; charset=utf-8"
+
+                # The SDK alone would take a request with a fractional id for a notification and never answer.
+                unanswerable = await http.post(url, json={**initialize, "id": 2.5}, headers=headers)
+                assert unanswerable.status_code == 400
+                assert unanswerable.json()["error"] == {
+                    "code": -32600,
+                    "message": "Invalid Request: id: write 2.5 as a string or an integer without a fraction",
+                }
+                batch = await http.post(url, json=[initialize], headers=headers)
+                assert batch.status_code == 400
+                assert "one JSON-RPC message" in batch.json()["error"]["message"]
         process.send_signal(signal.SIGTERM)
         assert process.wait(10) == 128 + signal.SIGTERM
     finally:
