@@ -34,6 +34,7 @@ from cc_executor.contract_tests.scenarios import (
     compare_frames,
     frame_label,
     frame_of,
+    json_type,
     merge_output,
     normalise,
     output_problems,
@@ -164,18 +165,6 @@ ADDITIVE_METHODS = frozenset(additive_methods())
 #: Capabilities 2.0 lists beyond 1.0's: the new methods, and hook_status, which existed in 1.0 without being
 #: listed (spec/ws/notifications/connected.json, description of `capabilities`).
 ADDITIVE_CAPABILITIES = ADDITIVE_METHODS | {"hook_status"}
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def null_may_become_value(path: Path_) -> str | None:

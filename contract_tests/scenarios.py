@@ -24,7 +24,6 @@ import asyncio
 import base64
 import contextlib
 import copy
-import ipaddress
 import json
 import os
 import re
@@ -43,6 +42,7 @@ from cc_executor.generated.ws.requests.control import ControlParams, ControlRequ
 from cc_executor.generated.ws.requests.execute import ExecuteParams, ExecuteRequest
 from cc_executor.generated.ws.requests.hook_status import HookStatusRequest
 from cc_executor.generated.ws.requests.status import StatusRequest
+from cc_executor.handler.server import is_loopback
 
 Json: TypeAlias = Any
 Event: TypeAlias = dict[str, Any]
@@ -499,13 +499,7 @@ def health_url(ws_url: str) -> str:
 
 
 def is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(urlsplit(url).hostname or "")
 
 
 def fetch_health(url: str, timeout_s: float = 2.0) -> dict[str, Json]:
@@ -899,7 +893,8 @@ def normalise(frames: Sequence[Json]) -> list[Json]:
     return _Placeholders().walk(merge_output(frames))
 
 
-def _kind(value: Json) -> str:
+def json_type(value: Json) -> str:
+    """The JSON Schema type name of a value, as the comparisons of shapes name it."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -927,7 +922,7 @@ def differences(expected: Json, actual: Json, path: str = "$", limit: int = 20, 
     def visit(want: Json, got: Json, where: str) -> None:
         if len(found) >= limit:
             return
-        if _kind(want) != _kind(got):
+        if json_type(want) != json_type(got):
             found.append(f"{where}: expected {_short(want)}, got {_short(got)}")
         elif isinstance(want, dict):
             for key in want.keys() - got.keys():

@@ -24,7 +24,6 @@ from cc_executor.contract_tests.known_differences import (
     CORRECTIONS,
     README,
     SAME_VALUE_FIELDS,
-    json_type,
     null_may_become_value,
     readme_rows,
 )
@@ -32,6 +31,7 @@ from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
 from cc_executor.contract_tests.scenarios import (
     ScenarioFailed,
     frame_label,
+    json_type,
     merge_output,
     read_transcript,
     received,

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from fixtures.claude_helpers import kill_group
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -154,13 +155,6 @@ def wait_gone_env(entry: str, timeout: float = 10.0) -> dict[int, str]:
 def kill_pid(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
 
