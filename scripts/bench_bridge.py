@@ -28,24 +28,39 @@ state goes to a temporary CC_EXECUTOR_DATA_DIR that is removed afterwards.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import json
 import os
-import platform
 import signal
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import anyio
-import mcp
+from bench_common import (
+    MB,
+    MIB,
+    BenchError,
+    BenchRun,
+    Direct,
+    Figure,
+    RssSampler,
+    cli,
+    fmt,
+    percentile,
+    print_footer,
+    proc_status_kib,
+    process_cpu_s,
+    reset_peak_rss,
+    run_direct,
+    sigterm_cancels,
+    title,
+)
 from mcp import Client, ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
@@ -59,8 +74,6 @@ FAKE_CLAUDE = REPO / "tests" / "fixtures" / "bin" / "claude"
 #: Variables of a developer's shell that change what the fake claude or the bridge does
 #: (the fake refuses to run with CLAUDECODE set, as the real CLI does).
 DROPPED_ENV = ("CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CC_EXECUTOR_TOKEN", "CC_EXECUTOR_CLAUDE_BIN")
-MIB = 1 << 20
-MB = 1_000_000
 ROUND_TRIP_TASK = "benchmark round trip"
 
 # -- settings -----------------------------------------------------------------
@@ -89,44 +102,7 @@ TARGETS = {
     "bridge_peak_rss_mib": 100.0,
 }
 
-
-class BenchError(Exception):
-    """A measurement could not be made (wrong result, timeout, a process that would not start)."""
-
-
 # -- /proc ----------------------------------------------------------------------
-
-
-def proc_status_kib(pid: int, key: str) -> int | None:
-    """A `kB` field of /proc/PID/status (VmRSS, VmHWM), or None when unreadable."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds the process has used (its threads, not its children)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-def reset_peak_rss(pid: int) -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0: write 5 to clear_refs)."""
-    try:
-        with open(f"/proc/{pid}/clear_refs", "w") as refs:
-            refs.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def find_child(parent: int, argv_part: tuple[str, ...], environ_entry: str) -> int | None:
@@ -151,133 +127,12 @@ def find_child(parent: int, argv_part: tuple[str, ...], environ_entry: str) -> i
     return None
 
 
-class RssSampler:
-    """Samples VmRSS of some processes in the background; `window()` gives each one's maximum since the last call."""
-
-    def __init__(self, pids: dict[str, int], interval_s: float = 0.02) -> None:
-        self.pids = pids
-        self.interval_s = interval_s
-        self.max_kib = dict.fromkeys(pids, 0)
-        self.samples = 0
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> RssSampler:
-        self._task = asyncio.create_task(self._run())
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-    def sample(self) -> None:
-        for name, pid in self.pids.items():
-            rss = proc_status_kib(pid, "VmRSS")
-            if rss is not None:
-                self.max_kib[name] = max(self.max_kib[name], rss)
-        self.samples += 1
-
-    def window(self) -> tuple[dict[str, float], int]:
-        """({name: max VmRSS in MiB}, sample count) since the previous call; starts a new window."""
-        self.sample()
-        result = {name: kib / 1024 for name, kib in self.max_kib.items()}, self.samples
-        self.max_kib, self.samples = dict.fromkeys(self.pids, 0), 0
-        return result
-
-    async def _run(self) -> None:
-        while True:  # ends when cancelled by __aexit__
-            self.sample()
-            await asyncio.sleep(self.interval_s)
-
-
 # -- the baseline: the fake claude run directly -----------------------------------
 
 
-@dataclass
-class Direct:
-    elapsed_s: float
-    stdout_bytes: int
-    stdout_tail: bytes
-    returncode: int | None
-
-
-async def run_direct(argv: list[str], timeout_s: float, *, keep: bool = True) -> Direct:
-    """The same argv with asyncio, stdout (and stderr) read to EOF; the process group is killed on any failure."""
-    started = time.perf_counter()
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    count, tail = 0, b""
-
-    async def read_stdout() -> None:
-        nonlocal count, tail
-        assert process.stdout is not None
-        if keep:
-            data = await process.stdout.read()
-            count, tail = len(data), data[-4096:]
-            return
-        while chunk := await process.stdout.read(256 * 1024):
-            count += len(chunk)
-            tail = (tail + chunk)[-4096:]
-
-    try:
-        async with asyncio.timeout(timeout_s):
-            assert process.stderr is not None
-            await asyncio.gather(read_stdout(), process.stderr.read())
-            await process.wait()
-    except TimeoutError:
-        raise BenchError(f"direct run exceeded {timeout_s:g} s: {argv[-1][:60]!r}") from None
-    finally:
-        if process.returncode is None:  # timeout, error or Ctrl-C: take the whole group down
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(process.wait(), 5)
-    return Direct(time.perf_counter() - started, count, tail, process.returncode)
-
-
 def check_direct(direct: Direct, what: str) -> None:
-    if direct.returncode != 0 or b'"type":"result"' not in direct.stdout_tail:
-        raise BenchError(f"{what} run directly: exit {direct.returncode}, output ends {direct.stdout_tail[-200:]!r}")
-
-
-# -- figures -------------------------------------------------------------------------
-
-
-@dataclass
-class Figure:
-    section: str
-    name: str
-    bridge: float | None  # through the bridge
-    baseline: float | None  # the fake claude run directly (the sequential run; the bridge's RSS before the task)
-    unit: str
-    measure: float | None = None  # the figure the target applies to
-    measure_unit: str = ""
-    target: str = ""
-    ok: bool | None = None  # None: informational, no target
-    note: str = ""
-
-    @property
-    def ratio(self) -> float | None:
-        if self.bridge is None or not self.baseline:
-            return None
-        return self.bridge / self.baseline
-
-    @property
-    def verdict(self) -> str:
-        return "" if self.ok is None else "PASS" if self.ok else "MISS"
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
-    return ordered[rank - 1]
+    if direct.returncode != 0 or b'"type":"result"' not in direct.stdout:
+        raise BenchError(f"{what} run directly: exit {direct.returncode}, output ends {direct.stdout[-200:]!r}")
 
 
 # -- bridges ---------------------------------------------------------------------------
@@ -364,11 +219,11 @@ async def bench_round_trip(
         b_median,
         d_median,
         "ms",
-        added,
-        "ms added",
-        f"< {limit:g} ms added",
-        added < limit,
-        f"medians of {bench.rt_runs}; bridge p90 {percentile(bridge_ms, 0.9):.1f} ms, min {min(bridge_ms):.1f}; "
+        measure=added,
+        measure_unit="ms added",
+        target=f"< {limit:g} ms added",
+        ok=added < limit,
+        note=f"medians of {bench.rt_runs}; bridge p90 {percentile(bridge_ms, 0.9):.1f} ms, min {min(bridge_ms):.1f}; "
         f"direct p90 {percentile(direct_ms, 0.9):.1f} ms, min {min(direct_ms):.1f}",
     )
 
@@ -415,11 +270,11 @@ async def bench_concurrency(
             concurrent_s,
             sequential_s,
             "s",
-            speedup,
-            "x speed-up",
-            f">= {limit:g}x",
-            speedup >= limit,
-            f"bridge = all {n} at once, baseline = one after another; ideal {n}x; "
+            measure=speedup,
+            measure_unit="x speed-up",
+            target=f">= {limit:g}x",
+            ok=speedup >= limit,
+            note=f"bridge = all {n} at once, baseline = one after another; ideal {n}x; "
             f"task duration_ms at once: min {min(task_ms)}, max {max(task_ms)}; "
             f"sequential overhead {(sequential_s / n - seconds) * 1000:.0f} ms per task",
         )
@@ -522,11 +377,11 @@ async def bench_memory(
             peak,
             rss_before,
             "MiB",
-            peak,
-            "MiB",
-            f"< {limit:g} MiB",
-            peak < limit,
-            f"baseline = the same bridge before the task (started, one small task done); {how}; "
+            measure=peak,
+            measure_unit="MiB",
+            target=f"< {limit:g} MiB",
+            ok=peak < limit,
+            note=f"baseline = the same bridge before the task (started, one small task done); {how}; "
             f"sampled VmRSS max {sampled['bridge']:.1f} MiB ({samples} samples)",
         ),
         Figure(
@@ -535,8 +390,8 @@ async def bench_memory(
             wall_s,
             direct.elapsed_s,
             "s",
-            mb_s,
-            "MB/s",
+            measure=mb_s,
+            measure_unit="MB/s",
             note=f"direct {direct_mb_s:.0f} MB/s ({direct.stdout_bytes / MIB:.0f} MiB of stdout); bridge CPU "
             f"{cpu['bridge']:.1f} s{handler_note}; stored {(data.get('output_bytes') or 0) / MIB:.0f} MiB "
             f"(truncated: {data.get('output_truncated')})",
@@ -548,96 +403,29 @@ async def bench_memory(
 
 
 async def bench_all(handler: LiveHandler, bench: Settings, workdir: Path) -> dict[str, Any]:
-    # SIGTERM ends the run as Ctrl-C does: the main task is cancelled, every `finally` runs.
-    main_task = asyncio.current_task()
-    assert main_task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-    started = time.monotonic()
-    figures: list[Figure] = []
-    details: dict[str, Any] = {"load_average_before": load_average()}
-    skipped: list[str] = []
-
-    def over_budget(name: str) -> bool:
-        if time.monotonic() - started > bench.total_budget_s:
-            skipped.append(name)
-            return True
-        return False
-
+    run = BenchRun(bench)
     for label, via in (("local", None), ("handler", handler)):
         for mode in bench.rt_modes:
-            if not over_budget(f"round trip {label} {mode}"):
+            if not run.over_budget(f"round trip {label} {mode}"):
                 settings = bridge_settings(workdir / f"rt-{label}-{mode}", via)
-                figures.append(await bench_round_trip(label, settings, mode, bench, details))
-    if not over_budget("concurrency"):
-        figures += await bench_concurrency(handler, workdir / "concurrency", bench, details)
-    if not over_budget("memory"):
+                run.figures.append(await bench_round_trip(label, settings, mode, bench, run.details))
+    if not run.over_budget("concurrency"):
+        run.figures += await bench_concurrency(handler, workdir / "concurrency", bench, run.details)
+    if not run.over_budget("memory"):
         argv = build_claude_argv(str(FAKE_CLAUDE), f"[fake:huge mb={bench.huge_mb}]")
         direct = await run_direct(argv, bench.huge_timeout_s, keep=False)
         check_direct(direct, "huge task")
         for backend, via in (("handler", handler), ("local", None)):
-            if not over_budget(f"memory {backend}"):
-                figures += await bench_memory(backend, via, workdir, direct, bench, details)
-    details["load_average_after"] = load_average()
-    return {
-        "mode": bench.mode,
-        "machine": machine(),
-        "settings": asdict(bench),
-        "targets": TARGETS,
-        "figures": [{**asdict(f), "ratio": f.ratio, "verdict": f.verdict} for f in figures],
-        "all_targets_met": all(f.ok for f in figures if f.ok is not None) and not skipped,
-        "skipped": skipped,
-        "details": details,
-        "duration_s": round(time.monotonic() - started, 1),
-        "_figures": figures,
-    }
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages: other work on the machine skews every figure."""
-    try:
-        with open("/proc/loadavg") as loadavg:
-            return " ".join(loadavg.read().split()[:3])
-    except OSError:
-        return "?"
-
-
-def machine() -> dict[str, Any]:
-    cpu = ""
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo") as info:
-            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
-    try:
-        from importlib.metadata import version
-
-        sdk = version("mcp")
-    except Exception:
-        sdk = getattr(mcp, "__version__", "?")
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "mcp": sdk,
-    }
-
-
-def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "-"
-    if unit in ("ms", "ms added"):
-        return f"{value:+.1f} ms" if unit == "ms added" else f"{value:.1f} ms"
-    if unit == "s":
-        return f"{value:.2f} s"
-    if unit == "x speed-up":
-        return f"{value:.1f}x speed-up"
-    return f"{value:.1f} {unit}"
+            if not run.over_budget(f"memory {backend}"):
+                run.figures += await bench_memory(backend, via, workdir, direct, bench, run.details)
+    return run.result("mcp", TARGETS)
 
 
 def rows(figures: list[Figure]) -> list[tuple[str, ...]]:
     return [
         (
             f.name,
-            fmt(f.bridge, f.unit),
+            fmt(f.value, f.unit),
             fmt(f.baseline, f.unit),
             "-" if f.ratio is None else f"{f.ratio:.2f}x",
             fmt(f.measure, f.measure_unit),
@@ -651,11 +439,7 @@ def rows(figures: list[Figure]) -> list[tuple[str, ...]]:
 
 def print_table(result: dict[str, Any]) -> None:
     figures: list[Figure] = result["_figures"]
-    m = result["machine"]
-    print(
-        f"cc-executor bridge benchmark ({result['mode']}; {m['cpus']} CPUs, Python {m['python']}, mcp {m['mcp']}; "
-        f"{result['duration_s']} s)"
-    )
+    print(title(result, "bridge", "mcp"))
     header = ("Measure", "Bridge", "Baseline", "Ratio", "Figure", "Target", "Result", "Notes")
     table = [header, *rows(figures)]
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
@@ -671,42 +455,26 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"-- {section}")
         for row in rows([f for f in figures if f.section == section]):
             print(line(row))
-    details = result["details"]
     print(
         "Baseline: the fake claude run directly; in section 2 the same tasks one after another; for RSS the "
         "bridge's VmRSS before the task. Ratio = bridge / baseline. Figure = what the target applies to."
     )
-    print(f"load average before {details['load_average_before']}, after {details['load_average_after']}")
-    if result["skipped"]:
-        print(f"skipped (time budget spent): {', '.join(result['skipped'])}")
-    print("all targets met" if result["all_targets_met"] else "NOT all targets met")
+    print_footer(result)
+
+
+def run_benchmark(quick: bool) -> dict[str, Any]:
+    bench = QUICK if quick else FULL
+    for name in DROPPED_ENV:
+        os.environ.pop(name, None)
+    with tempfile.TemporaryDirectory(prefix="ccx-bench-bridge-") as workdir:
+        os.environ["CC_EXECUTOR_DATA_DIR"] = str(Path(workdir) / "data")
+        with live_handler() as handler:
+            return asyncio.run(sigterm_cancels(bench_all(handler, bench, Path(workdir))))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="reduced run: shorter slow tasks, a 128 MiB big task")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
-    parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
-    args = parser.parse_args(argv)
-    bench = QUICK if args.quick else FULL
-    for name in DROPPED_ENV:
-        os.environ.pop(name, None)
-    try:
-        with tempfile.TemporaryDirectory(prefix="ccx-bench-bridge-") as workdir:
-            os.environ["CC_EXECUTOR_DATA_DIR"] = str(Path(workdir) / "data")
-            with live_handler() as handler:
-                result = asyncio.run(bench_all(handler, bench, Path(workdir)))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print("interrupted; every process stopped", file=sys.stderr)
-        return 130
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps({k: v for k, v in result.items() if k != "_figures"}, indent=2))
-    else:
-        print_table(result)
-    return 1 if args.check and not result["all_targets_met"] else 0
+    quick_help = "reduced run: shorter slow tasks, a 128 MiB big task"
+    return cli(argv, __doc__, quick_help, run_benchmark, print_table)
 
 
 if __name__ == "__main__":

@@ -33,34 +33,46 @@ group) is stopped at the end, also on error, Ctrl-C or SIGTERM.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import contextlib
 import hashlib
 import json
-import os
-import platform
 import random
 import shlex
-import signal
 import statistics
 import string
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import websockets
+from bench_common import (
+    MB,
+    MIB,
+    BenchError,
+    BenchRun,
+    Figure,
+    RssSampler,
+    cli,
+    fmt,
+    percentile,
+    print_footer,
+    proc_status_kib,
+    process_cpu_s,
+    reset_peak_rss,
+    run_direct,
+    sigterm_cancels,
+    title,
+)
+from rich.console import Console
+from rich.table import Table
 from websockets.asyncio.client import ClientConnection, connect
 
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
-
-MIB = 1 << 20
-MB = 1_000_000
 
 # -- the workloads: commands whose output is known exactly ----------------------
 
@@ -147,84 +159,6 @@ TARGETS = {
     "bulk_mb_s": 150.0,
     "slow_peak_rss_mib": 80.0,
 }
-
-
-class BenchError(Exception):
-    """A workload could not be measured (error reply, timeout, baseline output wrong)."""
-
-
-# -- handler memory -------------------------------------------------------------
-
-
-def proc_status_kib(pid: int, key: str) -> int | None:
-    """A `kB` field of /proc/PID/status (VmRSS, VmHWM), or None when unreadable."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds the process has used (all its threads, not its children)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-def reset_peak_rss(pid: int) -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0: write 5 to clear_refs)."""
-    try:
-        with open(f"/proc/{pid}/clear_refs", "w") as refs:
-            refs.write("5")
-        return True
-    except OSError:
-        return False
-
-
-class RssSampler:
-    """Samples the handler's VmRSS in the background; `window()` gives the maximum since the last call."""
-
-    def __init__(self, pid: int, interval_s: float = 0.025) -> None:
-        self.pid = pid
-        self.interval_s = interval_s
-        self.window_max_kib = 0
-        self.window_samples = 0
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> RssSampler:
-        self._task = asyncio.create_task(self._run())
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-    def sample(self) -> None:
-        rss = proc_status_kib(self.pid, "VmRSS")
-        if rss is not None:
-            self.window_max_kib = max(self.window_max_kib, rss)
-            self.window_samples += 1
-
-    def window(self) -> tuple[float, int]:
-        """(max VmRSS in MiB, sample count) since the previous call; starts a new window."""
-        self.sample()
-        result = (self.window_max_kib / 1024, self.window_samples)
-        self.window_max_kib, self.window_samples = 0, 0
-        return result
-
-    async def _run(self) -> None:
-        while True:
-            self.sample()
-            await asyncio.sleep(self.interval_s)
 
 
 # -- running through the handler ---------------------------------------------------
@@ -364,72 +298,9 @@ async def open_client(handler: LiveHandler, **options: Any) -> AsyncIterator[Han
 # -- running directly ------------------------------------------------------------
 
 
-@dataclass
-class Direct:
-    elapsed_s: float
-    stdout: bytes
-    stderr: bytes
-    returncode: int | None
-
-
-async def run_direct(command: str, timeout_s: float) -> Direct:
-    """The baseline: `/bin/sh -c command` with asyncio, both pipes read to the end."""
-    started = time.perf_counter()
-    process = await asyncio.create_subprocess_exec(
-        "/bin/sh",
-        "-c",
-        command,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        async with asyncio.timeout(timeout_s):
-            assert process.stdout is not None and process.stderr is not None
-            stdout, stderr = await asyncio.gather(process.stdout.read(), process.stderr.read())
-            await process.wait()
-    except TimeoutError:
-        raise BenchError(f"direct run exceeded {timeout_s:g} s: {command[:60]!r}") from None
-    finally:
-        if process.returncode is None:  # timeout, error or Ctrl-C: take the whole group down
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(process.wait(), 5)
-    return Direct(time.perf_counter() - started, stdout, stderr, process.returncode)
-
-
-# -- figures -------------------------------------------------------------------------
-
-
-@dataclass
-class Figure:
-    section: str
-    name: str
-    handler: float | None
-    direct: float | None
-    unit: str
-    target: str = ""
-    ok: bool | None = None  # None: informational, no target
-    note: str = ""
-
-    @property
-    def ratio(self) -> float | None:
-        if self.handler is None or not self.direct:
-            return None
-        return self.handler / self.direct
-
-    @property
-    def verdict(self) -> str:
-        return "" if self.ok is None else "PASS" if self.ok else "MISS"
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
-    return ordered[rank - 1]
+def sh(command: str) -> list[str]:
+    """The baseline's argv: the command through `/bin/sh -c`, as the handler runs it."""
+    return ["/bin/sh", "-c", command]
 
 
 # -- the workloads -------------------------------------------------------------------
@@ -439,12 +310,12 @@ MAIN = "default client (the handler declines permessage-deflate unless started w
 
 async def bench_echo(client: HandlerClient, settings: Settings, details: dict[str, Any]) -> list[Figure]:
     for _ in range(settings.echo_warmup):
-        await run_direct(ECHO_COMMAND, settings.exec_timeout_s)
+        await run_direct(sh(ECHO_COMMAND), settings.exec_timeout_s)
         await client.execute(ECHO_COMMAND, settings.exec_timeout_s)
     handler_ms: list[float] = []
     direct_ms: list[float] = []
     for _ in range(settings.echo_runs):  # interleaved, so drift hits both sides alike
-        direct = await run_direct(ECHO_COMMAND, settings.exec_timeout_s)
+        direct = await run_direct(sh(ECHO_COMMAND), settings.exec_timeout_s)
         if direct.stdout != b"hello\n":
             raise BenchError(f"direct echo printed {direct.stdout!r}")
         direct_ms.append(direct.elapsed_s * 1000)
@@ -534,23 +405,24 @@ async def measure_stream(client: HandlerClient, rss: RssSampler, stream: Stream,
     """Run a workload `repeats` times each way (interleaved); every run's output is verified."""
     result = StreamResult([], [], [], [], [], [], 0.0)
     rss.window()
+    pid = rss.pids["handler"]
     cpu_s = 0.0
     for _ in range(settings.repeats):
-        direct = await run_direct(stream.command, settings.exec_timeout_s)
+        direct = await run_direct(sh(stream.command), settings.exec_timeout_s)
         if direct.stdout != stream.expected or direct.returncode != 0:
             raise BenchError(f"{stream.label} run directly: {len(direct.stdout)} bytes, exit {direct.returncode}")
         result.direct_s.append(direct.elapsed_s)
         del direct
-        cpu_before = process_cpu_s(rss.pid)
+        cpu_before = process_cpu_s(pid)
         received = await client.execute(stream.command, settings.exec_timeout_s)
-        cpu_s += process_cpu_s(rss.pid) - cpu_before
+        cpu_s += process_cpu_s(pid) - cpu_before
         result.handler_s.append(received.elapsed_s)
         result.frames.append(received.frames)
         result.chunk_frames.append(received.chunk_frames)
         result.total_chunks.append(received.total_chunks)
         result.problems += damage(stream, received)
         del received
-    result.peak_rss_mib, _ = rss.window()
+    result.peak_rss_mib = rss.window()[0]["handler"]
     result.handler_cpu_s = cpu_s / settings.repeats
     return result
 
@@ -641,7 +513,8 @@ async def bench_slow_client(
         slow_reader=read_slowly,
         cancel_after_s=settings.slow_read_s,
     )
-    sampled_max, samples = rss.window()
+    sampled, samples = rss.window()
+    sampled_max = sampled["handler"]
     hwm = (proc_status_kib(pid, "VmHWM") or 0) / 1024
     status = received.completed.get("status")
     if status not in ("canceled", "completed"):
@@ -696,103 +569,32 @@ async def bench_slow_client(
 # -- the run -------------------------------------------------------------------
 
 
-async def bench(handler: LiveHandler, settings: Settings, workdir: Path) -> dict[str, Any]:
-    # SIGTERM ends the run like Ctrl-C does: the main task is cancelled, every `finally` runs
-    # (baseline process groups are killed), then live_handler stops the handler.
-    main_task = asyncio.current_task()
-    assert main_task is not None
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
-    try:
-        return await run_workloads(handler, settings, workdir)
-    finally:
-        loop.remove_signal_handler(signal.SIGTERM)
-        signal.signal(signal.SIGTERM, signal.default_int_handler)  # outside the loop: like Ctrl-C
-
-
 async def run_workloads(handler: LiveHandler, settings: Settings, workdir: Path) -> dict[str, Any]:
-    started = time.monotonic()
-    figures: list[Figure] = []
-    details: dict[str, Any] = {"load_average_before": load_average()}
-    skipped: list[str] = []
+    run = BenchRun(settings)
     pid = handler.process.pid
-    details["handler_rss_after_start_mib"] = round((proc_status_kib(pid, "VmRSS") or 0) / 1024, 1)
+    run.details["handler_rss_after_start_mib"] = round((proc_status_kib(pid, "VmRSS") or 0) / 1024, 1)
     streams = [seq_stream(), bulk_stream(), random_lines_stream(workdir), long_line_stream()]
     targeted = {"seq", "bulk_32mib", "long_line_16mib"}
-
-    def over_budget(name: str) -> bool:
-        if time.monotonic() - started > settings.total_budget_s:
-            skipped.append(name)
-            return True
-        return False
-
-    async with RssSampler(pid) as rss:
+    async with RssSampler({"handler": pid}, interval_s=0.025) as rss:
         async with open_client(handler) as client:
-            details["extensions"] = client.extensions
-            figures += await bench_echo(client, settings, details)
+            run.details["extensions"] = client.extensions
+            run.figures += await bench_echo(client, settings, run.details)
             for stream in streams:
-                if not over_budget(stream.label):
+                if not run.over_budget(stream.label):
                     result = await measure_stream(client, rss, stream, settings)
-                    details[stream.key] = stream_details(stream, result)
-                    figures += stream_figures(MAIN, stream, result, stream.key in targeted)
-            if not over_budget("slow client"):
-                figures += await bench_slow_client(client, handler, rss, settings, details)
-    details["load_average_after"] = load_average()
-    return {
-        "mode": settings.mode,
-        "machine": machine(),
-        "settings": asdict(settings),
-        "targets": TARGETS,
-        "figures": [{**asdict(f), "ratio": f.ratio, "verdict": f.verdict} for f in figures],
-        "all_targets_met": all(f.ok for f in figures if f.ok is not None) and not skipped,
-        "skipped": skipped,
-        "details": details,
-        "duration_s": round(time.monotonic() - started, 1),
-        "_figures": figures,
-    }
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages: other work on the machine skews every figure."""
-    try:
-        with open("/proc/loadavg") as loadavg:
-            return " ".join(loadavg.read().split()[:3])
-    except OSError:
-        return "?"
-
-
-def machine() -> dict[str, Any]:
-    cpu = ""
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo") as info:
-            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "websockets": websockets.__version__,
-    }
-
-
-def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "-"
-    if unit == "lines/s":
-        return f"{value / 1000:,.0f} k lines/s"
-    if unit == "ms":
-        return f"{value:.2f} ms"
-    if unit == "s":
-        return f"{value:.3f} s"
-    return f"{value:.1f} {unit}"
+                    run.details[stream.key] = stream_details(stream, result)
+                    run.figures += stream_figures(MAIN, stream, result, stream.key in targeted)
+            if not run.over_budget("slow client"):
+                run.figures += await bench_slow_client(client, handler, rss, settings, run.details)
+    return run.result("websockets", TARGETS)
 
 
 def rows(figures: list[Figure]) -> list[tuple[str, ...]]:
     return [
         (
             f.name,
-            fmt(f.handler, f.unit),
-            fmt(f.direct, f.unit),
+            fmt(f.value, f.unit, ms_digits=2),
+            fmt(f.baseline, f.unit, ms_digits=2),
             "-" if f.ratio is None else f"{f.ratio:.2f}x",
             f.target,
             f.verdict,
@@ -804,65 +606,32 @@ def rows(figures: list[Figure]) -> list[tuple[str, ...]]:
 
 def print_table(result: dict[str, Any]) -> None:
     figures: list[Figure] = result["_figures"]
-    m = result["machine"]
-    title = (
-        f"cc-executor handler benchmark ({result['mode']}; {m['cpus']} CPUs, Python {m['python']}, "
-        f"websockets {m['websockets']}; {result['duration_s']} s)"
-    )
     header = ("Measure", "Handler", "Direct", "Ratio", "Target", "Result", "Notes")
-    sections = list(dict.fromkeys(f.section for f in figures))
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:  # plain aligned text
-        print(title)
-        table = [header, *rows(figures)]
-        widths = [max(len(row[i]) for row in table) for i in range(6)]
-        for section in sections:
-            print(f"-- {section}")
-            for row in [header, *rows([f for f in figures if f.section == section])]:
-                print("  ".join(cell.ljust(width) for cell, width in zip(row[:6], widths, strict=False)), row[6])
-    else:
-        table = Table(title=title, title_justify="left")
-        for column in header[:-1]:
-            table.add_column(column, justify="left" if column == "Measure" else "right", no_wrap=True)
-        table.add_column("Notes", overflow="fold")
-        for section in sections:
-            table.add_row(f"[bold]{section}[/]", end_section=False)
-            for row in rows([f for f in figures if f.section == section]):
-                verdict = {"PASS": "[green]PASS[/]", "MISS": "[bold red]MISS[/]"}.get(row[5], "")
-                table.add_row(*row[:5], verdict, row[6])
-            table.add_section()
-        Console(width=max(200, Console().width)).print(table)
-    details = result["details"]
-    print(f"load average before {details['load_average_before']}, after {details['load_average_after']}")
-    if result["skipped"]:
-        print(f"skipped (time budget spent): {', '.join(result['skipped'])}")
-    print("all targets met" if result["all_targets_met"] else "NOT all targets met")
+    table = Table(title=title(result, "handler", "websockets"), title_justify="left")
+    for column in header[:-1]:
+        table.add_column(column, justify="left" if column == "Measure" else "right", no_wrap=True)
+    table.add_column("Notes", overflow="fold")
+    for section in dict.fromkeys(f.section for f in figures):
+        table.add_row(f"[bold]{section}[/]", end_section=False)
+        for row in rows([f for f in figures if f.section == section]):
+            verdict = {"PASS": "[green]PASS[/]", "MISS": "[bold red]MISS[/]"}.get(row[5], "")
+            table.add_row(*row[:5], verdict, row[6])
+        table.add_section()
+    Console(width=max(200, Console().width)).print(table)
+    print_footer(result)
+
+
+def run_benchmark(quick: bool) -> dict[str, Any]:
+    settings = QUICK if quick else FULL
+    with tempfile.TemporaryDirectory(prefix="ccx-bench-") as workdir, live_handler() as handler:
+        # SIGTERM cancels the run, every `finally` runs (baseline process groups are killed), then
+        # live_handler stops the handler.
+        return asyncio.run(sigterm_cancels(run_workloads(handler, settings, Path(workdir))))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="reduced run: fewer repeats, smaller slow-client volume")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
-    parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
-    args = parser.parse_args(argv)
-    settings = QUICK if args.quick else FULL
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # until the event loop takes it over
-    try:
-        with tempfile.TemporaryDirectory(prefix="ccx-bench-") as workdir, live_handler() as handler:
-            result = asyncio.run(bench(handler, settings, Path(workdir)))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print("interrupted; handler stopped", file=sys.stderr)
-        return 130
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps({k: v for k, v in result.items() if k != "_figures"}, indent=2))
-    else:
-        print_table(result)
-    return 1 if args.check and not result["all_targets_met"] else 0
+    quick_help = "reduced run: fewer repeats, smaller slow-client volume"
+    return cli(argv, __doc__, quick_help, run_benchmark, print_table)
 
 
 if __name__ == "__main__":
