@@ -17,11 +17,10 @@ import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
+from mcp_types import INVALID_REQUEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .tool_specs import bundle, spec_dir
-
-INVALID_REQUEST = -32600
 
 
 class LabelPlainTextErrors:

@@ -20,7 +20,3 @@ def data_dir() -> Path:
 
 def token_file() -> Path:
     return data_dir() / "handler.token"
-
-
-def history_db() -> Path:
-    return data_dir() / "executions.sqlite3"

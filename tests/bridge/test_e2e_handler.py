@@ -30,7 +30,6 @@ from fixtures import bridge_helpers as b
 from mcp import Client
 
 from cc_executor.bridge.executions import BridgeSettings, ExecutionManager, TaskRequest
-from cc_executor.bridge.mcp_server import build_server
 from cc_executor.contract_tests.live_handler import live_handler, stop
 from cc_executor.generated.mcp.common import TaskSpec
 
@@ -98,12 +97,8 @@ def digest(settings: BridgeSettings, task: str) -> str:
 
 @contextlib.asynccontextmanager
 async def mcp_bridge(settings: BridgeSettings, mode: str = "auto") -> AsyncIterator[Client]:
-    manager = ExecutionManager(settings)
-    try:
-        async with Client(build_server(manager), mode=mode) as client:
-            yield client
-    finally:
-        await manager.close()
+    async with b.in_memory_bridge(settings, mode) as (client, _):
+        yield client
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

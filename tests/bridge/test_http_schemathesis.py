@@ -8,14 +8,9 @@ session is ended from the side after a moment, which closes the stream.
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -39,34 +34,8 @@ schema = schemathesis.openapi.from_path(OPENAPI, config=CONFIG)
 
 @pytest.fixture(scope="module")
 def bridge_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("bridge-http")
-    port = b.free_port()
-    command = [sys.executable, "-m", "cc_executor", "mcp", "--backend", "local", "--transport", "http"]
-    with open(data_dir / "bridge-stderr.log", "wb") as errlog:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)], env=b.bridge_env(data_dir), stdin=subprocess.DEVNULL, stderr=errlog
-        )
-    try:
-        wait_listening(f"http://127.0.0.1:{port}/", process, data_dir / "bridge-stderr.log")
-        yield f"http://127.0.0.1:{port}"
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(10) == 128 + signal.SIGTERM
-        assert "Traceback" not in (data_dir / "bridge-stderr.log").read_text()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def wait_listening(url: str, process: subprocess.Popen[bytes], errlog: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.TransportError):
-            httpx.get(url, timeout=1)
-            return
-        assert process.poll() is None, errlog.read_text()
-        time.sleep(0.05)
-    pytest.fail(f"the bridge did not listen at {url} within 30 s")
+    with b.http_bridge(tmp_path_factory.mktemp("bridge-http")) as base_url:
+        yield base_url
 
 
 def new_session(base_url: str) -> dict[str, str]:

@@ -23,7 +23,6 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from cc_executor.bridge.executions import ExecutionManager
-from cc_executor.bridge.mcp_server import build_server
 
 pytestmark = pytest.mark.timeout(60)
 CALL_TIMEOUT_S = 30
@@ -67,13 +66,9 @@ class Bridge:
 
 @contextlib.asynccontextmanager
 async def bridge(tmp_path: Path, mode: str, **overrides: Any) -> AsyncIterator[Bridge]:
-    manager = ExecutionManager(b.settings(tmp_path, **overrides))
-    try:
-        async with Client(build_server(manager), mode=mode) as client:
-            assert client.protocol_version == ("2026-07-28" if mode == "auto" else "2025-11-25")
-            yield Bridge(client, manager)
-    finally:
-        await manager.close()
+    async with b.in_memory_bridge(b.settings(tmp_path, **overrides), mode) as (client, manager):
+        assert client.protocol_version == ("2026-07-28" if mode == "auto" else "2025-11-25")
+        yield Bridge(client, manager)
 
 
 def text_of(result) -> str:

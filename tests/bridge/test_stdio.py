@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -146,21 +145,11 @@ async def test_a_task_running_when_the_bridge_is_sigkilled_is_failed_and_ended_o
 
 
 async def test_streamable_http_serves_loopback_clients_and_refuses_foreign_origins_and_hosts(tmp_path):
-    port = b.free_port()
-    command = [*BRIDGE, "--transport", "http", "--port", str(port)]
-    url = f"http://127.0.0.1:{port}/mcp"
-    with open(tmp_path / "bridge-stderr.log", "wb") as errlog:
-        process = subprocess.Popen(command, env=b.bridge_env(tmp_path), stdin=subprocess.DEVNULL, stderr=errlog)
-    try:
+    with b.http_bridge(tmp_path) as base_url:
+        url = f"{base_url}/mcp"
+        port = httpx.URL(base_url).port
         with anyio.fail_after(30):
             async with httpx.AsyncClient(timeout=5) as http:
-                while True:  # until it listens
-                    with contextlib.suppress(httpx.TransportError):
-                        await http.get(f"http://127.0.0.1:{port}/")
-                        break
-                    assert process.poll() is None, (tmp_path / "bridge-stderr.log").read_text()
-                    await anyio.sleep(0.05)
-
                 async with streamable_http_client(url) as (read, write, *_):
                     async with ClientSession(read, write) as session:
                         init = await session.initialize()
@@ -207,9 +196,3 @@ async def test_streamable_http_serves_loopback_clients_and_refuses_foreign_origi
                 batch = await http.post(url, json=[initialize], headers=headers)
                 assert batch.status_code == 400
                 assert "one JSON-RPC message" in batch.json()["error"]["message"]
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(10) == 128 + signal.SIGTERM
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 import yaml
+from fixtures import bridge_helpers as b
 from jsonschema import Draft202012Validator
-from mcp import Client
 
-from cc_executor.bridge.executions import BridgeSettings, ExecutionManager
-from cc_executor.bridge.mcp_server import build_server
+from cc_executor.bridge.executions import BridgeSettings
 from cc_executor.bridge.tool_specs import bundle
 
 SPEC_MCP = Path(__file__).resolve().parents[2] / "spec" / "mcp"
@@ -30,12 +29,8 @@ def refs_in(node: Any) -> list[str]:
 
 
 async def list_tools(data_dir: Path, mode: str):
-    manager = ExecutionManager(BridgeSettings(data_dir=data_dir, backend="local"))
-    try:
-        async with Client(build_server(manager), mode=mode) as client:
-            return (await client.list_tools()).tools
-    finally:
-        await manager.close()
+    async with b.in_memory_bridge(BridgeSettings(data_dir=data_dir, backend="local"), mode) as (client, _):
+        return (await client.list_tools()).tools
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

@@ -12,24 +12,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
+import httpx
 import pytest
+from fixtures import bridge_helpers as b
 
 from cc_executor.contract_tests.live_handler import free_port, live_handler
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FAKE_CLAUDE = Path(__file__).resolve().parents[1] / "fixtures" / "bin" / "claude"
 
 HANDLER_PAGE = """<!doctype html><title>attack</title><script>
 const report = (event) => fetch('/report', {method: 'POST', body: JSON.stringify(event)});
@@ -152,34 +150,10 @@ def test_control_the_same_page_runs_its_command_when_its_origin_is_allowed(tmp_p
     assert marker.exists(), "with its origin allowed the page should have run the command"
 
 
-def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on port {port}")
-
-
 def test_a_web_page_cannot_call_the_bridge_http_endpoint(tmp_path):
-    port = free_port()
-    env = {**os.environ, "CC_EXECUTOR_DATA_DIR": str(tmp_path), "CC_EXECUTOR_CLAUDE_BIN": str(FAKE_CLAUDE)}
-    bridge = subprocess.Popen(
-        [sys.executable, "-m", "cc_executor", "mcp", "--transport", "http", "--port", str(port), "--backend", "local"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        with attack_page(BRIDGE_PAGE % {"port": port}) as (url, reports):
+    with b.http_bridge(tmp_path) as base_url:
+        with attack_page(BRIDGE_PAGE % {"port": httpx.URL(base_url).port}) as (url, reports):
             browse(url, reports, until="blocked")
-    finally:
-        bridge.terminate()
-        bridge.wait(15)
     events = [r["event"] for r in reports]
     assert "attempt" in events, f"the page's script did not run: {reports}"
     assert all(r.get("status") in (None, 0, 403, 421) for r in reports), reports
