@@ -1,8 +1,9 @@
-"""Suite-wide guard: a test run that leaves processes behind is broken."""
+"""Suite-wide guards: a test run that leaves processes behind, or reads beside the checkout, is broken."""
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -43,3 +44,25 @@ def no_processes_left_behind():
         time.sleep(0.1)
         left = descendants(os.getpid())
     assert not left, f"processes left behind by the test suite: {left}"
+
+
+ROOT = Path(__file__).resolve().parent
+OUTSIDE_READS: list[str] = []
+
+
+def _watch_reads(event: str, args: tuple[object, ...]) -> None:
+    """Note every file or folder this process opens beside the checkout (e.g. ../shared): a clone has none."""
+    if event not in ("open", "os.listdir", "os.scandir") or not args or not isinstance(args[0], (str, Path)):
+        return
+    path = os.path.abspath(args[0])
+    if path.startswith(str(ROOT.parent) + os.sep) and not (path + os.sep).startswith(str(ROOT) + os.sep):
+        OUTSIDE_READS.append(path)
+
+
+sys.addaudithook(_watch_reads)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def nothing_read_outside_the_repository():
+    yield
+    assert not OUTSIDE_READS, f"tests read outside the repository: {sorted(set(OUTSIDE_READS))[:10]}"

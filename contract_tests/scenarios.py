@@ -4,7 +4,7 @@ A scenario is a list of steps: send a frame (JSON, raw text, binary, or an overs
 filler), receive until a condition holds, pause, close, or check that nothing the
 connection started is still running. The driver plays one over a real WebSocket
 (`websockets.asyncio.client.connect`) and returns its transcript, one event per line
-in the format of ../shared/reference/original-handler/*.jsonl:
+in the format of the old handler's transcripts (tests/reference/original-handler/*.jsonl):
 
     {"dir": "send" | "recv", "t": <seconds since connect>, "frame": <JSON frame, or raw text>}
 

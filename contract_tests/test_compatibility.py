@@ -1,6 +1,6 @@
 """The new handler answers old clients the way the old handler did.
 
-Each transcript of the old handler in ../shared/reference/original-handler/ is replayed
+Each transcript of the old handler in tests/reference/original-handler/ is replayed
 against a live handler (its client frames, with their pacing) and every reply must have
 the old reply's shape: same methods, same sequence of events, same field names, same
 JSON types (int and float are both "number"). Where cc-executor deliberately behaves
@@ -40,7 +40,7 @@ from cc_executor.contract_tests.scenarios import (
 )
 from cc_executor.contract_tests.spec_validation import transcript_errors
 
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "original-handler"
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "tests" / "reference" / "original-handler"
 REFERENCES = sorted(REFERENCE_DIR.glob("*.jsonl")) if REFERENCE_DIR.is_dir() else []
 Path_ = tuple[str, ...]
 #: The corrections this comparison tolerates beyond additive fields. Nothing else may differ.

@@ -1,7 +1,7 @@
 """`cc-executor verify` against a stand-in for the OLD handler: its differences are known, labelled by README row.
 
-The stand-in (contract_tests/old_handler_standin.py) answers from the old handler's real
-transcripts in ../shared/reference/original-handler/. Every difference verify finds there
+The stand-in (tests/fixtures/old_handler_standin.py) answers from the old handler's real
+transcripts in tests/reference/original-handler/. Every difference verify finds there
 must be one spec/README.md documents; a stand-in that renames a field must fail.
 """
 
@@ -18,17 +18,21 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from fixtures import old_handler_standin
 
 from cc_executor.contract_tests.known_differences import readme_rows
 from cc_executor.contract_tests.live_handler import free_port, stop, wait_healthy
-from cc_executor.contract_tests.old_handler_standin import REFERENCE_DIR
 from cc_executor.contract_tests.scenarios import read_transcript, replay_against
+
+STANDIN = Path(old_handler_standin.__file__)
 
 
 @pytest.fixture(autouse=True)
 def reference_transcripts() -> None:
-    if not REFERENCE_DIR.is_dir():  # CI has ../shared beside the checkout: its absence is a failure
-        pytest.fail(f"no old-handler transcripts in {REFERENCE_DIR}")
+    if (
+        not old_handler_standin.REFERENCE_DIR.is_dir()
+    ):  # the transcripts are part of the repository: their absence is a failure
+        pytest.fail(f"no old-handler transcripts in {old_handler_standin.REFERENCE_DIR}")
 
 
 #: The scenarios whose requests the old transcripts answer (or the old handler's rules for them do), and
@@ -49,11 +53,11 @@ COVERED = (
 
 @contextlib.contextmanager
 def standin(*args: str) -> Iterator[str]:
-    """The stand-in as its users run it (python -m ...), on a free loopback port; stopped on exit."""
+    """The stand-in as a separate program, on a free loopback port; stopped on exit."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="ccx-standin-") as directory:
         log_path = Path(directory) / "standin.log"
-        command = [sys.executable, "-m", "cc_executor.contract_tests.old_handler_standin", "--port", str(port), *args]
+        command = [sys.executable, str(STANDIN), "--port", str(port), *args]
         with open(log_path, "wb") as log:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -95,7 +99,7 @@ def junit_lines(path: Path) -> dict[str, list[str]]:
 
 def test_the_standin_answers_every_old_transcript_as_recorded(old_handler: str) -> None:
     """Replayed against the stand-in, each old transcript comes back exactly (after normalising ids and pids)."""
-    for path in sorted(REFERENCE_DIR.glob("*.jsonl")):
+    for path in sorted(old_handler_standin.REFERENCE_DIR.glob("*.jsonl")):
         _, problems = asyncio.run(replay_against(path.stem, read_transcript(path), old_handler, limit_s=30))
         assert not problems, f"{path.stem}: {problems}"
 

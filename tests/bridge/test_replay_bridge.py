@@ -30,7 +30,7 @@ pytestmark = pytest.mark.timeout(30)
 def recording(name: str, folder: Path = fake.RECORDINGS) -> list[dict[str, Any]]:
     path = folder / name
     if not path.is_file():
-        pytest.fail(f"{path} is not there (the reference transcripts live in ../shared beside the checkout)")
+        pytest.fail(f"{path} is not there (the reference transcripts live in tests/reference/)")
     return fake.load(path)
 
 

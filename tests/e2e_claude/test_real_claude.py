@@ -104,7 +104,7 @@ def assert_real_cli(api, stdout: list[dict[str, Any]]) -> None:
 
 def assert_like_reference(stdout: list[dict[str, Any]], name: str) -> None:
     """The same messages, in the same order, with the same init and result fields, as the recording of
-    the real CLI in shared/reference/claude-cli/`name`: the fake API makes the CLI behave as the real API."""
+    the real CLI in tests/reference/claude-cli/`name`: the fake API makes the CLI behave as the real API."""
     reference = support.claude_helpers.reference_messages(name)
     assert [(m["type"], m.get("subtype")) for m in stdout] == [(m["type"], m.get("subtype")) for m in reference]
     for ours, theirs in ((stdout[0], reference[0]), (stdout[-1], reference[-1])):
