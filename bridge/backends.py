@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable
+from cc_executor.client import ControlAction, HandlerClient, HandlerError, HandlerUnavailable
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
 from cc_executor.handler.output_framer import OutputPiece
@@ -90,7 +90,7 @@ class HandlerExecution:
 
     def __init__(self, url: str, client: HandlerClient, sink: TextSink, release: Callable[[HandlerClient], None]):
         self.backend = url
-        self.tag = None  # the handler ends its own executions when this connection goes
+        self.tag: str | None = None  # the handler ends its own executions when this connection goes
         self.client = client
         self._sink = sink
         self._release = release
@@ -108,9 +108,9 @@ class HandlerExecution:
     async def wait(self) -> Completion:
         return await asyncio.shield(self._done)
 
-    async def _control(self, action: str) -> bool:
+    async def _control(self, action: ControlAction) -> bool:
         try:
-            await self.client.control(action)  # type: ignore[arg-type]
+            await self.client.control(action)
         except (HandlerError, HandlerUnavailable):
             return False  # already ended, or the connection is gone: the completion will say
         return True

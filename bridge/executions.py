@@ -22,11 +22,17 @@ from pathlib import Path
 from typing import Literal
 
 from cc_executor.client import HandlerUnavailable
-from cc_executor.generated.mcp.common import ExecutionStatus, ExecutionSummary, Progress, TaskResult, TaskSpec
+from cc_executor.generated.mcp.common import (
+    ExecutionStatus,
+    ExecutionSummary,
+    Progress,
+    TaskResult,
+    TaskSpec,
+)
 from cc_executor.handler.process_runner import Completion, RunLimits, StreamName, end_tagged_processes
 from cc_executor.logs import command_digest
 
-from .backends import LOCAL, Backend, Execution, LocalBackend, StartFailed
+from .backends import LOCAL, Backend, Execution, LocalBackend, StartFailed, TextSink
 from .claude_command import build_claude_argv
 from .claude_stream import (
     AssistantTextEvent,
@@ -264,8 +270,9 @@ class ExecutionManager:
                         }
                     },
                 )
-                if execution.cancel_reason:  # canceled while it was starting
-                    await handle.cancel(execution.cancel_reason)
+                reason = execution.cancel_reason  # a cancel may have come while it was starting
+                if reason is not None:
+                    await handle.cancel(reason)
                 completion = await handle.wait()
                 self._finish(execution, self._result(execution, completion))
         except Exception as exc:  # a bug must not leave an execution "running" forever
@@ -290,7 +297,7 @@ class ExecutionManager:
             )
         return await backend.start(request.command, cwd=request.cwd, timeout_s=request.timeout_s, sink=sink)
 
-    def _sink(self, execution: TrackedExecution):
+    def _sink(self, execution: TrackedExecution) -> TextSink:
         interval = self.settings.progress_interval_s
 
         async def take(stream: StreamName, text: str) -> None:
@@ -328,6 +335,7 @@ class ExecutionManager:
         outcome = execution.parser.finish(completion.exit_code)
         text = outcome.result or ""
         store.set_result(text)
+        status: Literal["completed", "failed", "canceled", "timed_out"]
         if completion.status in ("canceled", "timed_out"):
             status, error = completion.status, _stop_reason(execution, completion)
         elif outcome.ok and completion.exit_code in (0, None):
@@ -467,10 +475,10 @@ class ExecutionManager:
         found = self.find(execution_id)
         if found is None:
             raise KeyError(execution_id)
-        live = isinstance(found, TrackedExecution)
-        if live:
+        ended = True
+        if isinstance(found, TrackedExecution):
             found.store.flush()
-        ended = found.finished.is_set() if live else True
+            ended = found.finished.is_set()
         text, next_offset, total = read_page(self.outputs_dir / execution_id / f"{stream}.txt", offset, limit)
         return text, next_offset, total, ended
 

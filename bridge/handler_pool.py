@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ class HandlerPool:
                     f"because it may have started ({exc})"
                 ) from exc
             log.info("task started on handler", extra={"event": {"handler": handler.url, "pid": started.pid}})
-            return HandlerExecution(handler.url, client, sink, lambda c, h=handler: self.release(h, c))
+            return HandlerExecution(handler.url, client, sink, functools.partial(self.release, handler))
 
     async def acquire(self) -> tuple[_Handler, HandlerClient]:
         for handler in self.handlers.values():
@@ -145,6 +146,6 @@ class HandlerPool:
         """Fraction of sessions in use; 2.0 when the handler does not answer /health."""
         try:
             health = (await http.get(health_url(handler.url))).json()
-            return health["active_sessions"] / max(health["max_sessions"], 1)
+            return float(health["active_sessions"]) / max(int(health["max_sessions"]), 1)
         except Exception:  # unreachable, or not a cc-executor handler: try it last
             return 2.0

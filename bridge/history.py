@@ -6,6 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cc_executor.generated.mcp.common import TaskResult
 
@@ -124,7 +125,7 @@ def _stored(result: TaskResult) -> str:
     return result.model_dump_json(exclude_unset=True)
 
 
-def _row(row: tuple) -> HistoryRow:
+def _row(row: tuple[Any, ...]) -> HistoryRow:
     execution_id, created_at, task, backend, state, elapsed_s, result_json = row
     result = TaskResult.model_validate(json.loads(result_json)) if result_json else None
     return HistoryRow(execution_id, created_at, task, backend, state, elapsed_s, result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from collections import deque
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 StoredStream = Literal["stdout", "stderr", "result"]
 TAIL_LINES = 20
@@ -110,7 +110,7 @@ def _cut_at_char_boundary(data: bytes, limit: int) -> bytes:
     return data[:end]
 
 
-def _char_start(handle, offset: int) -> int:
+def _char_start(handle: BinaryIO, offset: int) -> int:
     """Move an offset that points inside a character back to the character's first byte."""
     position = offset
     while position > 0:

@@ -56,7 +56,8 @@ def bundle(path: Path, pointer: str = "") -> dict[str, Any]:
         return {key: inline(value, base) for key, value in node.items() if key != "$defs"}
 
     root = path.resolve()
-    return inline(resolve(f"#{pointer}", root)[0], root)
+    schema: dict[str, Any] = inline(resolve(f"#{pointer}", root)[0], root)
+    return schema
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import uvicorn
 from mcp.server.stdio import stdio_server
@@ -51,7 +53,7 @@ async def serve_http(manager: ExecutionManager, host: str, port: int) -> None:
     await uvicorn.Server(config).serve()
 
 
-async def run_until_stopped(serve, manager: ExecutionManager) -> int:
+async def run_until_stopped(serve: Callable[[ExecutionManager], Awaitable[None]], manager: ExecutionManager) -> int:
     """Run a transport; on SIGINT/SIGTERM or its end, cancel running tasks and close the manager.
 
     The stdio transport reads stdin in a thread that cannot be interrupted, so after a
@@ -60,15 +62,19 @@ async def run_until_stopped(serve, manager: ExecutionManager) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     received: list[int] = []
+
+    def stop_on(signum: int) -> None:
+        received.append(signum)
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, lambda s=signum: (received.append(s), stop.set()))
-    serving = asyncio.create_task(serve(manager))
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (serving, stopping):
+        loop.add_signal_handler(signum, stop_on, signum)
+    running: set[asyncio.Future[Any]] = {asyncio.ensure_future(serve(manager)), asyncio.ensure_future(stop.wait())}
+    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+    for task in running:
         task.cancel()
     # Bounded: stdio's stdin thread unwinds only when a line or EOF arrives, which may be never.
-    done, _ = await asyncio.wait({serving, stopping}, timeout=UNWIND_TIMEOUT_S)
+    done, _ = await asyncio.wait(running, timeout=UNWIND_TIMEOUT_S)
     for task in done:
         if not task.cancelled() and task.exception() is not None:
             log.error("the MCP transport failed", exc_info=task.exception())

@@ -8,13 +8,17 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cc_executor import __version__
 from cc_executor.logs import LogFormat, configure_logging
 from cc_executor.token import TOKEN_ENV, TokenFileError, load_or_create_token
+
+if TYPE_CHECKING:  # imported where used: each command loads only what it needs
+    from cc_executor.bridge.executions import BridgeSettings
+    from cc_executor.handler.server import HandlerServer
 
 app = typer.Typer(
     name="cc-executor",
@@ -119,7 +123,7 @@ def _use_pidfd_child_watcher() -> None:
             asyncio.set_child_watcher(watcher)
 
 
-async def _serve_until_signalled(server) -> None:
+async def _serve_until_signalled(server: HandlerServer) -> None:
     """Serve until SIGINT/SIGTERM, then close every session so no process group outlives the handler."""
     _use_pidfd_child_watcher()
     stop = asyncio.Event()
@@ -169,7 +173,7 @@ def _bridge_settings(
     task_timeout: int,
     max_concurrent: int,
     max_output_bytes: int,
-):
+) -> BridgeSettings:
     from cc_executor.bridge.claude_command import resolve_claude_bin
     from cc_executor.bridge.executions import BridgeSettings
     from cc_executor.bridge.handler_pool import DEFAULT_HANDLER_URL

@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Literal
 
-from pydantic import BaseModel
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.protocol import State
@@ -39,7 +38,7 @@ from cc_executor.generated.ws.requests.sessions import SessionsResult
 from cc_executor.generated.ws.requests.status import StatusResult
 
 Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams
-NOTIFICATION_PARAMS: dict[str, type[BaseModel]] = {
+NOTIFICATION_PARAMS: dict[str, type[Event]] = {
     "process.output": ProcessOutputParams,
     "process.completed": ProcessCompletedParams,
     "process.started": StateChangeParams,
@@ -47,6 +46,7 @@ NOTIFICATION_PARAMS: dict[str, type[BaseModel]] = {
     "process.resumed": StateChangeParams,
     "process.canceled": StateChangeParams,
 }
+ControlAction = Literal["PAUSE", "RESUME", "CANCEL"]
 EVENT_QUEUE_FRAMES = 256
 CLOSE_TIMEOUT_S = 2.0
 
@@ -138,9 +138,7 @@ class HandlerClient:
         params = ExecuteParams(command=command, timeout=timeout, cwd=cwd, execution_id=execution_id)
         return ExecuteResult.model_validate(await self.request("execute", params.model_dump(exclude_none=True)))
 
-    async def control(
-        self, action: Literal["PAUSE", "RESUME", "CANCEL"], execution_id: str | None = None
-    ) -> ControlResult:
+    async def control(self, action: ControlAction, execution_id: str | None = None) -> ControlResult:
         params: dict[str, Any] = {"type": action}
         if execution_id:
             params["execution_id"] = execution_id

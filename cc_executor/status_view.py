@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import httpx
 from rich.console import Console, Group
@@ -21,7 +22,7 @@ def health_url(ws_url: str) -> str:
     return derive(ws_url)
 
 
-def render(url: str, health: dict | None, sessions: SessionsResult, own_session: str) -> Group:
+def render(url: str, health: dict[str, Any] | None, sessions: SessionsResult, own_session: str) -> Group:
     others = [s for s in sessions.sessions if s.session_id != own_session]
     running = sum(1 for s in others if s.execution is not None)
     version = health.get("version", "?") if health else "?"

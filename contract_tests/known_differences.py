@@ -318,7 +318,7 @@ class _Judge:
         correction = self.request_correction(request)
         if correction is None and isinstance(request, dict) and request.get("method") == "execute":
             running = side.running[index]  # refused because of what ran then?
-            correction = self.request_correction(side.requests.get(running)) if running != cause else None
+            correction = self.request_correction(side.requests.get(running)) if running and running != cause else None
         if correction is None:  # what the recording answered to the same client frame
             send = side.after_send[index]
             reasons = [_reason(f) for f, s in zip(self.want.frames, self.want.after_send, strict=True) if s == send]
@@ -342,11 +342,11 @@ class _Judge:
                 extra += range(j1, j2)
         for i in list(missing):  # the same request answered differently (a result where an error was, ...)
             key = _reply_key(self.want.frames[i])
-            j = next((j for j in extra if key is not None and _reply_key(self.got.frames[j]) == key), None)
-            if j is not None:
+            match = next((j for j in extra if key is not None and _reply_key(self.got.frames[j]) == key), None)
+            if match is not None:
                 missing.remove(i)
-                extra.remove(j)
-                self.reply_kind(i, j)
+                extra.remove(match)
+                self.reply_kind(i, match)
         closing = self.closing_from(missing)
         for i in missing:
             self.missing_frame(i, closing)
@@ -393,7 +393,7 @@ class _Judge:
                 ("process.resumed", "RESUME"),
             )
         ):
-            correction = "repeated_control"
+            correction: str | None = "repeated_control"
         elif isinstance(frame, dict) and ("result" in frame or "error" in frame) and "id" not in frame:
             correction = "notifications"  # the old handler answers a notification, with an id-less reply
         else:
@@ -406,21 +406,23 @@ class _Judge:
     def reply_kind(self, i: int, j: int) -> None:
         """The same request answered with an error instead of a result, or the other way round."""
         want, got = self.want.frames[i], self.got.frames[j]
-        request = self.want.requests.get(_reply_key(want))
+        key = _reply_key(want)
+        assert key is not None  # reply_kind pairs replies, which have keys
+        request = self.want.requests.get(key)
         method = request.get("method") if isinstance(request, dict) else None
         error = got.get("error") if isinstance(got.get("error"), dict) else {}
         if method in ADDITIVE_METHODS and error.get("code") == -32601:
             correction: str | None = "additions"  # status and sessions are new: the old handler does not know them
         else:
             correction = self.cause_correction(self.got, j)
-        self.decided[_reply_key(want)] = correction
+        self.decided[key] = correction
         answer = f"an error {_short(error, 70)}" if error else f"a result {_short(got.get('result'), 70)}"
         self.add(frame_label(want), f"answered with {answer}", correction)
 
     def same_process(self, expected: Json, actual: Json) -> bool:
         """Pids match when they pair up one to one over the run (not by their placeholders' numbers)."""
         if not (isinstance(expected, str) and isinstance(actual, str) and actual.startswith("<pid")):
-            return expected == actual
+            return bool(expected == actual)
         return (
             self.pids.setdefault(actual, expected) == expected and self.pids_back.setdefault(expected, actual) == actual
         )

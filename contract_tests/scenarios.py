@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
+from pydantic import BaseModel
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -230,7 +231,7 @@ def stream_text(frames: Iterable[Json], stream: str) -> str:
 # -- building scenarios -------------------------------------------------------------
 
 
-def _dump(model: Any) -> dict[str, Json]:
+def _dump(model: BaseModel) -> dict[str, Json]:
     return model.model_dump(mode="json", exclude_none=True)
 
 
@@ -504,7 +505,8 @@ def is_loopback_url(url: str) -> bool:
 
 def fetch_health(url: str, timeout_s: float = 2.0) -> dict[str, Json]:
     with urllib.request.urlopen(url, timeout=timeout_s) as response:
-        return json.load(response)
+        health: dict[str, Json] = json.load(response)
+    return health
 
 
 def group_alive(pgid: int) -> bool:
@@ -890,7 +892,8 @@ class _Placeholders:
 
 def normalise(frames: Sequence[Json]) -> list[Json]:
     """Server frames with run-to-run variation replaced by placeholders; two good runs compare equal."""
-    return _Placeholders().walk(merge_output(frames))
+    normalised: list[Json] = _Placeholders().walk(merge_output(frames))
+    return normalised
 
 
 def json_type(value: Json) -> str:

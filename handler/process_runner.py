@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .output_framer import OutputFramer, OutputPiece
 
@@ -206,7 +206,7 @@ class _ExitAwareProtocol(asyncio.subprocess.SubprocessStreamProtocol):
     (On Python 3.11 `Process.wait()` waits for the pipes to close as well.)
     """
 
-    def __init__(self, exited: asyncio.Future[None], **kwargs) -> None:
+    def __init__(self, exited: asyncio.Future[None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._exited_future = exited
 
@@ -395,7 +395,8 @@ class RunningProcess:
         timer = asyncio.ensure_future(self._watch_timeout())
         stop = asyncio.ensure_future(self._stop_requested.wait())
         try:
-            await asyncio.wait({exited, stop}, return_when=asyncio.FIRST_COMPLETED)
+            ending: set[asyncio.Future[Any]] = {exited, stop}
+            await asyncio.wait(ending, return_when=asyncio.FIRST_COMPLETED)
             if not exited.done():
                 await self._terminate_group(exited)
             elif self._group_alive():
@@ -476,7 +477,7 @@ class RunningProcess:
         while self._group_alive() and time.monotonic() < deadline:
             await asyncio.sleep(POLL_S)
 
-    async def _drain(self, pumps: asyncio.Future[list[None]]) -> None:
+    async def _drain(self, pumps: asyncio.Future[tuple[None, None]]) -> None:
         """Wait for all output; stop waiting for pipes held open by processes outside the group."""
         idle_since: float | None = None
         while not pumps.done():

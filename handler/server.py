@@ -9,6 +9,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,13 +73,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def json_response(status: http.HTTPStatus, body: dict[str, object], extra: list[tuple[str, str]] = ()) -> Response:
+def json_response(status: http.HTTPStatus, body: dict[str, object], extra: Sequence[tuple[str, str]] = ()) -> Response:
     payload = json.dumps(body).encode()
     headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(payload))), *extra])
     return Response(status.value, status.phrase, headers, payload)
 
 
-def error_response(status: http.HTTPStatus, message: str, extra: list[tuple[str, str]] = ()) -> Response:
+def error_response(status: http.HTTPStatus, message: str, extra: Sequence[tuple[str, str]] = ()) -> Response:
     return json_response(status, {"error": status.phrase, "message": message}, extra)
 
 
@@ -97,7 +98,8 @@ class HandlerServer:
     @property
     def port(self) -> int:
         assert self._server is not None
-        return self._server.sockets[0].getsockname()[1]
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
 
     @property
     def url(self) -> str:

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Literal
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -24,6 +25,7 @@ from .protocol import (
     Action,
     ConnectionProtocol,
     ControlExecution,
+    ControlType,
     ReportSessions,
     ReportStatus,
     Send,
@@ -223,4 +225,8 @@ class Session:
         await self.websocket.send(frame, text=True)
 
 
-_STATUS = {"PAUSE": "paused", "RESUME": "resumed", "CANCEL": "canceled"}
+_STATUS: dict[ControlType, Literal["paused", "resumed", "canceled"]] = {
+    "PAUSE": "paused",
+    "RESUME": "resumed",
+    "CANCEL": "canceled",
+}

@@ -65,9 +65,10 @@ class NpmTool:
 
     def installed_version(self) -> str | None:
         try:
-            return json.loads((self.package_dir / "package.json").read_text(encoding="utf-8")).get("version")
+            version = json.loads((self.package_dir / "package.json").read_text(encoding="utf-8")).get("version")
         except (OSError, ValueError):
             return None
+        return version if isinstance(version, str) else None
 
     def probe(self) -> tuple[bool, str]:
         """(works, what it printed): run the installed executable's version command."""

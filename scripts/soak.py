@@ -83,7 +83,7 @@ async def run_to_end(client: HandlerClient, command: str) -> ProcessCompletedPar
     raise RuntimeError("connection ended before process.completed")
 
 
-async def sequential(url: str, token: str, count: int) -> float:
+async def sequential(url: str, token: str | None, count: int) -> float:
     started = time.monotonic()
     async with await HandlerClient.connect(url, token) as client:
         for index in range(count):
@@ -93,7 +93,7 @@ async def sequential(url: str, token: str, count: int) -> float:
     return time.monotonic() - started
 
 
-async def crowd(url: str, token: str, tries: int) -> tuple[int, int]:
+async def crowd(url: str, token: str | None, tries: int) -> tuple[int, int]:
     """Open `tries` connections at once, run something on each accepted one; (accepted, clearly refused)."""
 
     async def one() -> HandlerClient | str:

@@ -27,6 +27,11 @@ def test_code_is_formatted_and_lint_free():
     assert formatting.returncode == 0, formatting.stdout
 
 
+def test_product_code_passes_mypy_strict():
+    result = run(sys.executable, "scripts/typecheck.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_every_python_package_is_declared_for_installation():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     folder_of = {package: folder for package, folder in config["package-dir"].items()}

@@ -304,7 +304,7 @@ class SiteBuilder:
         return f"`{target.key}`" if target else ", ".join(f"`{name}`" for name in ref)
 
     def linked_messages(self, refs: Iterable[dict[str, str]]) -> Rich:
-        parts = []
+        parts: list[tuple[Segment, ...]] = []
         for ref in refs:
             name, link, _ = self.message_links(SpecStore.ref_target(ref["$ref"], Loc(ASYNCAPI_FILE)))
             parts.append((Segment(f"`{name}`", link),))
