@@ -10,8 +10,10 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from cc_executor.generated.mcp.common import TaskResult, TaskSpec
+from cc_executor.terminal_text import literal, visible
 
 from .executions import BridgeSettings, ExecutionManager, ProgressUpdate, TaskRequest
 from .result_text import task_text
@@ -29,7 +31,7 @@ async def run_in_terminal(
             spec = TaskSpec.model_validate({"task": task, **{k: v for k, v in options.items() if v is not None}})
             request = TaskRequest.for_claude(spec, settings)
     except (ValueError, TypeError) as exc:
-        status.print(f"[red]cc-executor: error:[/red] {exc}")
+        status.print(Text.assemble(("cc-executor: error: ", "red"), literal(str(exc))))
         return 2
     manager = ExecutionManager(settings)
     interrupted = False
@@ -41,10 +43,10 @@ async def run_in_terminal(
             loop.add_signal_handler(signum, stop.set)
         if command is not None and not json_output:
             execution.output_listeners.append(_echo)
-        with status.status(f"starting: {request.task[:80]}", spinner="dots") as spinner:
+        with status.status(literal(f"starting: {request.task[:80]}"), spinner="dots") as spinner:
 
             def show(update: ProgressUpdate) -> None:
-                spinner.update(f"[{execution.elapsed():5.1f} s] {update.message}")
+                spinner.update(literal(f"[{execution.elapsed():5.1f} s] {update.message}"))
 
             execution.subscribe(show)
             follow = asyncio.create_task(manager.follow(execution))
@@ -62,12 +64,14 @@ async def run_in_terminal(
         print(json.dumps(result.model_dump(mode="json", exclude_unset=True), indent=2))
     elif command is not None:
         colour = "green" if result.status == "completed" else "red"
+        facts = (
+            f" exit {result.exit_code} in {result.duration_ms} ms (backend: {result.backend}, id {result.execution_id})"
+        )
         status.print(
-            f"[{colour}]{result.status}[/{colour}] exit {result.exit_code} in {result.duration_ms} ms "
-            f"(backend: {result.backend}, id {result.execution_id})" + (f": {result.error}" if result.error else "")
+            Text.assemble((result.status, colour), literal(facts + (f": {result.error}" if result.error else "")))
         )
     else:
-        print(task_text(result))
+        print(visible(task_text(result)))
     if interrupted:
         return 130
     if command is not None and result.exit_code is not None and result.exit_code >= 0:
@@ -77,6 +81,6 @@ async def run_in_terminal(
 
 def _echo(stream: str, text: str) -> None:
     target = sys.stdout if stream == "stdout" else sys.stderr
-    target.write(text)
+    target.write(visible(text))
     with contextlib.suppress(OSError):
         target.flush()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,14 +44,22 @@ async def serve_stdio(manager: ExecutionManager) -> None:
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
-async def serve_http(manager: ExecutionManager, host: str, port: int) -> None:
+def bind_http(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything starts, so a busy port is one clear OSError."""
+    listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.set_inheritable(True)
+    return listener
+
+
+async def serve_http(manager: ExecutionManager, listener: socket.socket) -> None:
+    host = listener.getsockname()[0]
     app = build_server(manager).streamable_http_app(
         streamable_http_path="/mcp", transport_security=loopback_only(), host=host
     )
     app.add_middleware(RefuseMalformedMessages)
     app.add_middleware(LabelPlainTextErrors)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
-    await uvicorn.Server(config).serve()
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    await uvicorn.Server(config).serve(sockets=[listener])
 
 
 async def run_until_stopped(serve: Callable[[ExecutionManager], Awaitable[None]], manager: ExecutionManager) -> int:

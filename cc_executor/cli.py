@@ -8,17 +8,21 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 
 from cc_executor import __version__
+from cc_executor.bridge.claude_command import PERMISSION_MODES
 from cc_executor.logs import LogFormat, configure_logging
+from cc_executor.terminal_text import visible
 from cc_executor.token import TOKEN_ENV, TokenFileError, load_or_create_token
 
 if TYPE_CHECKING:  # imported where used: each command loads only what it needs
     from cc_executor.bridge.executions import BridgeSettings
     from cc_executor.handler.server import HandlerServer
+
+DEBUG_ENV = "CC_EXECUTOR_DEBUG"
 
 app = typer.Typer(
     name="cc-executor",
@@ -38,7 +42,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option("--version", metavar="", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
     """Hand tasks to fresh Claude Code instances."""
@@ -49,7 +54,7 @@ def handler(
     host: Annotated[str, typer.Option(help="Address to bind. Loopback by default; anything else needs a token.")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8003,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0 picks a free one).")] = 8003,
     token: Annotated[
         str | None,
         typer.Option(
@@ -83,7 +88,7 @@ def handler(
     """Run the WebSocket execution handler (JSON-RPC 2.0 at ws://HOST:PORT/ws/mcp)."""
     from cc_executor.handler.process_runner import RunLimits
     from cc_executor.handler.server import ConfigError, HandlerConfig, HandlerServer
-    from cc_executor.paths import data_dir
+    from cc_executor.paths import DataDirError, data_dir
 
     configure_logging(_log_format(log_format))
     try:
@@ -103,7 +108,7 @@ def handler(
             state_dir=data_dir() / "running",
         )
         server = HandlerServer(config)
-    except (ConfigError, TokenFileError) as exc:
+    except (ConfigError, TokenFileError, DataDirError) as exc:
         _fail(str(exc))
     try:
         asyncio.run(_serve_until_signalled(server))
@@ -138,38 +143,57 @@ async def _serve_until_signalled(server: HandlerServer) -> None:
 
 # -- options shared by the commands that run tasks (mcp, run) -------------------------------
 
+Backend = Literal["auto", "handler", "local"]
+LogFormatChoice = Literal["text", "json"]
+
 HandlerUrls = Annotated[
     list[str] | None,
     typer.Option(
         "--handler-url",
-        help="Handler WebSocket URL (repeatable). Default: ws://127.0.0.1:8003/ws/mcp; with none reachable, "
-        "tasks run locally.",
+        metavar="URL",
+        help="Handler WebSocket URL (repeatable). Default: ws://127.0.0.1:8003/ws/mcp, and with --backend auto "
+        "tasks run locally when it is not there; a URL named here that fails is reported before any local run.",
     ),
 ]
 Token = Annotated[
     str | None,
-    typer.Option(envvar=TOKEN_ENV, show_envvar=True, help="Handler bearer token. Default: the handler's token file."),
+    typer.Option(
+        envvar=TOKEN_ENV,
+        show_envvar=True,
+        metavar="TOKEN",
+        help="Handler bearer token. Default: the handler's token file in the data dir.",
+    ),
 ]
 ClaudeBin = Annotated[
     str | None,
     typer.Option(
-        envvar="CC_EXECUTOR_CLAUDE_BIN", show_envvar=True, help="The claude executable. Default: claude on PATH."
+        envvar="CC_EXECUTOR_CLAUDE_BIN",
+        show_envvar=True,
+        metavar="PATH",
+        help="The claude executable. Default: claude on PATH.",
     ),
 ]
 BackendChoice = Annotated[
-    str, typer.Option(help="auto: a handler if reachable, else local; handler: handlers only; local: never a handler.")
+    Backend,
+    typer.Option(
+        help="auto: a handler if one is reachable, else here; handler: handlers only; local: never a handler."
+    ),
 ]
-TaskTimeout = Annotated[int, typer.Option(help="Default seconds a task may run (a task's own timeout_s wins).")]
-MaxConcurrent = Annotated[int, typer.Option(help="Most tasks running at once.")]
-MaxOutputBytes = Annotated[int, typer.Option(help="Most bytes of each stream stored per task.")]
-LogFormatOption = Annotated[str, typer.Option(help="Log lines as text or json (on stderr).")]
+TaskTimeout = Annotated[
+    int, typer.Option(min=1, metavar="SECONDS", help="Default time a task may run (a task's own timeout_s wins).")
+]
+MaxConcurrent = Annotated[int, typer.Option(min=1, metavar="N", help="Most tasks running at once.")]
+MaxOutputBytes = Annotated[int, typer.Option(min=1, metavar="BYTES", help="Most bytes of each stream stored per task.")]
+LogFormatOption = Annotated[
+    LogFormatChoice, typer.Option(help="Log lines as text or as one JSON object each (stderr).")
+]
 
 
 def _bridge_settings(
     handler_url: list[str] | None,
     token: str | None,
     claude_bin: str | None,
-    backend: str,
+    backend: Backend,
     task_timeout: int,
     max_concurrent: int,
     max_output_bytes: int,
@@ -177,23 +201,19 @@ def _bridge_settings(
     from cc_executor.bridge.claude_command import resolve_claude_bin
     from cc_executor.bridge.executions import BridgeSettings
     from cc_executor.bridge.handler_pool import DEFAULT_HANDLER_URL
-    from cc_executor.paths import data_dir
     from cc_executor.token import resolve_client_token
 
-    if backend not in ("auto", "handler", "local"):
-        _fail("--backend must be auto, handler or local")
-    if max_concurrent < 1 or task_timeout < 1 or max_output_bytes < 1:
-        _fail("--max-concurrent, --task-timeout and --max-output-bytes must be positive")
+    data = _data_dir()
     try:
         resolved_token = resolve_client_token(token) if backend != "local" else None
     except TokenFileError as exc:
         _fail(str(exc))
     return BridgeSettings(
-        data_dir=data_dir(),
+        data_dir=data,
         claude_bin=resolve_claude_bin(claude_bin),
         handler_urls=tuple(handler_url or [DEFAULT_HANDLER_URL]),
         token=resolved_token,
-        backend=backend,  # type: ignore[arg-type]
+        backend=backend,
         task_timeout_s=task_timeout,
         max_concurrent=max_concurrent,
         max_output_bytes=max_output_bytes,
@@ -202,11 +222,16 @@ def _bridge_settings(
 
 @app.command()
 def mcp(
-    transport: Annotated[str, typer.Option(help="stdio (for MCP hosts) or http (streamable HTTP on loopback).")] = (
-        "stdio"
+    transport: Annotated[
+        Literal["stdio", "http"],
+        typer.Option(help="stdio: for MCP hosts that start the server; http: streamable HTTP on loopback."),
+    ] = "stdio",
+    host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address for --transport http (loopback only).")] = (
+        "127.0.0.1"
     ),
-    host: Annotated[str, typer.Option(help="Address for --transport http (loopback only).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port for --transport http.")] = 8004,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, metavar="PORT", help="Port for --transport http (0 picks a free one).")
+    ] = 8004,
     handler_url: HandlerUrls = None,
     token: Token = None,
     claude_bin: ClaudeBin = None,
@@ -216,40 +241,65 @@ def mcp(
     max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
     log_format: LogFormatOption = "text",
 ) -> None:
-    """Run the MCP server: `claude mcp add cc-executor -- cc-executor mcp`."""
+    """Run the MCP server (register it: claude mcp add --scope user cc-executor -- /path/to/cc-executor mcp)."""
     from cc_executor.bridge.executions import ExecutionManager
-    from cc_executor.bridge.transports import run_until_stopped, serve_http, serve_stdio
+    from cc_executor.bridge.transports import bind_http, run_until_stopped, serve_http, serve_stdio
     from cc_executor.handler.server import is_loopback
 
-    configure_logging(_log_format(log_format))
-    if transport not in ("stdio", "http"):
-        _fail("--transport must be stdio or http")
+    configure_logging(log_format)
     if transport == "http" and not is_loopback(host):
         _fail(f"--host {host} is refused: the MCP HTTP transport has no authentication, so it binds loopback only")
     settings = _bridge_settings(handler_url, token, claude_bin, backend, task_timeout, max_concurrent, max_output_bytes)
+    if transport == "http":
+        try:
+            listener = bind_http(host, port)
+        except OSError as exc:
+            _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        bound_port = listener.getsockname()[1]
+        url_host = f"[{host}]" if ":" in host else host
+        typer.echo(f"cc-executor MCP server (streamable HTTP) at http://{url_host}:{bound_port}/mcp", err=True)
 
     async def main() -> int:
         manager = ExecutionManager(settings)
         if transport == "stdio":
             return await run_until_stopped(serve_stdio, manager)
-        return await run_until_stopped(lambda m: serve_http(m, host, port), manager)
+        return await run_until_stopped(lambda m: serve_http(m, listener), manager)
 
     raise typer.Exit(asyncio.run(main()))
 
 
+def _permission_mode(value: str | None) -> str | None:
+    if value is not None and value not in PERMISSION_MODES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(sorted(PERMISSION_MODES))}")
+    return value
+
+
 @app.command()
 def run(
-    task: Annotated[str | None, typer.Argument(help="The task for a fresh Claude Code instance.")] = None,
-    command: Annotated[
-        str | None, typer.Option("--command", help="Run this shell command instead of a Claude task.")
+    task: Annotated[
+        str | None, typer.Argument(metavar="TASK", help="The task for a fresh Claude Code instance.")
     ] = None,
-    cwd: Annotated[str | None, typer.Option(help="Working directory of the task.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model for claude --model.")] = None,
-    max_turns: Annotated[int | None, typer.Option(help="Stop after this many turns.")] = None,
-    permission_mode: Annotated[str | None, typer.Option(help="Claude Code permission mode.")] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON (nothing else on stdout).")] = (
-        False
-    ),
+    command: Annotated[
+        str | None, typer.Option("--command", metavar="SHELL", help="Run this shell command instead of a Claude task.")
+    ] = None,
+    cwd: Annotated[
+        str | None,
+        typer.Option(metavar="DIR", help="Working directory of the task. Default: the current directory."),
+    ] = None,
+    model: Annotated[str | None, typer.Option(metavar="MODEL", help="Model for claude --model, e.g. sonnet.")] = None,
+    max_turns: Annotated[int | None, typer.Option(min=1, metavar="N", help="Stop after this many turns.")] = None,
+    permission_mode: Annotated[
+        str | None,
+        typer.Option(
+            metavar=f"<{'|'.join(sorted(PERMISSION_MODES))}>",
+            callback=_permission_mode,
+            help="Claude Code permission mode. Default: Claude Code's own (in headless mode, tools that would ask "
+            "are denied).",
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print the result as JSON (nothing else on stdout).")
+    ] = (False),
     handler_url: HandlerUrls = None,
     token: Token = None,
     claude_bin: ClaudeBin = None,
@@ -263,7 +313,7 @@ def run(
 
     if (task is None) == (command is None):
         _fail("give either a TASK or --command (one of them)")
-    configure_logging(_log_format(log_format), level=logging.WARNING)
+    configure_logging(log_format, level=logging.WARNING)
     settings = _bridge_settings(handler_url, token, claude_bin, backend, task_timeout, 1, max_output_bytes)
     options = {"cwd": cwd, "model": model, "max_turns": max_turns, "permission_mode": permission_mode}
     raise typer.Exit(asyncio.run(run_in_terminal(settings, task, command, options, json_output)))
@@ -271,22 +321,36 @@ def run(
 
 @app.command()
 def status(
-    url: Annotated[str, typer.Argument(help="The handler's WebSocket URL.")] = "ws://127.0.0.1:8003/ws/mcp",
+    url: Annotated[str, typer.Argument(metavar="URL", help="The handler's WebSocket URL.")] = (
+        "ws://127.0.0.1:8003/ws/mcp"
+    ),
     token: Token = None,
-    once: Annotated[bool, typer.Option("--once", help="Print one snapshot and exit.")] = False,
+    once: Annotated[bool, typer.Option("--once", metavar="", help="Print one snapshot and exit.")] = False,
 ) -> None:
     """Show a live table of a handler's sessions and running executions (Ctrl-C to quit)."""
     from cc_executor.client import HandlerError, HandlerUnavailable
     from cc_executor.status_view import show_status
-    from cc_executor.token import resolve_client_token
 
     try:
-        code = asyncio.run(show_status(url, resolve_client_token(token), once))
-    except (HandlerUnavailable, HandlerError, TokenFileError) as exc:
+        code = asyncio.run(show_status(url, _client_token(token), once))
+    except (HandlerUnavailable, HandlerError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
+
+
+@app.command()
+def doctor(
+    handler_url: HandlerUrls = None,
+    token: Token = None,
+    claude_bin: ClaudeBin = None,
+) -> None:
+    """Check what cc-executor needs: claude and its login, the data dir, a handler, the Claude Code registration."""
+    from cc_executor.doctor import print_checks, run_checks
+
+    checks = asyncio.run(run_checks(handler_url or [], token, claude_bin))
+    raise typer.Exit(print_checks(checks))
 
 
 @app.command()
@@ -327,15 +391,52 @@ def verify(
 
 
 def _log_format(value: str) -> LogFormat:
-    if value not in ("text", "json"):
-        _fail("--log-format must be text or json")
-    return value  # type: ignore[return-value]
+    for known in ("text", "json"):
+        if value == known:
+            return known
+    _fail("--log-format must be text or json")
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"cc-executor: error: {message}", err=True)
+def _data_dir() -> Path:
+    """The data dir, or one line saying why it cannot be used."""
+    from cc_executor.paths import DataDirError, data_dir
+
+    try:
+        return data_dir()
+    except DataDirError as exc:
+        _fail(str(exc))
+
+
+def _client_token(explicit: str | None) -> str | None:
+    from cc_executor.token import resolve_client_token
+
+    _data_dir()
+    try:
+        return resolve_client_token(explicit)
+    except TokenFileError as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"cc-executor: error: {visible(message)}", err=True)
     raise typer.Exit(2)
 
 
 def main() -> None:
-    app(prog_name="cc-executor")
+    """The console script: every failure is one line on stderr, never a traceback."""
+    try:
+        code = app(prog_name="cc-executor", standalone_mode=False)
+    except typer.TyperException as exc:  # a bad option value, an unknown command or option
+        where = getattr(getattr(exc, "ctx", None), "command_path", None) or "cc-executor"
+        if exc.format_message():  # empty when the help was shown for a bare command
+            typer.echo(f"{where}: error: {visible(exc.format_message())} (see {where} --help)", err=True)
+        code = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        code = 130
+    except Exception as exc:  # a bug: say it in one line; the traceback is there on request
+        if os.environ.get(DEBUG_ENV):
+            raise
+        message = visible(f"{type(exc).__name__}: {exc}")
+        typer.echo(f"cc-executor: internal error: {message} (set {DEBUG_ENV}=1 to see the traceback)", err=True)
+        code = 70
+    sys.exit(code if isinstance(code, int) else 0)

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from cc_executor.client import HandlerClient
 from cc_executor.generated.ws.requests.sessions import SessionsResult
+from cc_executor.terminal_text import literal
 
 
 def health_url(ws_url: str) -> str:
@@ -28,8 +29,8 @@ def render(url: str, health: dict[str, Any] | None, sessions: SessionsResult, ow
     version = health.get("version", "?") if health else "?"
     uptime = f"{health['uptime_seconds']:.0f} s" if health else "?"
     header = Text.assemble(
-        (f"{url}", "bold"),
-        f"  version {version}  up {uptime}  sessions {len(others)}/{sessions.max_sessions}",
+        literal(url, "bold"),
+        literal(f"  version {version}  up {uptime}  sessions {len(others)}/{sessions.max_sessions}"),
         f" (plus this viewer)  running {running}",
     )
     table = Table(expand=True)
@@ -38,19 +39,20 @@ def render(url: str, health: dict[str, Any] | None, sessions: SessionsResult, ow
     for session in sorted(others, key=lambda s: -s.connected_s):
         execution = session.execution
         if execution is None:
-            table.add_row(session.session_id[:8], f"{session.connected_s:.0f} s", "-", "idle", "", "", "", "", "")
-            continue
-        table.add_row(
-            session.session_id[:8],
-            f"{session.connected_s:.0f} s",
-            execution.execution_id[:12],
-            execution.state,
-            str(execution.pid),
-            f"{execution.elapsed_s:.1f} s",
-            f"{execution.active_s:.1f} s",
-            str((execution.stdout_bytes or 0) + (execution.stderr_bytes or 0)),
-            execution.command[:200],
-        )
+            cells = [session.session_id[:8], f"{session.connected_s:.0f} s", "-", "idle", "", "", "", "", ""]
+        else:
+            cells = [
+                session.session_id[:8],
+                f"{session.connected_s:.0f} s",
+                execution.execution_id[:12],
+                execution.state,
+                str(execution.pid),
+                f"{execution.elapsed_s:.1f} s",
+                f"{execution.active_s:.1f} s",
+                str((execution.stdout_bytes or 0) + (execution.stderr_bytes or 0)),
+                execution.command[:200],
+            ]
+        table.add_row(*(literal(cell) for cell in cells))
     return Group(header, table)
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from cc_executor.client import HandlerClient
 from cc_executor.contract_tests.known_differences import Difference, label_problems
 from cc_executor.contract_tests.scenarios import read_transcript, recording_paths, replay_against
+from cc_executor.terminal_text import literal
 
 SHOWN = 6  # differences listed per scenario in the table (all of them go to --junit)
 
@@ -104,9 +104,9 @@ def print_table(console: Console, url: str, verdicts: list[Verdict], allow_known
             result = "[yellow]known[/yellow]" if allow_known else "[red]FAIL[/red] (known)"
         lines = verdict.problems
         shown = lines[:SHOWN] + ([f"… and {len(lines) - SHOWN} more"] if len(lines) > SHOWN else [])
-        table.add_row(verdict.scenario, result, f"{verdict.seconds:.2f} s", escape("\n".join(shown)))
+        table.add_row(literal(verdict.scenario), result, f"{verdict.seconds:.2f} s", literal("\n".join(shown)))
     console.print(table)
-    console.print(summary(verdicts, allow_known))
+    console.print(literal(summary(verdicts, allow_known)))
 
 
 def write_junit(path: Path, url: str, verdicts: list[Verdict], allow_known: bool = False) -> None:

@@ -4,6 +4,10 @@ Every case gets a session of its own (initialize, then notifications/initialized
 generated DELETE cannot spoil the next case; the session headers are the client's part of
 the protocol and are not fuzzed. GET opens the session's endless event stream, so the
 session is ended from the side after a moment, which closes the stream.
+
+One HTTP client for the session set-up and one requests session for the cases serve the
+whole module: a new client per example (with a new TLS context each) made this test
+time out on a loaded machine.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import requests
 import schemathesis
 from fixtures import bridge_helpers as b
 
 from cc_executor.contract_tests.spec_validation import SPEC_DIR
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 OPENAPI = SPEC_DIR / "http" / "bridge-openapi.yaml"
 PROTOCOL_VERSION = "2025-11-25"
 ACCEPT = "application/json, text/event-stream"
@@ -38,7 +43,19 @@ def bridge_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base_url
 
 
-def new_session(base_url: str) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def http(bridge_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=bridge_url, timeout=30, headers={"Accept": ACCEPT}) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def cases_session() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session
+
+
+def new_session(http: httpx.Client) -> dict[str, str]:
     """Initialise a session and return the headers every later request of it carries."""
     initialize = {
         "jsonrpc": "2.0",
@@ -50,20 +67,19 @@ def new_session(base_url: str) -> dict[str, str]:
             "clientInfo": {"name": "fuzz", "version": "1"},
         },
     }
-    with httpx.Client(base_url=base_url, timeout=10, headers={"Accept": ACCEPT}) as http:
-        answer = http.post("/mcp", json=initialize)
-        assert answer.status_code == 200, answer.text
-        headers = {"Accept": ACCEPT, "Mcp-Session-Id": answer.headers["mcp-session-id"]}
-        headers["MCP-Protocol-Version"] = PROTOCOL_VERSION
-        initialized = http.post("/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
-        assert initialized.status_code == 202, initialized.text
+    answer = http.post("/mcp", json=initialize)
+    assert answer.status_code == 200, answer.text
+    headers = {"Accept": ACCEPT, "Mcp-Session-Id": answer.headers["mcp-session-id"]}
+    headers["MCP-Protocol-Version"] = PROTOCOL_VERSION
+    initialized = http.post("/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
+    assert initialized.status_code == 202, initialized.text
     return headers
 
 
-def end_session_later(base_url: str, headers: dict[str, str], delay_s: float) -> threading.Thread:
+def end_session_later(http: httpx.Client, headers: dict[str, str], delay_s: float) -> threading.Thread:
     def end() -> None:
         time.sleep(delay_s)
-        httpx.delete(f"{base_url}/mcp", headers=headers, timeout=10)
+        http.delete("/mcp", headers=headers)
 
     thread = threading.Thread(target=end, daemon=True)
     thread.start()
@@ -71,9 +87,11 @@ def end_session_later(base_url: str, headers: dict[str, str], delay_s: float) ->
 
 
 @schema.parametrize()
-def test_mcp_endpoint_conforms_to_openapi(case: schemathesis.Case, bridge_url: str) -> None:
-    headers = new_session(bridge_url)
-    ender = end_session_later(bridge_url, headers, 0.5) if case.method == "GET" else None
-    case.call_and_validate(base_url=bridge_url, headers=headers, timeout=30)
+def test_mcp_endpoint_conforms_to_openapi(
+    case: schemathesis.Case, bridge_url: str, http: httpx.Client, cases_session: requests.Session
+) -> None:
+    headers = new_session(http)
+    ender = end_session_later(http, headers, 0.5) if case.method == "GET" else None
+    case.call_and_validate(base_url=bridge_url, session=cases_session, headers=headers, timeout=30)
     if ender is not None:
-        ender.join(15)
+        ender.join(30)
