@@ -28,7 +28,7 @@ from rich.text import Text
 from cc_executor.bridge.claude_command import resolve_claude_bin
 from cc_executor.bridge.handler_pool import DEFAULT_HANDLER_URL
 from cc_executor.client import HandlerClient, HandlerUnavailable
-from cc_executor.paths import DATA_DIR_ENV, DataDirError, data_dir, token_file
+from cc_executor.paths import DataDirError, data_dir, token_file
 from cc_executor.terminal_text import literal
 from cc_executor.token import TOKEN_ENV, TokenFileError, read_token_file, resolve_client_token
 
@@ -176,20 +176,8 @@ def _data_dir_checks() -> list[Check]:
     try:
         folder = data_dir()
     except DataDirError as exc:
-        return [Check("fail", "data dir", str(exc), f"set {DATA_DIR_ENV} to a folder only you can write")]
-    info = folder.stat()
-    checks = []
-    if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        checks.append(
-            Check(
-                "fail",
-                "data dir",
-                f"{folder} (mode {stat.filemode(info.st_mode)}) is not yours alone",
-                f"chmod 700 {folder}, or set {DATA_DIR_ENV} to a folder only you can write",
-            )
-        )
-    else:
-        checks.append(Check("ok", "data dir", f"{folder} (mode {stat.filemode(info.st_mode)})"))
+        return [Check("fail", "data dir", str(exc))]
+    checks = [Check("ok", "data dir", f"{folder} (mode {stat.filemode(folder.stat().st_mode)})")]
     path = token_file()
     try:
         token = read_token_file(path)
