@@ -83,7 +83,7 @@ def build_claude_argv(
             raise ValueError(f"permission_mode {permission_mode!r} is not one of {sorted(PERMISSION_MODES)}")
         argv += ["--permission-mode", permission_mode]
     if max_turns is not None:
-        if isinstance(max_turns, bool) or max_turns < 1:
+        if type(max_turns) is not int or max_turns < 1:  # callers outside Python typing: no bool, no str
             raise ValueError(f"max_turns must be a positive integer, got {max_turns!r}")
         argv += ["--max-turns", str(max_turns)]
     if append_system_prompt:
