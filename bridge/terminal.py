@@ -32,6 +32,7 @@ async def run_in_terminal(
         status.print(f"[red]cc-executor: error:[/red] {exc}")
         return 2
     manager = ExecutionManager(settings)
+    manager.recover_abandoned()
     interrupted = False
     try:
         execution = manager.submit(request)

@@ -142,8 +142,11 @@ HandlerUrls = Annotated[
     list[str] | None,
     typer.Option(
         "--handler-url",
-        help="Handler WebSocket URL (repeatable). Default: ws://127.0.0.1:8003/ws/mcp; with none reachable, "
-        "tasks run locally.",
+        envvar="CC_EXECUTOR_HANDLER_URL",
+        show_envvar=True,
+        help="Handler WebSocket URL (repeatable; in the variable, separated by spaces). Default: "
+        "ws://127.0.0.1:8003/ws/mcp, quietly skipped when it does not answer; a handler named here that does "
+        "not answer is reported (a warning, and handler_error in the result) before the task runs locally.",
     ),
 ]
 Token = Annotated[
@@ -192,6 +195,7 @@ def _bridge_settings(
         data_dir=data_dir(),
         claude_bin=resolve_claude_bin(claude_bin),
         handler_urls=tuple(handler_url or [DEFAULT_HANDLER_URL]),
+        handlers_named=bool(handler_url),
         token=resolved_token,
         backend=backend,  # type: ignore[arg-type]
         task_timeout_s=task_timeout,

@@ -57,7 +57,16 @@ class Bridge:
         assert not result.is_error, result.content
         return result.structured_content
 
+    async def failed(self, name: str, arguments: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """A task that did not complete: an error result that still has its structured content."""
+        result = await self.call(name, arguments, **kwargs)
+        assert result.is_error, result.structured_content
+        errors = [e.message for e in self._output_validators[name].iter_errors(result.structured_content)]
+        assert not errors, f"{name} error result breaks its outputSchema: {errors}"
+        return result.structured_content
+
     async def error(self, name: str, arguments: dict[str, Any]) -> str:
+        """A call that could not be made (bad arguments, unknown id): an error result with text only."""
         result = await self.call(name, arguments)
         assert result.is_error, result.structured_content
         assert result.structured_content is None
@@ -73,6 +82,22 @@ async def bridge(tmp_path: Path, mode: str, **overrides: Any) -> AsyncIterator[B
 
 def text_of(result) -> str:
     return "\n".join(item.text for item in result.content if item.type == "text")
+
+
+def assert_same_facts(data: dict[str, Any], text: str) -> None:
+    """The text content tells what the structured content does (MCP: it SHOULD; Claude Code shows a model the
+    text of an error result)."""
+    for key in ("status", "execution_id", "result", "error", "hint", "session_id", "handler_error", "task"):
+        if key in data:
+            assert data[key] in text, (key, data[key], text)
+    for key, words in (("num_turns", "turn"), ("api_retries", "API retr"), ("tool_calls", "tool call")):
+        if key in data:
+            assert f"{data[key]} {words}" in text, (key, text)
+    assert (data["backend"] if data["backend"] != "none" else "nothing ran") in text
+    for denial in data.get("permission_denials", []):
+        assert f"{denial['tool']} {denial.get('input', '')}".strip() in text
+    for step in data.get("activity", []):
+        assert step in text
 
 
 # -- execute_task ----------------------------------------------------------------------
@@ -92,26 +117,24 @@ async def test_execute_task_returns_the_result_and_reports_progress(tmp_path, mo
         elapsed = time.monotonic() - started
     assert not result.is_error
     data = result.structured_content
+    assert list(data)[:2] == ["status", "result"], "answer first"
     assert data["status"] == "completed"
     assert data["exit_code"] == 0
     assert data["result"] == "Finished the slow task."
-    assert data["is_error"] is False and data["error"] is None
+    assert "error" not in data and "hint" not in data
     assert data["num_turns"] >= 3 and data["session_id"]
     assert data["backend"] == "local"
-    assert data["output_bytes"] > 0 and data["output_truncated"] is False
     assert 1500 <= data["duration_ms"] <= elapsed * 1000 + 100
-    # the text content tells the same facts
-    text = text_of(result)
-    for fact in (data["execution_id"], "completed", "Finished the slow task.", f"{data['num_turns']} turns", "local"):
-        assert fact in text
+    assert_same_facts(data, text_of(result))
     # progress: human-readable steps, in order, ending with the outcome
     messages = [message for _, _, message in progress]
     assert len(progress) >= 4, progress
     assert all(isinstance(m, str) and m.strip() for m in messages)
-    assert [value for value, _, _ in progress] == sorted(value for value, _, _ in progress)
+    values = [value for value, _, _ in progress]
+    assert values == sorted(set(values)), "strictly increasing"
     assert messages[0] == "started on local"
-    assert any("using mcp__bridge__slow" in m for m in messages), messages
-    assert any(m.startswith("turn ") and "Step 1 of 3 done." in m for m in messages), messages
+    assert any(m.startswith("turn 1 · mcp__bridge__slow: ") for m in messages), messages
+    assert any(m.startswith("turn ") and "Claude: Step 1 of 3 done." in m for m in messages), messages
     assert messages[-1] == "completed: done"
 
 
@@ -120,44 +143,43 @@ async def test_wait_false_returns_at_once_and_status_waits_for_the_result(tmp_pa
         started = time.monotonic()
         first = await br.ok("execute_task", {"task": "later [fake:slow seconds=1.5 steps=2]", "wait": False})
         assert time.monotonic() - started < 1.0
-        assert first["status"] == "running"
+        assert first["status"] == "running" and first["backend"] == "local"
         execution_id = first["execution_id"]
+        assert f"get_execution_status with execution_id '{execution_id}' and wait_s" in first["hint"]
         early = await br.ok("get_execution_status", {"execution_id": execution_id, "wait_s": 0.2})
-        assert early["execution"]["state"] in ("queued", "running")
-        assert early["execution"]["result"] is None
-        assert early["recent"] == []
+        assert early["execution"]["status"] == "running"
+        assert "result" not in early["execution"] and "recent" not in early
+        assert {"num_turns", "tool_calls", "duration_ms"} <= set(early["execution"])
+        assert "get_execution_status" in early["execution"]["hint"]
         done = await br.ok("get_execution_status", {"execution_id": execution_id, "wait_s": 10})
     execution = done["execution"]
-    assert execution["state"] == "completed"
-    assert execution["result"]["status"] == "completed"
-    assert execution["result"]["result"] == "Finished the slow task."
+    assert execution["status"] == "completed"
+    assert execution["result"] == "Finished the slow task."
     assert execution["task"] == "later [fake:slow seconds=1.5 steps=2]"
-    assert execution["progress"]["num_turns"] >= 2
-    assert execution["progress"]["tool_calls"] >= 1
-    assert execution["last_output_lines"], "the last stream-json lines are shown"
-    last = execution["last_output_lines"][-1]
-    assert last.startswith('{"duration_api_ms"') and len(last) <= 300  # the result line, cut to 300 characters
+    assert execution["num_turns"] >= 2
+    assert "hint" not in execution and "activity" not in execution, "nothing to do, nothing running"
 
 
 async def test_claude_not_logged_in_is_a_failure_that_says_to_log_in(tmp_path, mode):
     async with bridge(tmp_path, mode) as br:
         result = await br.call("execute_task", {"task": "anything [fake:auth]"})
-    assert not result.is_error  # the tool worked; the task failed
-    data = result.structured_content
+        data = await br.failed("execute_task", {"task": "again [fake:auth]"})
+    assert result.is_error  # the task failed: the model must not take it for an answer
+    assert result.structured_content["status"] == "failed"
     assert data["status"] == "failed"
-    assert data["is_error"] is True
-    assert data["exit_code"] == 1
+    assert data["exit_code"] == 1 and "result" not in data
     assert "log in" in data["error"] and "/login" in data["error"]
-    assert "log in" in text_of(result)
+    assert_same_facts(result.structured_content, text_of(result))
 
 
 async def test_a_crashing_claude_is_a_clear_failure(tmp_path, mode):
     async with bridge(tmp_path, mode) as br:
-        data = await br.ok("execute_task", {"task": "build it [fake:crash]"})
+        data = await br.failed("execute_task", {"task": "build it [fake:crash]"})
     assert data["status"] == "failed"
     assert data["exit_code"] == -11  # claude itself, killed by SIGSEGV (not the shell's 139)
-    assert data["is_error"] is None and data["result"] is None
+    assert "result" not in data
     assert "without a result" in data["error"] and "SIGSEGV" in data["error"]
+    assert "stderr" in data["hint"] and "raw" in data["hint"]
 
 
 async def test_a_missing_claude_binary_fails_clearly_and_at_once(tmp_path, mode):
@@ -166,19 +188,36 @@ async def test_a_missing_claude_binary_fails_clearly_and_at_once(tmp_path, mode)
         started = time.monotonic()
         result = await br.call("execute_task", {"task": "hello"})
         assert time.monotonic() - started < 5
-    assert not result.is_error
+    assert result.is_error
     data = result.structured_content
-    assert data["status"] == "failed"
+    assert data["status"] == "failed" and data["backend"] == "none"
     assert missing in data["error"] and "not found" in data["error"]
     assert "Traceback" not in text_of(result)
 
 
-async def test_a_missing_working_directory_fails_clearly(tmp_path, mode):
+async def test_a_missing_working_directory_is_refused_and_nothing_runs(tmp_path, mode):
     missing = str(tmp_path / "not" / "here")
     async with bridge(tmp_path, mode) as br:
-        data = await br.ok("execute_task", {"task": "hello", "cwd": missing})
-    assert data["status"] == "failed"
+        data = await br.failed("execute_task", {"task": "hello", "cwd": missing})
+    assert data["status"] == "failed" and data["backend"] == "none" and "exit_code" not in data
     assert data["error"] == f"working directory does not exist: {missing}"
+    assert "cwd" in data["hint"] and "absolute" in data["hint"]
+
+
+async def test_a_relative_working_directory_is_refused_before_anything_runs(tmp_path, mode):
+    async with bridge(tmp_path, mode) as br:
+        message = await br.error("execute_task", {"task": "hello", "cwd": "src/project"})
+        listing = await br.ok("get_execution_status", {})
+    assert message.startswith("Invalid arguments for execute_task: cwd: 'src/project' does not match")
+    assert "absolute path" in message
+    assert listing["recent"] == []
+
+
+async def test_the_bridges_working_directory_is_the_default(tmp_path, mode, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    async with bridge(tmp_path, mode) as br:
+        data = await br.ok("execute_task", {"task": "where [fake:echo_args]"})
+    assert json.loads(data["result"])["cwd"] == str(tmp_path)
 
 
 @pytest.mark.parametrize("task", ["-p --version", "--help me [fake:echo_args]", "- [fake:echo_args]"])
@@ -207,6 +246,7 @@ async def test_execute_task_list_runs_in_order_and_sums_up(tmp_path, mode, stop_
         result = await br.call(
             "execute_task_list", {"tasks": tasks, "stop_on_failure": stop_on_failure}, progress_callback=on_progress
         )
+    assert result.is_error, "a task of the list did not complete"
     data = result.structured_content
     statuses = [r["status"] for r in data["results"]]
     summary = data["summary"]
@@ -222,12 +262,12 @@ async def test_execute_task_list_runs_in_order_and_sums_up(tmp_path, mode, stop_
             "total": 3, "completed": 2, "failed": 1, "canceled": 0, "timed_out": 0, "skipped": 0, "duration_ms": 0
         }  # fmt: skip
     assert data["results"][0]["result"] == "Echo: first"
-    assert data["results"][1]["is_error"] is True
+    assert "/login" in data["results"][1]["error"]
     assert len({r["execution_id"] for r in data["results"]}) == len(statuses)
     text = text_of(result)
     assert f"{summary['completed']} of 3 completed" in text and f"{summary['skipped']} skipped" in text
-    assert any(m and m.startswith("task 1/3: ") for m in progress)
-    assert any(m and m.startswith("task 2/3: ") for m in progress)
+    assert any(m and m.startswith("task 1/3 · ") for m in progress)
+    assert any(m and m.startswith("task 2/3 · ") for m in progress)
 
 
 async def test_execute_task_list_checks_every_task_before_running_any(tmp_path, mode):
@@ -250,33 +290,34 @@ async def test_get_execution_status_of_an_unknown_id_names_it(tmp_path, mode):
 async def test_get_execution_status_lists_recent_executions_newest_first(tmp_path, mode):
     async with bridge(tmp_path, mode) as br:
         empty = await br.call("get_execution_status", {})
-        assert empty.structured_content == {"execution": None, "recent": []}
+        assert empty.structured_content == {"recent": []}
         ids = [(await br.ok("execute_task", {"task": f"job {n}"}))["execution_id"] for n in range(3)]
         listing = await br.ok("get_execution_status", {})
         limited = await br.ok("get_execution_status", {"limit": 2})
-    assert listing["execution"] is None
+    assert "execution" not in listing
     assert [row["execution_id"] for row in listing["recent"]] == ids[::-1]
     assert [row["task"] for row in listing["recent"]] == ["job 2", "job 1", "job 0"]
-    assert {row["state"] for row in listing["recent"]} == {"completed"}
+    assert {row["status"] for row in listing["recent"]} == {"completed"}
     assert [row["execution_id"] for row in limited["recent"]] == ids[:0:-1]
 
 
 # -- get_execution_output --------------------------------------------------------------------
 
 
-async def page_through(br: Bridge, execution_id: str, stream: str = "stdout", limit: int = 20000) -> tuple[str, int]:
-    """The whole stream, page by page; also how many pages it took."""
-    pieces, offset, pages = [], 0, 0
+async def page_through(
+    br: Bridge, execution_id: str, stream: str = "stdout", limit: int = 20000, form: str = "raw", offset: int = 0
+) -> tuple[str, int]:
+    """The whole stream from `offset`, page by page; also how many pages it took."""
+    pieces, pages = [], 0
     while True:
-        page = await br.ok(
-            "get_execution_output", {"execution_id": execution_id, "stream": stream, "offset": offset, "limit": limit}
-        )
+        arguments = {"execution_id": execution_id, "stream": stream, "format": form, "offset": offset, "limit": limit}
+        page = await br.ok("get_execution_output", arguments)
         pages += 1
-        assert page["offset"] == offset and page["stream"] == stream
+        assert page["offset"] == offset and page["stream"] == stream and page["format"] == form
         assert len(page["data"].encode()) <= limit
         pieces.append(page["data"])
         if page["complete"]:
-            assert page["next_offset"] is None
+            assert "next_offset" not in page
             assert offset + len(page["data"].encode()) == page["total_bytes"]
             return "".join(pieces), pages
         assert page["next_offset"] > offset
@@ -296,7 +337,7 @@ async def test_paging_through_the_output_reassembles_it_exactly(tmp_path, mode):
         unknown = await br.error("get_execution_output", {"execution_id": "nope-nope"})
     stored = (tmp_path / "outputs" / execution_id / "stdout.txt").read_bytes()
     assert stdout.encode() == stored == whole.encode()
-    assert len(stored) == data["output_bytes"] and pages > 10
+    assert pages > 10
     assert [json.loads(line)["type"] for line in stdout.splitlines()][-1] == "result"
     assert "日本語" in stdout
     assert result_text == data["result"] and json.loads(result_text)["prompt"] == task
@@ -310,13 +351,16 @@ async def test_huge_output_stays_out_of_the_result_but_can_be_paged(tmp_path, mo
         result = await br.call("execute_task", {"task": "dump it [fake:huge mb=5]"})
         data = result.structured_content
         assert data["status"] == "completed"
-        assert len(json.dumps(data)) < 30_000
-        assert len(text_of(result)) < 30_000
-        assert data["output_bytes"] > 5 * 1024 * 1024
+        assert len(json.dumps(data)) < 1000
+        assert len(text_of(result)) < 1000
         stdout, pages = await page_through(br, data["execution_id"], limit=100000)
-    assert len(stdout.encode()) == data["output_bytes"]
-    assert stdout.encode() == (tmp_path / "outputs" / data["execution_id"] / "stdout.txt").read_bytes()
-    assert pages >= data["output_bytes"] // 100000
+        transcript, _ = await page_through(br, data["execution_id"], limit=100000, form="text")
+    stored = (tmp_path / "outputs" / data["execution_id"] / "stdout.txt").read_bytes()
+    assert len(stored) > 5 * 1024 * 1024
+    assert stdout.encode() == stored
+    assert pages >= len(stored) // 100000
+    assert len(transcript) < len(stored) / 50, "tool results are shortened in the readable transcript"
+    assert "turn 1 · Bash: cat part-1.log" in transcript
 
 
 async def test_output_past_the_cap_is_dropped_and_said_so(tmp_path, mode):
@@ -325,8 +369,9 @@ async def test_output_past_the_cap_is_dropped_and_said_so(tmp_path, mode):
         data = result.structured_content
         stdout, _ = await page_through(br, data["execution_id"], limit=100000)
     assert data["status"] == "completed", "the stream is still read to the end"
+    assert data["result"].startswith("Read ") and data["result"].endswith(" parts.") and data["num_turns"] > 1
     assert data["output_truncated"] is True
-    assert data["output_bytes"] == len(stdout.encode()) <= 50_000
+    assert len(stdout.encode()) <= 50_000
     assert "hit the bridge's cap" in text_of(result)
 
 
@@ -342,17 +387,18 @@ async def test_pause_resume_and_cancel_a_running_task(tmp_path, mode):
 
         paused = await br.ok("control_execution", {"execution_id": execution_id, "action": "pause"})
         assert paused | {"message": ""} == {
-            "execution_id": execution_id, "action": "pause", "state": "paused", "changed": True, "message": ""
+            "execution_id": execution_id, "action": "pause", "status": "paused", "changed": True, "message": ""
         }  # fmt: skip
         await anyio.sleep(0.1)
         assert {p.state for p in b.processes(tag)} == {"T"}, "the whole group is stopped"
         status = await br.ok("get_execution_status", {"execution_id": execution_id})
-        assert status["execution"]["state"] == "paused"
+        assert status["execution"]["status"] == "paused"
+        assert "'resume'" in status["execution"]["hint"]
         again = await br.ok("control_execution", {"execution_id": execution_id, "action": "pause"})
-        assert again["changed"] is False and again["state"] == "paused"
+        assert again["changed"] is False and again["status"] == "paused"
 
         resumed = await br.ok("control_execution", {"execution_id": execution_id, "action": "resume"})
-        assert resumed["changed"] is True and resumed["state"] == "running"
+        assert resumed["changed"] is True and resumed["status"] == "running"
         await anyio.sleep(0.1)
         assert "T" not in {p.state for p in b.processes(tag)}
         not_paused = await br.ok("control_execution", {"execution_id": execution_id, "action": "resume"})
@@ -365,11 +411,10 @@ async def test_pause_resume_and_cancel_a_running_task(tmp_path, mode):
         assert not b.group_alive(leader.pgid)
         late = await br.ok("control_execution", {"execution_id": execution_id, "action": "cancel"})
         unknown = await br.error("control_execution", {"execution_id": "ghost-id", "action": "cancel"})
-    result = final["execution"]["result"]
-    assert final["execution"]["state"] == "canceled"
+    result = final["execution"]
     assert result["status"] == "canceled"
     assert result["error"] == "Canceled by control_execution"
-    assert late["changed"] is False and late["state"] == "canceled"
+    assert late["changed"] is False and late["status"] == "canceled"
     assert "ghost-id" in unknown
 
 
@@ -393,12 +438,12 @@ async def test_cancelling_the_mcp_call_kills_the_process_group(tmp_path, mode):
         with anyio.fail_after(10):
             while True:
                 listing = await br.ok("get_execution_status", {})
-                if listing["recent"] and listing["recent"][0]["state"] != "running":
+                if listing["recent"] and listing["recent"][0]["status"] != "running":
                     break
                 await anyio.sleep(0.05)
         status = await br.ok("get_execution_status", {"execution_id": listing["recent"][0]["execution_id"]})
-    assert status["execution"]["state"] == "canceled"
-    assert status["execution"]["result"]["error"] == "Canceled by the MCP client"
+    assert status["execution"]["status"] == "canceled"
+    assert status["execution"]["error"] == "Canceled by the MCP client"
 
 
 # -- the rest -------------------------------------------------------------------------------------
@@ -455,9 +500,16 @@ async def test_tasks_beyond_max_concurrent_wait_queued_for_a_slot(tmp_path, mode
     async with bridge(tmp_path, mode, max_concurrent=1) as br:
         first = await br.ok("execute_task", {"task": "one [fake:slow seconds=1.5 steps=2]", "wait": False})
         second = await br.ok("execute_task", {"task": "two", "wait": False})
+        assert second["status"] == "queued" and second["backend"] == "pending"
+        assert "--max-concurrent" in second["hint"]
         waiting = await br.ok("get_execution_status", {"execution_id": second["execution_id"]})
-        assert waiting["execution"]["state"] == "queued" and waiting["execution"]["backend"] == "pending"
+        assert waiting["execution"]["status"] == "queued" and waiting["execution"]["backend"] == "pending"
+        third = await br.ok("execute_task", {"task": "three", "wait": False})
+        canceled = await br.ok("control_execution", {"execution_id": third["execution_id"], "action": "cancel"})
         done = await br.ok("get_execution_status", {"execution_id": second["execution_id"], "wait_s": 15})
         finished_first = await br.ok("get_execution_status", {"execution_id": first["execution_id"]})
-    assert done["execution"]["state"] == "completed"
-    assert finished_first["execution"]["state"] == "completed"
+        never_ran = await br.ok("get_execution_status", {"execution_id": third["execution_id"], "wait_s": 15})
+    assert done["execution"]["status"] == "completed"
+    assert finished_first["execution"]["status"] == "completed"
+    assert canceled["changed"] is True
+    assert never_ran["execution"]["status"] == "canceled" and never_ran["execution"]["backend"] == "none"
