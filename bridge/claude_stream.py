@@ -39,7 +39,7 @@ DEFAULT_MAX_LINE_CHARS: Final = 16 * 1024 * 1024
 DEFAULT_MAX_TEXT_CHARS: Final = 1024 * 1024
 EVENT_TEXT_CHARS: Final = 2000
 PREVIEW_CHARS: Final = 200
-SUMMARY_CHARS: Final = 80
+SUMMARY_CHARS: Final = 120
 MALFORMED_SAMPLES: Final = 5
 MAX_ERRORS: Final = 20
 MAX_DENIALS: Final = 1000
@@ -113,11 +113,12 @@ class ToolUseEvent:
 
 @dataclass(frozen=True, slots=True)
 class ToolResultEvent:
-    """A tool call finished; ``preview`` is the start of its output."""
+    """A tool call finished; ``preview`` is the start of its output, ``chars`` the length of all its text."""
 
     tool_use_id: str | None
     is_error: bool = False
     preview: str = ""
+    chars: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,7 +425,9 @@ class ClaudeStreamParser:
             denial = Denial(_str(msg.get("tool_name")) or "?", self._tool_inputs.get(tool_use_id or "", ""))
             if len(self._denials) < MAX_DENIALS:
                 self._denials.append(denial)
-            events.append(PermissionDeniedEvent(denial, tool_use_id, (_str(msg.get("message")) or "")[:PREVIEW_CHARS]))
+            events.append(
+                PermissionDeniedEvent(denial, tool_use_id, (_str(msg.get("message")) or "")[:EVENT_TEXT_CHARS])
+            )
             return True
         if subtype != "init":
             return True  # status, hooks, ...: not progress we report
@@ -522,6 +525,7 @@ class ClaudeStreamParser:
                         tool_use_id=_str(block.get("tool_use_id")),
                         is_error=block.get("is_error") is True,
                         preview=_preview(block.get("content")),
+                        chars=_text_length(block.get("content")),
                     )
                 )
             elif kind == "text" and str(block.get("text", "")).startswith(INTERRUPT_MARKER):
@@ -673,8 +677,13 @@ def summarize_tool_input(tool_input: object) -> str:
 
 
 def _one_line(text: str, limit: int) -> str:
+    """On one line, at most `limit` characters: a long one keeps its start and its end (a command's verb,
+    a path's file name)."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    if len(flat) <= limit:
+        return flat
+    head = (limit - 1) // 2
+    return flat[:head] + "…" + flat[len(flat) - (limit - 1 - head) :]
 
 
 def _denials(value: object) -> tuple[Denial, ...]:
@@ -702,6 +711,14 @@ def _preview(content: object) -> str:
                     break
         return "".join(out)
     return ""
+
+
+def _text_length(content: object) -> int:
+    if isinstance(content, str):
+        return len(content)
+    if isinstance(content, list):
+        return sum(len(b["text"]) for b in content if isinstance(b, dict) and isinstance(b.get("text"), str))
+    return 0
 
 
 def _str(value: object) -> str | None:

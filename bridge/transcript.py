@@ -65,7 +65,8 @@ def _words(event: ClaudeEvent, turn: int, whole: bool) -> str | None:
         return f"{prefix}{who}{event.tool_name}" + (f": {event.input_summary}" if event.input_summary else "")
     if isinstance(event, ToolResultEvent):
         preview = " ".join(event.preview.split())[:TOOL_RESULT_CHARS]
-        return f"{prefix}  ↳ {'error: ' if event.is_error else ''}{preview or '(no output)'}"
+        more = f"… ({event.chars:,} characters)" if event.chars > len(event.preview) else ""
+        return f"{prefix}  ↳ {'error: ' if event.is_error else ''}{preview or '(no output)'}{more}"
     if isinstance(event, ApiRetryEvent):
         of = f" of {event.max_retries}" if event.max_retries else ""
         return f"{prefix}API {api_trouble(event)}, retry {event.attempt}{of}"

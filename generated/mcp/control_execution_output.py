@@ -42,7 +42,7 @@ class ControlExecutionOutput(BaseModel):
     """
     changed: bool
     """
-    False when the execution was already in the asked-for state.
+    False when nothing changed: the execution was already paused (pause), not paused (resume), or ending or ended (cancel).
     """
     message: str
     """

@@ -107,7 +107,7 @@ def test_events_of_real_stream() -> None:
         ),
         TurnEvent(1),
         ToolUseEvent(tool_name="mcp__bridge__add", tool_use_id="toolu_fake0003", input_summary='{"a":1,"b":2}'),
-        ToolResultEvent(tool_use_id="toolu_fake0003", preview='{"result":3}'),
+        ToolResultEvent(tool_use_id="toolu_fake0003", preview='{"result":3}', chars=12),
         TurnEvent(2),
         AssistantTextEvent(text="The answer is 3."),
         ResultEvent(subtype="success", is_error=False, num_turns=2, duration_ms=191, total_cost_usd=0.00072),
@@ -438,7 +438,7 @@ def test_the_results_permission_denials_are_summarised() -> None:
         ({"pattern": "TODO", "path": "src"}, "TODO"),
         ({"url": "https://example.com", "prompt": "read"}, "https://example.com"),
         ({"a": 1, "b": [2]}, '{"a":1,"b":[2]}'),
-        ({"command": "x" * 200}, "x" * 79 + "…"),
+        ({"command": "rm " + "x" * 200 + " y.txt"}, "rm " + "x" * 56 + "…" + "x" * 54 + " y.txt"),
         ("not a dict", ""),
     ],
 )

@@ -8,96 +8,20 @@ checked against the outputSchema the bridge advertises.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 from fixtures import bridge_helpers as b
-from jsonschema import Draft202012Validator
-from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from cc_executor.bridge.executions import ExecutionManager
-
 pytestmark = pytest.mark.timeout(60)
-CALL_TIMEOUT_S = 30
 
 
 @pytest.fixture(params=["auto", "legacy"])
 def mode(request: pytest.FixtureRequest) -> str:
     return request.param
-
-
-class Bridge:
-    """An in-memory MCP client on a fresh bridge; `call` checks results against the advertised outputSchema."""
-
-    def __init__(self, client: Client, manager: ExecutionManager) -> None:
-        self.client = client
-        self.manager = manager
-        self._output_validators: dict[str, Draft202012Validator] = {}
-
-    async def call(self, name: str, arguments: dict[str, Any], **kwargs: Any):
-        if not self._output_validators:
-            for tool in (await self.client.list_tools()).tools:
-                self._output_validators[tool.name] = Draft202012Validator(tool.output_schema)
-        with anyio.fail_after(CALL_TIMEOUT_S):
-            result = await self.client.call_tool(name, arguments, **kwargs)
-        if not result.is_error:
-            errors = [e.message for e in self._output_validators[name].iter_errors(result.structured_content)]
-            assert not errors, f"{name} result breaks its outputSchema: {errors}"
-        return result
-
-    async def ok(self, name: str, arguments: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        result = await self.call(name, arguments, **kwargs)
-        assert not result.is_error, result.content
-        return result.structured_content
-
-    async def failed(self, name: str, arguments: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """A task that did not complete: an error result that still has its structured content."""
-        result = await self.call(name, arguments, **kwargs)
-        assert result.is_error, result.structured_content
-        errors = [e.message for e in self._output_validators[name].iter_errors(result.structured_content)]
-        assert not errors, f"{name} error result breaks its outputSchema: {errors}"
-        return result.structured_content
-
-    async def error(self, name: str, arguments: dict[str, Any]) -> str:
-        """A call that could not be made (bad arguments, unknown id): an error result with text only."""
-        result = await self.call(name, arguments)
-        assert result.is_error, result.structured_content
-        assert result.structured_content is None
-        return result.content[0].text
-
-
-@contextlib.asynccontextmanager
-async def bridge(tmp_path: Path, mode: str, **overrides: Any) -> AsyncIterator[Bridge]:
-    async with b.in_memory_bridge(b.settings(tmp_path, **overrides), mode) as (client, manager):
-        assert client.protocol_version == ("2026-07-28" if mode == "auto" else "2025-11-25")
-        yield Bridge(client, manager)
-
-
-def text_of(result) -> str:
-    return "\n".join(item.text for item in result.content if item.type == "text")
-
-
-def assert_same_facts(data: dict[str, Any], text: str) -> None:
-    """The text content tells what the structured content does (MCP: it SHOULD; Claude Code shows a model the
-    text of an error result)."""
-    for key in ("status", "execution_id", "result", "error", "hint", "session_id", "handler_error", "task"):
-        if key in data:
-            assert data[key] in text, (key, data[key], text)
-    for key, words in (("num_turns", "turn"), ("api_retries", "API retr"), ("tool_calls", "tool call")):
-        if key in data:
-            assert f"{data[key]} {words}" in text, (key, text)
-    assert (data["backend"] if data["backend"] != "none" else "nothing ran") in text
-    for denial in data.get("permission_denials", []):
-        assert f"{denial['tool']} {denial.get('input', '')}".strip() in text
-    for step in data.get("activity", []):
-        assert step in text
 
 
 # -- execute_task ----------------------------------------------------------------------
@@ -109,7 +33,7 @@ async def test_execute_task_returns_the_result_and_reports_progress(tmp_path, mo
     async def on_progress(value: float, total: float | None, message: str | None) -> None:
         progress.append((value, total, message))
 
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         started = time.monotonic()
         result = await br.call(
             "execute_task", {"task": "take your time [fake:slow seconds=2 steps=3]"}, progress_callback=on_progress
@@ -125,7 +49,7 @@ async def test_execute_task_returns_the_result_and_reports_progress(tmp_path, mo
     assert data["num_turns"] >= 3 and data["session_id"]
     assert data["backend"] == "local"
     assert 1500 <= data["duration_ms"] <= elapsed * 1000 + 100
-    assert_same_facts(data, text_of(result))
+    b.assert_same_facts(data, b.text_of(result))
     # progress: human-readable steps, in order, ending with the outcome
     messages = [message for _, _, message in progress]
     assert len(progress) >= 4, progress
@@ -139,7 +63,7 @@ async def test_execute_task_returns_the_result_and_reports_progress(tmp_path, mo
 
 
 async def test_wait_false_returns_at_once_and_status_waits_for_the_result(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         started = time.monotonic()
         first = await br.ok("execute_task", {"task": "later [fake:slow seconds=1.5 steps=2]", "wait": False})
         assert time.monotonic() - started < 1.0
@@ -161,7 +85,7 @@ async def test_wait_false_returns_at_once_and_status_waits_for_the_result(tmp_pa
 
 
 async def test_claude_not_logged_in_is_a_failure_that_says_to_log_in(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         result = await br.call("execute_task", {"task": "anything [fake:auth]"})
         data = await br.failed("execute_task", {"task": "again [fake:auth]"})
     assert result.is_error  # the task failed: the model must not take it for an answer
@@ -169,11 +93,11 @@ async def test_claude_not_logged_in_is_a_failure_that_says_to_log_in(tmp_path, m
     assert data["status"] == "failed"
     assert data["exit_code"] == 1 and "result" not in data
     assert "log in" in data["error"] and "/login" in data["error"]
-    assert_same_facts(result.structured_content, text_of(result))
+    b.assert_same_facts(result.structured_content, b.text_of(result))
 
 
 async def test_a_crashing_claude_is_a_clear_failure(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         data = await br.failed("execute_task", {"task": "build it [fake:crash]"})
     assert data["status"] == "failed"
     assert data["exit_code"] == -11  # claude itself, killed by SIGSEGV (not the shell's 139)
@@ -184,7 +108,7 @@ async def test_a_crashing_claude_is_a_clear_failure(tmp_path, mode):
 
 async def test_a_missing_claude_binary_fails_clearly_and_at_once(tmp_path, mode):
     missing = str(tmp_path / "no" / "claude")
-    async with bridge(tmp_path, mode, claude_bin=missing) as br:
+    async with b.mcp_bridge(tmp_path, mode, claude_bin=missing) as br:
         started = time.monotonic()
         result = await br.call("execute_task", {"task": "hello"})
         assert time.monotonic() - started < 5
@@ -192,12 +116,12 @@ async def test_a_missing_claude_binary_fails_clearly_and_at_once(tmp_path, mode)
     data = result.structured_content
     assert data["status"] == "failed" and data["backend"] == "none"
     assert missing in data["error"] and "not found" in data["error"]
-    assert "Traceback" not in text_of(result)
+    assert "Traceback" not in b.text_of(result)
 
 
 async def test_a_missing_working_directory_is_refused_and_nothing_runs(tmp_path, mode):
     missing = str(tmp_path / "not" / "here")
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         data = await br.failed("execute_task", {"task": "hello", "cwd": missing})
     assert data["status"] == "failed" and data["backend"] == "none" and "exit_code" not in data
     assert data["error"] == f"working directory does not exist: {missing}"
@@ -205,7 +129,7 @@ async def test_a_missing_working_directory_is_refused_and_nothing_runs(tmp_path,
 
 
 async def test_a_relative_working_directory_is_refused_before_anything_runs(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         message = await br.error("execute_task", {"task": "hello", "cwd": "src/project"})
         listing = await br.ok("get_execution_status", {})
     assert message.startswith("Invalid arguments for execute_task: cwd: 'src/project' does not match")
@@ -215,14 +139,14 @@ async def test_a_relative_working_directory_is_refused_before_anything_runs(tmp_
 
 async def test_the_bridges_working_directory_is_the_default(tmp_path, mode, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         data = await br.ok("execute_task", {"task": "where [fake:echo_args]"})
     assert json.loads(data["result"])["cwd"] == str(tmp_path)
 
 
 @pytest.mark.parametrize("task", ["-p --version", "--help me [fake:echo_args]", "- [fake:echo_args]"])
 async def test_a_task_starting_with_a_dash_is_the_prompt(tmp_path, mode, task):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         data = await br.ok("execute_task", {"task": task})
     assert data["status"] == "completed", data
     if "[fake:echo_args]" in task:
@@ -242,7 +166,7 @@ async def test_execute_task_list_runs_in_order_and_sums_up(tmp_path, mode, stop_
     async def on_progress(value: float, total: float | None, message: str | None) -> None:
         progress.append(message)
 
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         result = await br.call(
             "execute_task_list", {"tasks": tasks, "stop_on_failure": stop_on_failure}, progress_callback=on_progress
         )
@@ -264,14 +188,14 @@ async def test_execute_task_list_runs_in_order_and_sums_up(tmp_path, mode, stop_
     assert data["results"][0]["result"] == "Echo: first"
     assert "/login" in data["results"][1]["error"]
     assert len({r["execution_id"] for r in data["results"]}) == len(statuses)
-    text = text_of(result)
+    text = b.text_of(result)
     assert f"{summary['completed']} of 3 completed" in text and f"{summary['skipped']} skipped" in text
     assert any(m and m.startswith("task 1/3 · ") for m in progress)
     assert any(m and m.startswith("task 2/3 · ") for m in progress)
 
 
 async def test_execute_task_list_checks_every_task_before_running_any(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         message = await br.error("execute_task_list", {"tasks": [{"task": "fine"}, {"task": "x", "max_turns": 0}]})
         listing = await br.ok("get_execution_status", {})
     assert "tasks.1.max_turns" in message
@@ -282,13 +206,13 @@ async def test_execute_task_list_checks_every_task_before_running_any(tmp_path, 
 
 
 async def test_get_execution_status_of_an_unknown_id_names_it(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         message = await br.error("get_execution_status", {"execution_id": "no-such-execution"})
     assert "no-such-execution" in message
 
 
 async def test_get_execution_status_lists_recent_executions_newest_first(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         empty = await br.call("get_execution_status", {})
         assert empty.structured_content == {"recent": []}
         ids = [(await br.ok("execute_task", {"task": f"job {n}"}))["execution_id"] for n in range(3)]
@@ -305,7 +229,7 @@ async def test_get_execution_status_lists_recent_executions_newest_first(tmp_pat
 
 
 async def page_through(
-    br: Bridge, execution_id: str, stream: str = "stdout", limit: int = 20000, form: str = "raw", offset: int = 0
+    br: b.McpBridge, execution_id: str, stream: str = "stdout", limit: int = 20000, form: str = "raw", offset: int = 0
 ) -> tuple[str, int]:
     """The whole stream from `offset`, page by page; also how many pages it took."""
     pieces, pages = [], 0
@@ -326,7 +250,7 @@ async def page_through(
 
 async def test_paging_through_the_output_reassembles_it_exactly(tmp_path, mode):
     task = "résumé ✓ 日本語 [fake:echo_args]"  # echoed back: multi-byte characters, so small pages cut inside them
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         data = await br.ok("execute_task", {"task": task})
         execution_id = data["execution_id"]
         stdout, pages = await page_through(br, execution_id, limit=97)
@@ -347,12 +271,12 @@ async def test_paging_through_the_output_reassembles_it_exactly(tmp_path, mode):
 
 
 async def test_huge_output_stays_out_of_the_result_but_can_be_paged(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         result = await br.call("execute_task", {"task": "dump it [fake:huge mb=5]"})
         data = result.structured_content
         assert data["status"] == "completed"
         assert len(json.dumps(data)) < 1000
-        assert len(text_of(result)) < 1000
+        assert len(b.text_of(result)) < 1000
         stdout, pages = await page_through(br, data["execution_id"], limit=100000)
         transcript, _ = await page_through(br, data["execution_id"], limit=100000, form="text")
     stored = (tmp_path / "outputs" / data["execution_id"] / "stdout.txt").read_bytes()
@@ -364,7 +288,7 @@ async def test_huge_output_stays_out_of_the_result_but_can_be_paged(tmp_path, mo
 
 
 async def test_output_past_the_cap_is_dropped_and_said_so(tmp_path, mode):
-    async with bridge(tmp_path, mode, max_output_bytes=50_000) as br:
+    async with b.mcp_bridge(tmp_path, mode, max_output_bytes=50_000) as br:
         result = await br.call("execute_task", {"task": "[fake:huge mb=1]"})
         data = result.structured_content
         stdout, _ = await page_through(br, data["execution_id"], limit=100000)
@@ -372,7 +296,7 @@ async def test_output_past_the_cap_is_dropped_and_said_so(tmp_path, mode):
     assert data["result"].startswith("Read ") and data["result"].endswith(" parts.") and data["num_turns"] > 1
     assert data["output_truncated"] is True
     assert len(stdout.encode()) <= 50_000
-    assert "hit the bridge's cap" in text_of(result)
+    assert "hit the bridge's cap" in b.text_of(result)
 
 
 # -- control_execution ----------------------------------------------------------------------------
@@ -380,7 +304,7 @@ async def test_output_past_the_cap_is_dropped_and_said_so(tmp_path, mode):
 
 async def test_pause_resume_and_cancel_a_running_task(tmp_path, mode):
     tag = b.marker()
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         started = await br.ok("execute_task", {"task": f"{tag} [fake:slow seconds=20 steps=20]", "wait": False})
         execution_id = started["execution_id"]
         (leader,) = await b.wait_for_processes(tag)
@@ -421,7 +345,7 @@ async def test_pause_resume_and_cancel_a_running_task(tmp_path, mode):
 async def test_cancelling_the_mcp_call_kills_the_process_group(tmp_path, mode):
     """The client gives up on a running execute_task: the bridge ends the whole group and records it."""
     tag = b.marker()
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         scope = anyio.CancelScope()
 
         async def call() -> None:
@@ -450,7 +374,7 @@ async def test_cancelling_the_mcp_call_kills_the_process_group(tmp_path, mode):
 
 
 async def test_get_hook_status_without_a_handler(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         result = await br.call("get_hook_status", {})
     assert result.structured_content == {
         "enabled": False,
@@ -478,7 +402,7 @@ async def test_get_hook_status_without_a_handler(tmp_path, mode):
     ],
 )
 async def test_invalid_arguments_are_a_tool_error_naming_the_field(tmp_path, mode, tool, arguments, field):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         message = await br.error(tool, arguments)
         listing = await br.ok("get_execution_status", {})
     assert message.startswith(f"Invalid arguments for {tool}: ")
@@ -487,7 +411,7 @@ async def test_invalid_arguments_are_a_tool_error_naming_the_field(tmp_path, mod
 
 
 async def test_an_unknown_tool_is_a_protocol_error(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         with pytest.raises(MCPError) as raised:
             await br.client.call_tool("execute_tasks", {"task": "x"})
         still_serving = await br.ok("get_hook_status", {})
@@ -497,7 +421,7 @@ async def test_an_unknown_tool_is_a_protocol_error(tmp_path, mode):
 
 
 async def test_tasks_beyond_max_concurrent_wait_queued_for_a_slot(tmp_path, mode):
-    async with bridge(tmp_path, mode, max_concurrent=1) as br:
+    async with b.mcp_bridge(tmp_path, mode, max_concurrent=1) as br:
         first = await br.ok("execute_task", {"task": "one [fake:slow seconds=1.5 steps=2]", "wait": False})
         second = await br.ok("execute_task", {"task": "two", "wait": False})
         assert second["status"] == "queued" and second["backend"] == "pending"
