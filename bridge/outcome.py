@@ -58,7 +58,7 @@ def claude_result(execution: TrackedExecution, completion: Completion) -> TaskRe
         num_turns=outcome.num_turns or None,
         permission_denials=listed_denials(outcome.permission_denials),
         api_retries=outcome.api_retries or None,
-        total_cost_usd=outcome.total_cost_usd or None,
+        total_cost_usd=round(outcome.total_cost_usd, 6) if outcome.total_cost_usd else None,  # no float noise
         **_tokens(outcome.usage),
         duration_ms=int(execution.elapsed() * 1000),
         exit_code=completion.exit_code,

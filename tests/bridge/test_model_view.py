@@ -263,6 +263,24 @@ async def test_a_status_poll_of_a_noisy_task_stays_under_1500_characters(tmp_pat
     assert any('"activity"' in poll for poll in polls)
 
 
+async def test_a_status_poll_with_many_denials_keeps_to_1500_characters(tmp_path):
+    deep = tmp_path / ("a-rather-long-directory-name-" * 3) / "and-deeper-still"
+    deep.mkdir(parents=True)
+    async with b.mcp_bridge(tmp_path) as br:
+        arguments = {"task": "[fake:deny repeat=8 wait=5]", "cwd": str(deep), "wait": False}
+        poll = {"execution_id": (await br.ok("execute_task", arguments))["execution_id"]}
+        with anyio.fail_after(10):
+            while (status := await br.ok("get_execution_status", poll))["execution"].get("num_turns", 0) < 16:
+                await anyio.sleep(0.05)
+        await br.ok("control_execution", {**poll, "action": "cancel"})
+    assert len(as_model_sees(status)) <= 1500, len(as_model_sees(status))
+    running = status["execution"]
+    first = running["permission_denials"][0]
+    assert first["tool"] == "Write" and first["input"].endswith("/and-deeper-still/notes.md"), "its file name kept"
+    assert len(first["input"]) == 120 and "…" in first["input"]
+    assert running["num_turns"] == 16
+
+
 async def test_output_is_a_readable_transcript_unless_raw_is_asked_for(tmp_path, mode):
     async with b.mcp_bridge(tmp_path, mode) as br:
         data = await br.ok("execute_task", {"task": "[fake:deny]", "cwd": str(tmp_path)})
