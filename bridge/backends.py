@@ -23,7 +23,11 @@ LOCAL = "local"
 
 
 class StartFailed(Exception):
-    """The backend could not start the process; the message says why (for the task's result)."""
+    """The backend could not start the process; the message says why, the hint what to try (for the result)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class Execution(Protocol):

@@ -2,7 +2,10 @@
 
 One job: turn a task and its options into an argv list for the real Claude Code CLI
 (flag names as the CLI and claude-agent-sdk spell them). Running it, quoting it for a
-shell (``shlex.join``) and reading its output belong elsewhere.
+shell (``shlex.join``) and reading its output belong elsewhere. The options arrive
+checked against spec/mcp (TaskFields: permission modes, positive max_turns, non-blank
+task and tool names); only what no schema can say is checked here: NUL bytes and the
+kernel's limit on an argument's size.
 
 Why the task goes after ``--``: ``--allowedTools``, ``--disallowedTools`` and
 ``--mcp-config`` are variadic in the CLI (commander ``<values...>``), so a bare task
@@ -18,9 +21,6 @@ from typing import Final
 
 CLAUDE_BIN_ENV: Final = "CC_EXECUTOR_CLAUDE_BIN"
 DEFAULT_CLAUDE_BIN: Final = "claude"
-
-#: Permission modes the CLI accepts (claude-agent-sdk ``PermissionMode``).
-PERMISSION_MODES: Final = frozenset({"default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"})
 
 #: Linux refuses (E2BIG) any single argv string of 128 KiB or more, NUL included.
 #: When the argv is shlex-joined into one ``sh -c`` string, the whole command counts.
@@ -60,31 +60,21 @@ def build_claude_argv(
 ) -> list[str]:
     """Return the argv for ``claude -p … --output-format stream-json --verbose -- TASK``.
 
-    Raises ValueError for what the CLI or the kernel would reject anyway (empty task,
-    unknown permission mode, non-positive max_turns, NUL bytes, an argument over
-    MAX_ARG_BYTES), so the caller gets a clear message instead of a failed spawn;
-    TypeError for a tool list given as one string.
+    Raises ValueError for what the kernel would reject anyway (NUL bytes, an argument
+    over MAX_ARG_BYTES), so the caller gets a clear message instead of a failed spawn.
     """
-    if not claude_bin:
-        raise ValueError("claude_bin must not be empty")
-    if not task.strip():
-        # The CLI would fail with "Input must be provided either through stdin or as a
-        # prompt argument when using --print".
-        raise ValueError("task must not be empty")
     argv = [claude_bin, *HEADLESS_FLAGS]
     if model:
         argv += ["--model", model]
+    # Tool lists go as one comma-joined argument, as claude-agent-sdk sends them (the CLI
+    # splits it again, keeping rules like ``Bash(git log:*)`` whole).
     if allowed_tools:
-        argv += ["--allowedTools", _tool_list("allowed_tools", allowed_tools)]
+        argv += ["--allowedTools", ",".join(allowed_tools)]
     if disallowed_tools:
-        argv += ["--disallowedTools", _tool_list("disallowed_tools", disallowed_tools)]
+        argv += ["--disallowedTools", ",".join(disallowed_tools)]
     if permission_mode is not None:
-        if permission_mode not in PERMISSION_MODES:
-            raise ValueError(f"permission_mode {permission_mode!r} is not one of {sorted(PERMISSION_MODES)}")
         argv += ["--permission-mode", permission_mode]
     if max_turns is not None:
-        if type(max_turns) is not int or max_turns < 1:  # callers outside Python typing: no bool, no str
-            raise ValueError(f"max_turns must be a positive integer, got {max_turns!r}")
         argv += ["--max-turns", str(max_turns)]
     if append_system_prompt:
         argv += ["--append-system-prompt", append_system_prompt]
@@ -96,17 +86,6 @@ def build_claude_argv(
     for arg in argv:
         _check_arg(arg)
     return argv
-
-
-def _tool_list(name: str, tools: Sequence[str]) -> str:
-    """Join tool names with commas into one argument, as claude-agent-sdk does (the CLI
-    splits it again, keeping rules like ``Bash(git log:*)`` whole)."""
-    if isinstance(tools, str):
-        raise TypeError(f"{name} must be a list of tool names, not a string")
-    cleaned = [t.strip() for t in tools]
-    if not all(cleaned):
-        raise ValueError(f"{name} entries must not be empty: {tools!r}")
-    return ",".join(cleaned)
 
 
 def _check_arg(arg: str) -> None:

@@ -10,9 +10,11 @@ What the real CLI (2.1.x) does that this parser relies on:
 * one JSON object per line, ended by ``\\n``; strings may hold raw U+2028, U+0085 and
   friends (JSON.stringify leaves them raw), so lines are split on ``\\n`` only, never
   with ``str.splitlines``;
-* message types ``system`` (subtype ``init`` first, then others such as ``status`` or
-  ``api_retry``), ``assistant``, ``user`` (tool results), ``stream_event`` and a final
-  ``result``; unknown types and subtypes are skipped, for newer CLIs add new ones;
+* message types ``system`` (subtype ``init`` first, then others such as ``status``,
+  ``api_retry`` when an API request failed and is retried, ``permission_denied`` when a
+  tool call needed approval nobody could give), ``assistant``, ``user`` (tool results),
+  ``stream_event`` and a final ``result`` (with the run's ``permission_denials``); unknown
+  types and subtypes are skipped, for newer CLIs add new ones;
 * one API response may come as several ``assistant`` lines sharing ``message.id``
   (one per content block), so a turn is a new top-level ``message.id``;
 * ``result`` may say ``subtype: success`` with ``is_error: true`` (API failures, not
@@ -21,7 +23,8 @@ What the real CLI (2.1.x) does that this parser relies on:
 
 Memory stays bounded whatever the stream's size: lines are parsed and dropped, a line
 longer than ``max_line_chars`` is skipped (counted as malformed) without being kept,
-and every kept text is capped.
+and every kept text is capped (the final answer at ``max_result_chars``, by default as
+long as a line may be, so an answer is whole or its line was dropped, never cut).
 """
 
 from __future__ import annotations
@@ -36,8 +39,23 @@ DEFAULT_MAX_LINE_CHARS: Final = 16 * 1024 * 1024
 DEFAULT_MAX_TEXT_CHARS: Final = 1024 * 1024
 EVENT_TEXT_CHARS: Final = 2000
 PREVIEW_CHARS: Final = 200
+SUMMARY_CHARS: Final = 120
 MALFORMED_SAMPLES: Final = 5
 MAX_ERRORS: Final = 20
+MAX_DENIALS: Final = 1000
+REMEMBERED_TOOL_CALLS: Final = 64
+#: The argument that says what a tool call does, for the tools that have one, in order of preference.
+MAIN_ARGUMENTS: Final = (
+    "command",
+    "file_path",
+    "notebook_path",
+    "pattern",
+    "url",
+    "query",
+    "path",
+    "description",
+    "prompt",
+)
 
 INTERRUPT_MARKER: Final = "[Request interrupted by user"
 
@@ -63,6 +81,8 @@ class InitEvent:
     model: str | None
     tools_count: int
     mcp_servers: tuple[tuple[str, str], ...] = ()  # (name, status), e.g. ("bridge", "failed")
+    permission_mode: str | None = None
+    version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +103,57 @@ class AssistantTextEvent:
 
 @dataclass(frozen=True, slots=True)
 class ToolUseEvent:
-    """The model called a tool."""
+    """The model called a tool; ``input_summary`` is its main argument, shortened."""
 
     tool_name: str
     tool_use_id: str | None = None
     subagent: bool = False
+    input_summary: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class ToolResultEvent:
-    """A tool call finished; ``preview`` is the start of its output."""
+    """A tool call finished; ``preview`` is the start of its output, ``chars`` the length of all its text."""
 
     tool_use_id: str | None
     is_error: bool = False
     preview: str = ""
+    chars: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRetryEvent:
+    """An API request failed and the CLI will retry it (it retries up to ``max_retries`` times by itself)."""
+
+    attempt: int
+    max_retries: int | None
+    error_status: int | None  # the HTTP status, None when the request got no answer
+    error: str | None  # the CLI's word for it: overloaded, rate_limit, server_error, unknown, ...
+    retry_delay_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    """A tool call the CLI denied because it needed an approval nobody could give."""
+
+    tool_name: str
+    input_summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionDeniedEvent:
+    """A tool call was denied for want of permission; ``message`` is the CLI's explanation."""
+
+    denial: Denial
+    tool_use_id: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UnparsedLineEvent:
+    """A line that is not stream-json (text a plugin printed, a cut line): its start, for people to read."""
+
+    preview: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +167,17 @@ class ResultEvent:
     total_cost_usd: float | None = None
 
 
-ClaudeEvent = InitEvent | TurnEvent | AssistantTextEvent | ToolUseEvent | ToolResultEvent | ResultEvent
+ClaudeEvent = (
+    InitEvent
+    | TurnEvent
+    | AssistantTextEvent
+    | ToolUseEvent
+    | ToolResultEvent
+    | ApiRetryEvent
+    | PermissionDeniedEvent
+    | UnparsedLineEvent
+    | ResultEvent
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +188,8 @@ class ClaudeOutcome:
     ``is_error`` is the result's ``is_error`` or an ``error_*`` subtype, and True when no
     result came. ``result`` is absent from error subtypes: their text is in ``errors``.
     ``num_turns`` is the result's count, or the turns seen when there was none.
+    ``permission_denials`` are the result's, or those seen when there was none;
+    ``api_retries`` counts the API requests the CLI retried, ``last_api_retry`` is the latest.
     """
 
     result: str | None
@@ -145,6 +214,9 @@ class ClaudeOutcome:
     messages: int = 0
     malformed_samples: tuple[str, ...] = field(default=())
     returncode: int | None = None  # as given to finish()
+    permission_denials: tuple[Denial, ...] = ()
+    api_retries: int = 0
+    last_api_retry: ApiRetryEvent | None = None
 
     @property
     def ok(self) -> bool:
@@ -159,9 +231,11 @@ class ClaudeStreamParser:
         *,
         max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+        max_result_chars: int | None = None,
     ) -> None:
         self._max_line = max_line_chars
         self._max_text = max_text_chars
+        self._max_result = max_line_chars if max_result_chars is None else max_result_chars
         # partial line
         self._pending: list[str] = []
         self._pending_len = 0
@@ -183,6 +257,10 @@ class ClaudeStreamParser:
         self._assistant_error: str | None = None
         self._interrupted = False
         self._result: dict[str, Any] | None = None
+        self._api_retries = 0
+        self._last_api_retry: ApiRetryEvent | None = None
+        self._denials: list[Denial] = []
+        self._tool_inputs: dict[str, str] = {}  # tool_use_id -> input summary, of the latest calls
 
     # ---- live state, for progress -------------------------------------------------
     @property
@@ -209,6 +287,18 @@ class ClaudeStreamParser:
     def saw_result(self) -> bool:
         return self._result is not None
 
+    @property
+    def api_retries(self) -> int:
+        return self._api_retries
+
+    @property
+    def last_api_retry(self) -> ApiRetryEvent | None:
+        return self._last_api_retry
+
+    @property
+    def permission_denials(self) -> tuple[Denial, ...]:
+        return tuple(self._denials)
+
     # ---- input --------------------------------------------------------------------
     def feed(self, text: str) -> list[ClaudeEvent]:
         """Take the next chunk of output; return the events of the lines it completed."""
@@ -227,7 +317,7 @@ class ClaudeStreamParser:
                 self._hold(piece)
                 self._take_line(events)
             elif len(piece) > self._max_line:
-                self._oversized(piece[:PREVIEW_CHARS], len(piece))
+                self._oversized(piece[:PREVIEW_CHARS], len(piece), events)
             else:
                 self._line(piece, events)
         return events
@@ -274,7 +364,7 @@ class ClaudeStreamParser:
 
     def _take_line(self, events: list[ClaudeEvent]) -> None:
         if self._overflow:
-            self._oversized(self._overflow_head, self._pending_len)
+            self._oversized(self._overflow_head, self._pending_len, events)
         else:
             self._line("".join(self._pending), events)
         self._pending = []
@@ -282,10 +372,12 @@ class ClaudeStreamParser:
         self._overflow = False
         self._overflow_head = ""
 
-    def _oversized(self, head: str, length: int) -> None:
-        self._bad(f"<line of {length} chars, over the {self._max_line} limit> {head}")
+    def _oversized(self, head: str, length: int, events: list[ClaudeEvent]) -> None:
+        self._bad(f"<line of {length} chars, over the {self._max_line} limit> {head}", events)
 
-    def _bad(self, line: str) -> None:
+    def _bad(self, line: str, events: list[ClaudeEvent]) -> None:
+        if line.strip():
+            events.append(UnparsedLineEvent(line[:PREVIEW_CHARS]))
         self._malformed += 1
         if len(self._samples) < MALFORMED_SAMPLES:
             self._samples.append(line[:PREVIEW_CHARS])
@@ -293,16 +385,16 @@ class ClaudeStreamParser:
     def _line(self, line: str, events: list[ClaudeEvent]) -> None:
         stripped = line.strip(" \t\r")
         if not stripped.startswith("{"):
-            self._bad(line)  # blank lines and text are not stream-json
+            self._bad(line, events)  # blank lines and text are not stream-json
             return
         try:
             msg = json.loads(stripped)
         except (ValueError, RecursionError):
-            self._bad(line)
+            self._bad(line, events)
             return
         kind = msg.get("type") if isinstance(msg, dict) else None
         if not isinstance(kind, str):
-            self._bad(line)
+            self._bad(line, events)
             return
         self._messages += 1
         sid = msg.get("session_id")
@@ -311,12 +403,34 @@ class ClaudeStreamParser:
         handler = _HANDLERS.get(kind)
         if handler is not None and not handler(self, msg, events):
             self._messages -= 1
-            self._bad(line)
+            self._bad(line, events)
 
     # ---- messages (each returns False when the message is not of the known shape) ---
     def _on_system(self, msg: dict[str, Any], events: list[ClaudeEvent]) -> bool:
-        if msg.get("subtype") != "init":
-            return True  # status, api_retry, hooks, ...: not progress we report
+        subtype = msg.get("subtype")
+        if subtype == "api_retry":
+            retry = ApiRetryEvent(
+                attempt=_int(msg.get("attempt")) or self._api_retries + 1,
+                max_retries=_int(msg.get("max_retries")),
+                error_status=_int(msg.get("error_status")),
+                error=_str(msg.get("error")),
+                retry_delay_ms=_int(msg.get("retry_delay_ms")),
+            )
+            self._api_retries += 1
+            self._last_api_retry = retry
+            events.append(retry)
+            return True
+        if subtype == "permission_denied":
+            tool_use_id = _str(msg.get("tool_use_id"))
+            denial = Denial(_str(msg.get("tool_name")) or "?", self._tool_inputs.get(tool_use_id or "", ""))
+            if len(self._denials) < MAX_DENIALS:
+                self._denials.append(denial)
+            events.append(
+                PermissionDeniedEvent(denial, tool_use_id, (_str(msg.get("message")) or "")[:EVENT_TEXT_CHARS])
+            )
+            return True
+        if subtype != "init":
+            return True  # status, hooks, ...: not progress we report
         model = _str(msg.get("model"))
         self._model = model or self._model
         tools = msg.get("tools")
@@ -331,6 +445,8 @@ class ClaudeStreamParser:
                     for s in (servers if isinstance(servers, list) else [])
                     if isinstance(s, dict)
                 ),
+                permission_mode=_str(msg.get("permissionMode")),
+                version=_str(msg.get("claude_code_version")),
             )
         )
         return True
@@ -363,11 +479,18 @@ class ClaudeStreamParser:
                 texts.append(block["text"])
             elif kind in ("tool_use", "server_tool_use"):
                 self._tool_calls += 1
+                tool_use_id = _str(block.get("id"))
+                summary = summarize_tool_input(block.get("input"))
+                if tool_use_id:
+                    self._tool_inputs[tool_use_id] = summary
+                    while len(self._tool_inputs) > REMEMBERED_TOOL_CALLS:
+                        del self._tool_inputs[next(iter(self._tool_inputs))]
                 events.append(
                     ToolUseEvent(
                         tool_name=_str(block.get("name")) or "?",
-                        tool_use_id=_str(block.get("id")),
+                        tool_use_id=tool_use_id,
                         subagent=subagent,
+                        input_summary=summary,
                     )
                 )
         if texts:
@@ -402,6 +525,7 @@ class ClaudeStreamParser:
                         tool_use_id=_str(block.get("tool_use_id")),
                         is_error=block.get("is_error") is True,
                         preview=_preview(block.get("content")),
+                        chars=_text_length(block.get("content")),
                     )
                 )
             elif kind == "text" and str(block.get("text", "")).startswith(INTERRUPT_MARKER):
@@ -428,9 +552,9 @@ class ClaudeStreamParser:
     def _build_outcome(self, returncode: int | None) -> ClaudeOutcome:
         res = self._result or {}
         result = _str(res.get("result"))
-        truncated = result is not None and len(result) > self._max_text
+        truncated = result is not None and len(result) > self._max_result
         if result is not None:
-            result = result[: self._max_text]
+            result = result[: self._max_result]
         raw_errors = res.get("errors")
         errors = tuple(
             e[:EVENT_TEXT_CHARS]
@@ -461,6 +585,9 @@ class ClaudeStreamParser:
             messages=self._messages,
             malformed_samples=tuple(self._samples),
             returncode=returncode,
+            permission_denials=_denials(res.get("permission_denials")) if self._result else tuple(self._denials),
+            api_retries=self._api_retries,
+            last_api_retry=self._last_api_retry,
         )
         if outcome.ok:
             return outcome
@@ -537,6 +664,38 @@ def _result_is_error(msg: dict[str, Any]) -> bool:
     return msg.get("is_error") is True or (isinstance(subtype, str) and subtype.startswith("error"))
 
 
+def summarize_tool_input(tool_input: object) -> str:
+    """A tool call's main argument in at most SUMMARY_CHARS characters, on one line: the command,
+    the file path, the URL...; for other tools their arguments as compact JSON."""
+    if not isinstance(tool_input, dict) or not tool_input:
+        return ""
+    for key in MAIN_ARGUMENTS:
+        value = tool_input.get(key)
+        if isinstance(value, str) and value.strip():
+            return _one_line(value, SUMMARY_CHARS)
+    return _one_line(json.dumps(tool_input, ensure_ascii=False, separators=(",", ":")), SUMMARY_CHARS)
+
+
+def _one_line(text: str, limit: int) -> str:
+    """On one line, at most `limit` characters: a long one keeps its start and its end (a command's verb,
+    a path's file name)."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    head = (limit - 1) // 2
+    return flat[:head] + "…" + flat[len(flat) - (limit - 1 - head) :]
+
+
+def _denials(value: object) -> tuple[Denial, ...]:
+    """The result's permission_denials ({tool_name, tool_use_id, tool_input}), summarised."""
+    denials = [
+        Denial(_str(item.get("tool_name")) or "?", summarize_tool_input(item.get("tool_input")))
+        for item in (value if isinstance(value, list) else [])
+        if isinstance(item, dict)
+    ]
+    return tuple(denials[:MAX_DENIALS])
+
+
 def _preview(content: object) -> str:
     """The start of a tool result's content (a string or a list of text blocks)."""
     if isinstance(content, str):
@@ -552,6 +711,14 @@ def _preview(content: object) -> str:
                     break
         return "".join(out)
     return ""
+
+
+def _text_length(content: object) -> int:
+    if isinstance(content, str):
+        return len(content)
+    if isinstance(content, list):
+        return sum(len(b["text"]) for b in content if isinstance(b, dict) and isinstance(b.get("text"), str))
+    return 0
 
 
 def _str(value: object) -> str | None:

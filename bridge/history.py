@@ -1,4 +1,8 @@
-"""Execution history in SQLite: what ran, where, and how it ended, surviving bridge restarts."""
+"""Execution history in SQLite: what ran, where, and how it ended, surviving bridge restarts.
+
+Results are stored as the tools return them; a result stored by an older bridge is read
+leniently (fields it no longer knows are dropped), so an upgrade never breaks a status query.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from cc_executor.generated.mcp.common import TaskResult
 
@@ -20,7 +26,7 @@ class HistoryRow:
     created_at: str
     task: str
     backend: str
-    state: str
+    status: str
     elapsed_s: float | None
     result: TaskResult | None
 
@@ -49,7 +55,7 @@ class History:
         if "tag" not in columns:  # added after the first release of the table
             self._db.execute("ALTER TABLE executions ADD COLUMN tag TEXT")
 
-    def mark_abandoned(self, reason: str, outputs_dir: Path) -> list[tuple[str, str | None]]:
+    def mark_abandoned(self, reason: str) -> list[tuple[str, str | None]]:
         """Executions left unfinished by an earlier bridge end as failed, with what output they left.
 
         Returns (execution id, tag) of each, the tag for finding a local task's leftover processes.
@@ -59,15 +65,7 @@ class History:
             UNFINISHED,
         ).fetchall()
         for execution_id, backend, _ in rows:
-            stdout = outputs_dir / execution_id / "stdout.txt"
-            result = TaskResult(
-                execution_id=execution_id,
-                status="failed",
-                error=reason,
-                backend=backend,
-                output_truncated=False,
-                output_bytes=stdout.stat().st_size if stdout.is_file() else 0,
-            )
+            result = TaskResult(status="failed", error=reason, execution_id=execution_id, backend=backend)
             self._db.execute(
                 "UPDATE executions SET state='failed', result_json=? WHERE execution_id=?",
                 (_stored(result), execution_id),
@@ -77,18 +75,18 @@ class History:
     def set_tag(self, execution_id: str, tag: str) -> None:
         self._db.execute("UPDATE executions SET tag=? WHERE execution_id=?", (tag, execution_id))
 
-    def add(self, execution_id: str, created_at: str, task: str, backend: str, state: str) -> None:
+    def add(self, execution_id: str, created_at: str, task: str, backend: str, status: str) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO executions (execution_id, created_at, task, backend, state) VALUES (?, ?, ?, ?, ?)",
-            (execution_id, created_at, task, backend, state),
+            (execution_id, created_at, task, backend, status),
         )
 
     def update(
-        self, execution_id: str, *, state: str, backend: str, elapsed_s: float | None, result: TaskResult | None = None
+        self, execution_id: str, *, status: str, backend: str, elapsed_s: float | None, result: TaskResult | None = None
     ) -> None:
         self._db.execute(
             "UPDATE executions SET state=?, backend=?, elapsed_s=?, result_json=? WHERE execution_id=?",
-            (state, backend, elapsed_s, _stored(result) if result else None, execution_id),
+            (status, backend, elapsed_s, _stored(result) if result else None, execution_id),
         )
 
     def get(self, execution_id: str) -> HistoryRow | None:
@@ -121,11 +119,29 @@ class History:
 
 
 def _stored(result: TaskResult) -> str:
-    """Only the fields the result was given: unset ones come back unset, never as nulls the schema forbids."""
-    return result.model_dump_json(exclude_unset=True)
+    """Only the fields that apply: absent ones come back absent, never as nulls the schema forbids."""
+    return result.model_dump_json(exclude_none=True)
 
 
 def _row(row: tuple[Any, ...]) -> HistoryRow:
-    execution_id, created_at, task, backend, state, elapsed_s, result_json = row
-    result = TaskResult.model_validate(json.loads(result_json)) if result_json else None
-    return HistoryRow(execution_id, created_at, task, backend, state, elapsed_s, result)
+    execution_id, created_at, task, backend, status, elapsed_s, result_json = row
+    return HistoryRow(execution_id, created_at, task, backend, status, elapsed_s, _result(result_json))
+
+
+def _result(stored: str | None) -> TaskResult | None:
+    """A stored result, without the fields this bridge does not know (an older bridge may have stored them)."""
+    if not stored:
+        return None
+    try:
+        data = json.loads(stored)
+    except ValueError:
+        return None
+    fields = {key: value for key, value in data.items() if key in TaskResult.model_fields and value is not None}
+    try:
+        return TaskResult.model_validate(fields)
+    except ValidationError as exc:  # e.g. `false` where this bridge leaves a field out: drop what does not fit
+        unfit = {error["loc"][0] for error in exc.errors() if error["loc"]}
+    try:
+        return TaskResult.model_validate({key: value for key, value in fields.items() if key not in unfit})
+    except ValidationError:
+        return None

@@ -1,4 +1,9 @@
-"""An execution's output kept on disk, so any amount can be paged later without holding it in memory."""
+"""An execution's output kept on disk, so any amount can be paged later without holding it in memory.
+
+Per execution: stdout and stderr as the process wrote them, Claude's final answer
+(result), and for Claude tasks a readable transcript (one line per step, see
+transcript.py); in memory only the last few steps (activity) and the end of stderr.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +12,46 @@ from collections import deque
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-StoredStream = Literal["stdout", "stderr", "result"]
-TAIL_LINES = 20
-TAIL_LINE_CHARS = 300
+StoredStream = Literal["stdout", "stderr", "result", "transcript"]
+ACTIVITY_LINES = 5
 STDERR_TAIL_CHARS = 2000
 
 
 class OutputStore:
     """Appends text per stream up to a byte cap; keeps short tails in memory for status replies."""
 
-    def __init__(self, directory: Path, max_bytes: int) -> None:
+    def __init__(self, directory: Path, max_bytes: int, transcript: bool = False) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.bytes: dict[StoredStream, int] = {"stdout": 0, "stderr": 0, "result": 0}
+        self.bytes: dict[StoredStream, int] = {"stdout": 0, "stderr": 0, "result": 0, "transcript": 0}
         self.truncated = False
-        self._tail: deque[str] = deque(maxlen=TAIL_LINES)
-        self._partial_line = ""
+        self._activity: deque[str] = deque(maxlen=ACTIVITY_LINES)
         self._stderr_tail = ""
-        self._files = {stream: open(self.path(stream), "ab") for stream in ("stdout", "stderr")}
+        written: tuple[StoredStream, ...] = ("stdout", "stderr", "transcript") if transcript else ("stdout", "stderr")
+        self._files = {stream: open(self.path(stream), "ab") for stream in written}
 
     def path(self, stream: StoredStream) -> Path:
         return self.directory / f"{stream}.txt"
 
     def append(self, stream: Literal["stdout", "stderr"], text: str) -> None:
+        self._write(stream, text)
+        if stream == "stderr":
+            self._stderr_tail = (self._stderr_tail + text)[-STDERR_TAIL_CHARS:]
+
+    def note(self, step: str) -> None:
+        """One step of the readable transcript."""
+        self._write("transcript", step + "\n")
+
+    def remember(self, step: str) -> None:
+        """One short line of the latest activity (kept in memory, the last few only)."""
+        self._activity.append(step)
+
+    @property
+    def activity(self) -> list[str]:
+        return list(self._activity)
+
+    def _write(self, stream: StoredStream, text: str) -> None:
         data = text.encode()
         room = self.max_bytes - self.bytes[stream]
         if len(data) > room:
@@ -39,10 +60,6 @@ class OutputStore:
         if data:
             self._files[stream].write(data)
             self.bytes[stream] += len(data)
-        if stream == "stdout":
-            self._remember_lines(text)
-        else:
-            self._stderr_tail = (self._stderr_tail + text)[-STDERR_TAIL_CHARS:]
 
     def set_result(self, text: str) -> None:
         self.path("result").write_text(text, encoding="utf-8")
@@ -56,21 +73,9 @@ class OutputStore:
     def closed(self) -> bool:
         return all(handle.closed for handle in self._files.values())
 
-    def last_lines(self) -> list[str]:
-        lines = list(self._tail)
-        if self._partial_line:
-            lines.append(self._partial_line[:TAIL_LINE_CHARS])
-        return lines[-TAIL_LINES:]
-
     @property
     def stderr_tail(self) -> str:
         return self._stderr_tail
-
-    def _remember_lines(self, text: str) -> None:
-        pieces = (self._partial_line + text).split("\n")
-        self._partial_line = pieces.pop()[-64 * 1024 :]
-        for line in pieces[-TAIL_LINES:]:
-            self._tail.append(line[:TAIL_LINE_CHARS])
 
     def flush(self) -> None:
         for handle in self._files.values():

@@ -1,26 +1,71 @@
-"""A task's result in words, for MCP text content and the terminal (kept free of the MCP SDK: it loads slowly)."""
+"""A TaskResult in words: the MCP text content and the terminal (kept free of the MCP SDK: it loads slowly).
+
+The text carries the same facts as the structured content, for hosts that show text, and
+for Claude Code, which gives the model the text of an error result (isError) instead of
+its structured content: a failed task must read as well as a successful one.
+"""
 
 from __future__ import annotations
 
 from cc_executor.generated.mcp.common import TaskResult
+from cc_executor.generated.mcp.execute_task_list_output import TaskListSummary
 
 
 def task_text(result: TaskResult) -> str:
-    """The result's facts in words, for clients that show text rather than structured content."""
-    facts = [f"Task {result.execution_id}: {result.status}"]
-    if result.duration_ms is not None:
-        facts.append(f"in {result.duration_ms / 1000:.1f} s")
-    if result.num_turns is not None:
-        facts.append(f"{result.num_turns} turns")
-    if result.total_cost_usd is not None:
-        facts.append(f"${result.total_cost_usd:.4f}")
-    lines = [", ".join(facts) + f" (backend: {result.backend})"]
+    """The result's facts in words: a headline, the error, the answer, then what to do next."""
+    lines = [_headline(result)]
+    if result.task:
+        lines.append(f"Task: {result.task}")
     if result.error:
         lines.append(f"Error: {result.error}")
-    if result.result:
-        lines += ["", result.result]
-    if result.result_truncated:
-        lines.append("[result truncated: get_execution_output with stream 'result' returns all of it]")
+    if result.handler_error:
+        lines.append(f"Handler not used: {result.handler_error}")
+    if result.permission_denials:
+        denied = "; ".join(d.tool + (f" {d.input}" if d.input else "") for d in result.permission_denials)
+        lines.append(f"Denied tool calls: {denied}")
+    if result.activity:
+        lines += ["Latest steps:", *(f"  {step}" for step in result.activity)]
+    if result.hint:
+        lines.append(f"Next: {result.hint}")
     if result.output_truncated:
-        lines.append("[stored output hit the bridge's cap; later output was dropped]")
+        lines.append("Stored output hit the bridge's cap (--max-output-bytes); later output was dropped.")
+    if result.result is not None:
+        shown = (
+            f" (the first {len(result.result):,} of {result.result_chars:,} characters)" if result.result_chars else ""
+        )
+        lines += [f"Answer{shown}:", result.result]
     return "\n".join(lines)
+
+
+def list_text(results: list[TaskResult], summary: TaskListSummary) -> str:
+    parts = [task_text(result) for result in results]
+    parts.append(
+        f"Summary: {summary.completed} of {summary.total} completed, {summary.failed} failed, "
+        f"{summary.canceled} canceled, {summary.timed_out} timed out, {summary.skipped} skipped."
+    )
+    return "\n\n".join(parts)
+
+
+def _headline(result: TaskResult) -> str:
+    """e.g. "Task 9b2f… completed on local in 4.2 s: 2 turns, $0.0007, 240 input and 24 output tokens"."""
+    where = "nowhere (nothing ran)" if result.backend == "none" else result.backend
+    head = f"Task {result.execution_id} {result.status} on {where}"
+    if result.duration_ms is not None:
+        head += f" {'in' if result.status not in ('queued', 'running', 'paused') else 'for'} "
+        head += f"{result.duration_ms / 1000:.1f} s"
+    facts = []
+    if result.num_turns is not None:
+        facts.append(f"{result.num_turns} turn" + ("" if result.num_turns == 1 else "s"))
+    if result.tool_calls is not None:
+        facts.append(f"{result.tool_calls} tool call" + ("" if result.tool_calls == 1 else "s"))
+    if result.api_retries:
+        facts.append(f"{result.api_retries} API retr" + ("y" if result.api_retries == 1 else "ies"))
+    if result.total_cost_usd is not None:
+        facts.append(f"${result.total_cost_usd:.4f}")
+    if result.input_tokens is not None or result.output_tokens is not None:
+        facts.append(f"{result.input_tokens or 0} input and {result.output_tokens or 0} output tokens")
+    if result.exit_code not in (None, 0):
+        facts.append(f"exit code {result.exit_code}")
+    if result.session_id:
+        facts.append(f"session {result.session_id}")
+    return head + (": " + ", ".join(facts) if facts else "")

@@ -34,6 +34,7 @@ async def run_in_terminal(
         status.print(Text.assemble(("cc-executor: error: ", "red"), literal(str(exc))))
         return 2
     manager = ExecutionManager(settings)
+    manager.recover_abandoned()
     interrupted = False
     try:
         execution = manager.submit(request)

@@ -56,8 +56,52 @@ def bundle(path: Path, pointer: str = "") -> dict[str, Any]:
         return {key: inline(value, base) for key, value in node.items() if key != "$defs"}
 
     root = path.resolve()
-    schema: dict[str, Any] = inline(resolve(f"#{pointer}", root)[0], root)
+    schema: dict[str, Any] = flatten_all_of(inline(resolve(f"#{pointer}", root)[0], root))
     return schema
+
+
+#: Keys a member of allOf may carry and still be merged into its parent.
+_MERGEABLE = {"type", "title", "description", "properties", "required", "examples"}
+
+
+def flatten_all_of(node: Any) -> Any:
+    """Merge `allOf` of plain object schemas into one object, `unevaluatedProperties: false` into
+    `additionalProperties: false`, so clients see one flat object for a composed schema (the spec
+    composes tool inputs from TaskFields; many MCP clients and models read flat objects best).
+    A schema the merge would change the meaning of is left as it is."""
+    if isinstance(node, list):
+        return [flatten_all_of(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: flatten_all_of(value) for key, value in node.items()}
+    members = node.get("allOf")
+    if not isinstance(members, list) or not all(_mergeable(member) for member in members):
+        return node
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for part in [*members, node]:
+        for name, schema in part.get("properties", {}).items():
+            if name in properties and properties[name] != schema:
+                return node  # the same field twice, differently: keep allOf, which means both
+            properties[name] = schema
+        required += [name for name in part.get("required", []) if name not in required]
+    merged = {key: value for key, value in node.items() if key not in ("allOf", "unevaluatedProperties")}
+    merged["type"] = "object"
+    merged["properties"] = properties
+    if required:
+        merged["required"] = required
+    if node.get("unevaluatedProperties") is False:
+        merged["additionalProperties"] = False
+    return merged
+
+
+def _mergeable(member: Any) -> bool:
+    return (
+        isinstance(member, dict)
+        and member.get("type", "object") == "object"
+        and set(member) <= _MERGEABLE
+        and isinstance(member.get("properties", {}), dict)
+    )
 
 
 @dataclass(frozen=True)
@@ -83,7 +127,12 @@ def _problems(validator: Draft202012Validator, instance: Any) -> list[str]:
     problems = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
         field = ".".join(str(part) for part in error.absolute_path)
-        problems.append(f"{field}: {error.message}" if field else error.message)
+        message = error.message
+        if error.validator in ("pattern", "format") and isinstance(error.schema, dict):
+            # "'src' does not match '^/'" says little; the field's description says what is wanted
+            wanted = str(error.schema.get("description", "")).split(". ")[0].rstrip(".")
+            message += f" ({wanted})" if wanted else ""
+        problems.append(f"{field}: {message}" if field else message)
     return problems
 
 

@@ -63,11 +63,13 @@ async def serve_http(manager: ExecutionManager, listener: socket.socket) -> None
 
 
 async def run_until_stopped(serve: Callable[[ExecutionManager], Awaitable[None]], manager: ExecutionManager) -> int:
-    """Run a transport; on SIGINT/SIGTERM or its end, cancel running tasks and close the manager.
+    """Recover what an earlier bridge left running, then run a transport; on SIGINT/SIGTERM or its end,
+    cancel running tasks and close the manager.
 
     The stdio transport reads stdin in a thread that cannot be interrupted, so after a
     signal the process exits explicitly once every task has been ended and recorded.
     """
+    manager.recover_abandoned()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     received: list[int] = []

@@ -8,12 +8,12 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn, get_args
 
 import typer
 
 from cc_executor import __version__
-from cc_executor.bridge.claude_command import PERMISSION_MODES
+from cc_executor.generated.mcp.common import TaskFields
 from cc_executor.logs import LogFormat, configure_logging
 from cc_executor.terminal_text import visible
 from cc_executor.token import TOKEN_ENV, TokenFileError, load_or_create_token
@@ -151,8 +151,11 @@ HandlerUrls = Annotated[
     typer.Option(
         "--handler-url",
         metavar="URL",
-        help="Handler WebSocket URL (repeatable). Default: ws://127.0.0.1:8003/ws/mcp, and with --backend auto "
-        "tasks run locally when it is not there; a URL named here that fails is reported before any local run.",
+        envvar="CC_EXECUTOR_HANDLER_URL",
+        show_envvar=True,
+        help="Handler WebSocket URL (repeatable; in the variable, separated by spaces). Default: "
+        "ws://127.0.0.1:8003/ws/mcp, quietly skipped when it does not answer; a handler named here that does "
+        "not answer is reported (a warning, and handler_error in the result) before the task runs locally.",
     ),
 ]
 Token = Annotated[
@@ -212,6 +215,7 @@ def _bridge_settings(
         data_dir=data,
         claude_bin=resolve_claude_bin(claude_bin),
         handler_urls=tuple(handler_url or [DEFAULT_HANDLER_URL]),
+        handlers_named=bool(handler_url),
         token=resolved_token,
         backend=backend,
         task_timeout_s=task_timeout,
@@ -266,6 +270,12 @@ def mcp(
         return await run_until_stopped(lambda m: serve_http(m, listener), manager)
 
     raise typer.Exit(asyncio.run(main()))
+
+
+#: The permission modes the spec accepts (TaskFields.permission_mode is a Literal of them, or None).
+PERMISSION_MODES = tuple(
+    mode for member in get_args(TaskFields.model_fields["permission_mode"].annotation) for mode in get_args(member)
+)
 
 
 def _permission_mode(value: str | None) -> str | None:

@@ -346,6 +346,11 @@ async def bench_memory(
             sampled, samples = rss.window()
         cpu = {name: process_cpu_s(p) - cpu_before[name] for name, p in pids.items()}
         hwm = (proc_status_kib(pid, "VmHWM") or 0) / 1024
+        # a result carries no byte counts (it is written for a model): the stored size is the raw stdout's
+        page = await session.call_tool(
+            "get_execution_output", {"execution_id": data["execution_id"], "format": "raw", "limit": 1}
+        )
+        stored = (page.structured_content or {}).get("total_bytes") or 0
     peak = hwm if reset else max(sampled["bridge"], hwm_startup)
     mb_s, direct_mb_s = direct.stdout_bytes / wall_s / MB, direct.stdout_bytes / direct.elapsed_s / MB
     details[f"memory_{label}"] = {
@@ -363,8 +368,8 @@ async def bench_memory(
         "stdout_bytes_direct_run": direct.stdout_bytes,
         "mb_s": round(mb_s, 1),
         "cpu_s": {name: round(v, 2) for name, v in cpu.items()},
-        "result_output_bytes_stored": data.get("output_bytes"),
-        "result_output_truncated": data.get("output_truncated"),
+        "result_output_bytes_stored": stored,
+        "result_output_truncated": data.get("output_truncated", False),
         "result_duration_ms": data.get("duration_ms"),
     }
     limit = TARGETS["bridge_peak_rss_mib"]
@@ -393,8 +398,8 @@ async def bench_memory(
             measure=mb_s,
             measure_unit="MB/s",
             note=f"direct {direct_mb_s:.0f} MB/s ({direct.stdout_bytes / MIB:.0f} MiB of stdout); bridge CPU "
-            f"{cpu['bridge']:.1f} s{handler_note}; stored {(data.get('output_bytes') or 0) / MIB:.0f} MiB "
-            f"(truncated: {data.get('output_truncated')})",
+            f"{cpu['bridge']:.1f} s{handler_note}; stored {stored / MIB:.0f} MiB "
+            f"(truncated: {data.get('output_truncated', False)})",
         ),
     ]
 

@@ -296,7 +296,10 @@ def test_unknown_directive_is_an_error() -> None:
         (["-p", "--bogus", "hi"], "error: unknown option '--bogus'"),
         (["-p", "--modle", "x", "hi"], "(Did you mean --model?)"),
         (["-p", "--output-format", "xml", "hi"], "Allowed choices are text, json, stream-json."),
-        (["-p", "--permission-mode", "yolo", "hi"], "argument 'yolo' is invalid"),
+        (
+            ["-p", "--permission-mode", "yolo", "hi"],
+            "argument 'yolo' is invalid. Allowed choices are acceptEdits, auto, bypassPermissions, manual, dontAsk, plan.",
+        ),
         (["-p", "--max-turns", "many", "hi"], "'--max-turns <turns>' argument 'many' is invalid"),
         (["-p", "--model"], "argument missing"),
         (["-p", "--", "doctor"], "subcommand"),
@@ -332,6 +335,66 @@ def test_text_and_json_output_formats() -> None:
     assert single.returncode == 1
     [result] = [json.loads(line) for line in single.lines]
     assert result["type"] == "result" and result["is_error"] is True
+
+
+@pytest.mark.parametrize(("mode", "shown"), [("manual", "default"), ("default", "default"), ("plan", "plan")])
+def test_permission_modes_as_the_cli_reports_them(mode: str, shown: str) -> None:
+    assert h.run_task("hi", "--permission-mode", mode).messages[0]["permissionMode"] == shown
+
+
+DENIAL_SHAPE = [
+    ("system", "init"),
+    ("assistant", None), ("system", "permission_denied"), ("user", None),
+    ("assistant", None), ("system", "permission_denied"), ("user", None),
+    ("assistant", None),
+    ("result", "success"),
+]  # fmt: skip
+
+
+def test_deny_denies_as_the_real_cli_does_headless(tmp_path: Path) -> None:
+    """A Write and an `rm` in the default mode: denied, each reported three ways (the real CLI's shape is checked
+    against the real CLI in tests/e2e_claude)."""
+    finished = h.run_task("[fake:deny]", cwd=tmp_path)
+    assert finished.returncode == 0
+    messages = assert_genuine(finished)
+    assert [(m["type"], m.get("subtype")) for m in messages] == DENIAL_SHAPE
+    assert [m["tool_name"] for m in messages if m.get("subtype") == "permission_denied"] == ["Write", "Bash"]
+    assert [d["tool_input"] for d in messages[-1]["permission_denials"]] == [
+        {"file_path": str(tmp_path / "notes.md"), "content": "notes\n"},
+        {"command": "rm -rf build", "description": "Remove the build directory"},
+    ]
+    assert messages[3]["message"]["content"][0]["is_error"] is True
+    assert [d.tool_name for d in finished.outcome().permission_denials] == ["Write", "Bash"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "denied"),
+    [
+        (("--permission-mode", "acceptEdits"), ["Bash"]),
+        (("--permission-mode", "bypassPermissions"), []),
+        (("--allowedTools", "Write,Bash(rm:*)"), []),
+        (("--allowedTools", "Bash"), ["Write"]),
+    ],
+)
+def test_deny_obeys_the_permission_mode_and_allowed_tools(tmp_path: Path, flags: tuple[str, ...], denied: list) -> None:
+    result = h.run_task("[fake:deny]", *flags, cwd=tmp_path).messages[-1]
+    assert [d["tool_name"] for d in result["permission_denials"]] == denied
+
+
+def test_retry_then_success_and_fail_with_an_http_status() -> None:
+    retried = h.run_task("[fake:retry retries=3]")
+    assert retried.returncode == 0
+    lines = [m for m in retried.messages if m.get("subtype") == "api_retry"]
+    assert [(m["attempt"], m["error_status"], m["error"]) for m in lines] == [(n, 529, "overloaded") for n in (1, 2, 3)]
+    assert retried.outcome().ok and retried.outcome().api_retries == 3
+    failed = h.run_task("[fake:fail retries=2 status=500 delay=0.2]")
+    assert failed.returncode == 1 and failed.elapsed >= 0.4
+    assert {m["error"] for m in failed.messages if m.get("subtype") == "api_retry"} == {"server_error"}
+
+
+def test_long_answers_have_exactly_the_length_asked_for() -> None:
+    outcome = h.run_task("[fake:long chars=20000]").outcome()
+    assert outcome.ok and len(outcome.result) == 20000 and outcome.result.count("\n") > 200
 
 
 def test_disallowed_tools_leave_the_tool_list() -> None:

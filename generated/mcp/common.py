@@ -13,21 +13,22 @@ class McpCommon(RootModel[Any]):
     """
 
 
-class TaskSpec(BaseModel):
+class TaskFields(BaseModel):
     """
-    One task and its Claude Code options.
+    One task and its Claude Code options: the fields every tool that runs a task takes. Open, so that a tool's input can add its own fields (allOf) and close the whole with unevaluatedProperties.
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    task: Annotated[str, Field(max_length=100000, min_length=1, title="TaskText")]
+    task: Annotated[
+        str, Field(max_length=100000, min_length=1, pattern="\\S", title="TaskText")
+    ]
     """
-    The prompt for the fresh Claude Code instance. It is passed as one argument, never parsed as a flag, even if it starts with '-'. The whole command line must stay under 128 KiB.
+    The prompt for the fresh Claude Code instance (not blank). It is passed as one argument, never parsed as a flag, even if it starts with '-'. The whole command line must stay under 128 KiB.
     """
-    cwd: Annotated[str | None, Field(min_length=1, title="Cwd")] = None
+    cwd: Annotated[
+        str | None, Field(max_length=4096, min_length=1, pattern="^/", title="Cwd")
+    ] = None
     """
-    Working directory for the task (absolute path). Default: the bridge's working directory.
+    Working directory of the task: an absolute path to an existing directory. Default: the bridge's own working directory, whichever backend runs the task (a handler is sent it explicitly).
     """
     model: Annotated[str | None, Field(max_length=200, min_length=1, title="Model")] = (
         None
@@ -45,27 +46,33 @@ class TaskSpec(BaseModel):
         list[str] | None, Field(max_length=200, title="ToolList")
     ] = None
     """
-    Claude Code tool names or patterns, e.g. ['Read', 'Bash(git:*)'].
+    Claude Code tool names or permission rules, e.g. ['Read', 'Write', 'Bash(git:*)'].
     """
     disallowed_tools: Annotated[
         list[str] | None, Field(max_length=200, title="ToolList")
     ] = None
     """
-    Claude Code tool names or patterns, e.g. ['Read', 'Bash(git:*)'].
+    Claude Code tool names or permission rules, e.g. ['Read', 'Write', 'Bash(git:*)'].
     """
     permission_mode: Annotated[
         Literal[
-            "default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"
+            "default",
+            "manual",
+            "acceptEdits",
+            "plan",
+            "auto",
+            "dontAsk",
+            "bypassPermissions",
         ]
         | None,
         Field(title="PermissionMode"),
     ] = None
     """
-    Claude Code permission mode for the task (`--permission-mode`).
+    Claude Code permission mode (`--permission-mode`). A headless Claude has nobody to ask, so every tool call that would need approval is denied and listed in the result's permission_denials. default (the default; `manual` is the same): reads run, but file writes and edits and shell commands that change files (rm, mv, ...) are denied. acceptEdits: file writes and edits and common filesystem commands (mkdir, touch, mv, cp) run too. plan: reads only, Claude plans and changes nothing. dontAsk: only tools pre-approved by allowed_tools run. auto: a classifier approves or denies each call. bypassPermissions: everything runs (only on a disposable machine). To allow a few specific tools instead, use allowed_tools.
     """
     max_turns: Annotated[int | None, Field(ge=1, le=1000, title="MaxTurns")] = None
     """
-    Stop after this many agentic turns (`--max-turns`); the result then has is_error true.
+    Stop after this many agentic turns (`--max-turns`); the task then fails, saying so.
     """
     append_system_prompt: Annotated[
         str | None, Field(max_length=20000, title="AppendSystemPrompt")
@@ -81,14 +88,77 @@ class TaskSpec(BaseModel):
     """
 
 
-class TaskResult(BaseModel):
+class TaskSpec(TaskFields):
     """
-    The outcome of one task. Final once status is not running. Large output is not included: page through it with get_execution_output.
+    One task and its Claude Code options.
     """
 
     model_config = ConfigDict(
         extra="forbid",
     )
+
+
+class PermissionDenial(BaseModel):
+    """
+    A tool call Claude Code denied because it needed approval.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    tool: str
+    """
+    The tool, e.g. 'Write' or 'Bash'.
+    """
+    input: str | None = None
+    """
+    Its main argument, shortened: the file path, the command, the URL.
+    """
+
+
+class TaskResult(BaseModel):
+    """
+    One execution as a model needs it: its status, Claude's answer, what went wrong and what to do next, and a few numbers. Fields that do not apply are left out. get_execution_status returns the same object, with the task, tool_calls and activity added while it runs.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    status: Annotated[
+        Literal[
+            "queued",
+            "running",
+            "paused",
+            "completed",
+            "failed",
+            "canceled",
+            "timed_out",
+        ],
+        Field(title="Status"),
+    ]
+    """
+    Where an execution stands. queued: waiting for a free slot; running; paused (control_execution); then one final status: completed (Claude finished and reported success), failed (Claude reported an error, exited non-zero, or the task could not start), canceled (control_execution, the MCP client, or the bridge stopping), timed_out (ran past timeout_s).
+    """
+    result: str | None = None
+    """
+    Claude's final answer, at most 20,000 characters (see result_truncated).
+    """
+    result_truncated: Literal[True] | None = None
+    """
+    Present (true) when the answer is longer than `result`; result_chars gives its length and hint says how to read the rest (get_execution_output, stream 'result').
+    """
+    result_chars: Annotated[int | None, Field(ge=0)] = None
+    """
+    Length of the whole answer in characters (given when it was truncated).
+    """
+    error: str | None = None
+    """
+    What went wrong, in a sentence: present when the status is failed, canceled or timed_out.
+    """
+    hint: str | None = None
+    """
+    What to do next: how to follow a running task, read the rest of a long answer, allow denied tools, or get past a failure.
+    """
     execution_id: Annotated[
         str,
         Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
@@ -96,32 +166,9 @@ class TaskResult(BaseModel):
     """
     Identifies one task execution; returned by execute_task and used by the status, output and control tools.
     """
-    status: Annotated[
-        Literal["running", "completed", "failed", "canceled", "timed_out"],
-        Field(title="TaskStatus"),
-    ]
+    task: str | None = None
     """
-    running: still going (also while paused); completed: Claude finished and reported success; failed: Claude reported an error, exited non-zero, or could not run; canceled: stopped by control_execution or the client; timed_out: ran past its timeout.
-    """
-    exit_code: int | None = None
-    """
-    Exit code of the claude process (minus the signal number if a signal ended it).
-    """
-    result: str | None = None
-    """
-    Claude's final answer (the `result` message's text), at most 20,000 characters; see result_truncated.
-    """
-    result_truncated: bool | None = None
-    """
-    True when `result` was cut; get_execution_output with stream 'result' returns all of it.
-    """
-    is_error: bool | None = None
-    """
-    Claude's own verdict from its result message; null when it sent none.
-    """
-    error: str | None = None
-    """
-    What went wrong, in one or two sentences, when status is not completed.
+    The task text, at most 200 characters (get_execution_status only).
     """
     session_id: str | None = None
     """
@@ -129,61 +176,57 @@ class TaskResult(BaseModel):
     """
     num_turns: Annotated[int | None, Field(ge=0)] = None
     """
-    Agentic turns Claude took, as its result message reports.
+    Agentic turns Claude took (so far, while it runs).
     """
-    duration_ms: Annotated[int | None, Field(ge=0)] = None
+    tool_calls: Annotated[int | None, Field(ge=0)] = None
     """
-    Wall-clock duration of the execution.
+    Tool calls Claude made so far (get_execution_status, while it runs).
+    """
+    activity: Annotated[list[str] | None, Field(max_length=5)] = None
+    """
+    The latest steps, oldest first, one short line each: tool calls with their main argument, Claude's text, API retries, denials (get_execution_status, while it runs). get_execution_output has them all.
+    """
+    permission_denials: Annotated[
+        list[PermissionDenial] | None, Field(max_length=10)
+    ] = None
+    """
+    Tool calls Claude Code denied for want of approval (at most 10 listed; hint gives the count and how to allow them).
+    """
+    api_retries: Annotated[int | None, Field(ge=1)] = None
+    """
+    How often the Claude CLI retried a failed Claude API request (overloaded, rate limit, server error); left out when none.
     """
     total_cost_usd: Annotated[float | None, Field(ge=0.0)] = None
     """
-    What the run cost, in US dollars, as Claude reports it.
+    What the run cost, in US dollars, as Claude Code reports it.
     """
-    usage: Annotated[dict[str, Any] | None, Field(title="Usage")] = None
+    input_tokens: Annotated[int | None, Field(ge=0)] = None
     """
-    Token usage as Claude reports it (input_tokens, output_tokens, cache_*...).
+    Input tokens of all turns, cache reads and writes included.
     """
-    stderr_tail: str | None = None
+    output_tokens: Annotated[int | None, Field(ge=0)] = None
     """
-    The last lines of stderr (at most 2,000 characters).
+    Output tokens of all turns.
     """
-    output_truncated: bool | None = None
+    duration_ms: Annotated[int | None, Field(ge=0)] = None
     """
-    True when the stored output hit the bridge's cap (--max-output-bytes) and later output was dropped.
+    Wall-clock time of the execution (so far, while it runs).
     """
-    output_bytes: Annotated[int | None, Field(ge=0)] = None
+    exit_code: int | None = None
     """
-    Bytes of stdout stored; page through them with get_execution_output.
+    Exit code of the claude process (minus the signal number if a signal ended it).
     """
-    backend: str
+    output_truncated: Literal[True] | None = None
     """
-    Where it runs or ran: the handler's WebSocket URL, 'local', or 'pending' while it waits for a slot (a wait=false reply).
+    Present (true) when the stored output hit the bridge's cap (--max-output-bytes) and later output was dropped; the answer and the counts are still whole.
     """
-
-
-class Progress(BaseModel):
+    backend: Annotated[str, Field(title="Backend")]
     """
-    What a running task has done so far, from Claude's stream.
+    Where the task runs or ran: the handler's WebSocket URL, 'local' (inside the bridge), 'pending' while it is not started yet, or 'none' when nothing ran.
     """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    num_turns: Annotated[int, Field(ge=0)]
+    handler_error: str | None = None
     """
-    Model turns (API responses) so far.
-    """
-    tool_calls: Annotated[int, Field(ge=0)]
-    """
-    Tool calls Claude has made so far.
-    """
-    last_tool: str | None = None
-    """
-    The tool Claude called most recently.
-    """
-    last_text: str | None = None
-    """
-    The latest assistant text, at most 500 characters.
+    Why the handler named for the bridge (--handler-url or CC_EXECUTOR_HANDLER_URL) did not run the task, when it then ran locally.
     """
 
 
@@ -202,7 +245,7 @@ class ExecutionSummary(BaseModel):
     """
     Identifies one task execution; returned by execute_task and used by the status, output and control tools.
     """
-    state: Annotated[
+    status: Annotated[
         Literal[
             "queued",
             "running",
@@ -212,81 +255,24 @@ class ExecutionSummary(BaseModel):
             "canceled",
             "timed_out",
         ],
-        Field(title="ExecutionState"),
+        Field(title="Status"),
     ]
     """
-    Lifecycle of an execution: queued (waiting for a free slot), running, paused, then one of the final statuses.
+    Where an execution stands. queued: waiting for a free slot; running; paused (control_execution); then one final status: completed (Claude finished and reported success), failed (Claude reported an error, exited non-zero, or the task could not start), canceled (control_execution, the MCP client, or the bridge stopping), timed_out (ran past timeout_s).
     """
     task: str
     """
-    The task text, at most 200 characters.
+    The task text, at most 100 characters.
     """
-    backend: str
+    backend: Annotated[str, Field(title="Backend")]
     """
-    Where it runs or ran: the handler's WebSocket URL, 'local', or 'pending' before it starts.
+    Where the task runs or ran: the handler's WebSocket URL, 'local' (inside the bridge), 'pending' while it is not started yet, or 'none' when nothing ran.
     """
     created_at: AwareDatetime
     """
     When the execution was submitted (UTC).
     """
-    elapsed_s: Annotated[float | None, Field(ge=0.0)] = None
+    duration_ms: Annotated[int | None, Field(ge=0)] = None
     """
-    Seconds since it was submitted, or its whole duration once it has ended.
-    """
-
-
-class ExecutionStatus(BaseModel):
-    """
-    Everything known about one execution.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    execution_id: Annotated[
-        str,
-        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
-    ]
-    """
-    Identifies one task execution; returned by execute_task and used by the status, output and control tools.
-    """
-    state: Annotated[
-        Literal[
-            "queued",
-            "running",
-            "paused",
-            "completed",
-            "failed",
-            "canceled",
-            "timed_out",
-        ],
-        Field(title="ExecutionState"),
-    ]
-    """
-    Lifecycle of an execution: queued (waiting for a free slot), running, paused, then one of the final statuses.
-    """
-    task: str
-    """
-    The task text, at most 200 characters.
-    """
-    backend: str
-    """
-    Where it runs or ran: the handler's WebSocket URL, 'local', or 'pending' before it starts.
-    """
-    created_at: AwareDatetime
-    """
-    When the execution was submitted (UTC).
-    """
-    elapsed_s: Annotated[float, Field(ge=0.0)]
-    """
-    Seconds since it was submitted, or its whole duration once it has ended.
-    """
-    progress: Progress
-    last_output_lines: Annotated[list[str], Field(max_length=20)]
-    """
-    The last lines of stdout, each at most 300 characters.
-    """
-    result: TaskResult | None
-    """
-    The final result once the execution has ended.
+    Time since it was submitted, or its whole duration once it has ended.
     """

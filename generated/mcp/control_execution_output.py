@@ -25,7 +25,7 @@ class ControlExecutionOutput(BaseModel):
     """
     The action that was asked for.
     """
-    state: Annotated[
+    status: Annotated[
         Literal[
             "queued",
             "running",
@@ -35,14 +35,14 @@ class ControlExecutionOutput(BaseModel):
             "canceled",
             "timed_out",
         ],
-        Field(title="ExecutionState"),
+        Field(title="Status"),
     ]
     """
-    Lifecycle of an execution: queued (waiting for a free slot), running, paused, then one of the final statuses.
+    Where an execution stands. queued: waiting for a free slot; running; paused (control_execution); then one final status: completed (Claude finished and reported success), failed (Claude reported an error, exited non-zero, or the task could not start), canceled (control_execution, the MCP client, or the bridge stopping), timed_out (ran past timeout_s).
     """
     changed: bool
     """
-    False when the execution was already in the asked-for state.
+    False when nothing changed: the execution was already paused (pause), not paused (resume), or ending or ended (cancel).
     """
     message: str
     """

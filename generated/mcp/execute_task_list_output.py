@@ -47,7 +47,7 @@ class TaskListSummary(BaseModel):
 
 class ExecuteTaskListOutput(BaseModel):
     """
-    One result per task that ran, in order, and a summary.
+    One result per task that ran, in order, and a summary. The call is an error result (isError) when a task did not complete.
     """
 
     model_config = ConfigDict(

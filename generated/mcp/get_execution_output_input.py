@@ -23,11 +23,15 @@ class GetExecutionOutputInput(BaseModel):
     """
     stream: Literal["stdout", "stderr", "result"] | None = "stdout"
     """
-    stdout: Claude's stream-json lines; stderr; result: the full final answer text.
+    stdout: what Claude did (see format); stderr: what claude printed on stderr; result: Claude's whole final answer.
+    """
+    format: Literal["text", "raw"] | None = "text"
+    """
+    For stdout. text (default): a readable transcript, one line per step (Claude's text, each tool call with its main argument, tool results shortened, API retries, denials). raw: Claude Code's stream-json lines as printed.
     """
     offset: Annotated[int | None, Field(ge=0)] = 0
     """
-    Byte offset to start from (use next_offset of the previous page).
+    Byte offset to start from: 0, or next_offset of the previous page (or the offset a hint names).
     """
     limit: Annotated[int | None, Field(ge=1, le=100000)] = 20000
     """

@@ -25,17 +25,21 @@ class GetExecutionOutputOutput(BaseModel):
     """
     The stream the page comes from.
     """
+    format: Literal["text", "raw"]
+    """
+    The form of `data`: text (a readable transcript for Claude's stdout; stderr and result are always text) or raw.
+    """
     offset: Annotated[int, Field(ge=0)]
     """
     The byte offset this page starts at (moved back to a character boundary if needed).
     """
-    next_offset: Annotated[int | None, Field(ge=0)]
+    next_offset: Annotated[int | None, Field(ge=0)] = None
     """
-    Where the next page starts; null when this page reached the end of a finished execution.
+    Where the next page starts; left out when this page reached the end of a finished execution (complete).
     """
     total_bytes: Annotated[int, Field(ge=0)]
     """
-    Bytes stored so far for this stream.
+    Bytes stored so far for this stream in this format.
     """
     data: str
     """

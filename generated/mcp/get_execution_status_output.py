@@ -8,17 +8,17 @@ from . import common
 
 class GetExecutionStatusOutput(BaseModel):
     """
-    One execution in detail, or the recent ones in brief.
+    One execution (when execution_id was given) or the recent ones in brief.
     """
 
     model_config = ConfigDict(
         extra="forbid",
     )
-    execution: common.ExecutionStatus | None
+    execution: common.TaskResult | None = None
     """
-    The execution asked for; null when none was asked for.
+    The execution asked for: the same object execute_task returns, with its task, and while it runs tool_calls and its latest activity.
     """
-    recent: list[common.ExecutionSummary]
+    recent: list[common.ExecutionSummary] | None = None
     """
-    Recent executions, newest first; empty when an execution_id was given.
+    Recent executions, newest first (when no execution_id was given).
     """

@@ -218,12 +218,13 @@ class PageSchemas:
         examples = tuple(json_text(example, indent=2) for example in schema.get("examples", ()))
         if not description:
             self.gaps.append(f"{resolved.loc.file}#{resolved.loc.pointer}: {name} has no description")
-        if has_fields(schema):
-            required = set(schema.get("required", ()))
-            base = resolved.origins["properties"]
+        sources = self._field_sources(resolved)
+        if sources:
+            required = {name for _, part in sources for name in part.get("required", ())}
             rows = tuple(
                 self._field(base.child("properties", prop), prop, prop in required, section_since)
-                for prop in schema["properties"]
+                for base, part in sources
+                for prop in part.get("properties", {})
             )
             return Section(
                 name=name,
@@ -233,7 +234,7 @@ class PageSchemas:
                 type=(Segment("object"),),
                 fields=rows,
                 is_object=True,
-                closed=schema.get("additionalProperties") is False,
+                closed=schema.get("additionalProperties") is False or schema.get("unevaluatedProperties") is False,
                 examples=examples,
                 defined_in=defined_in,
             )
@@ -250,6 +251,16 @@ class PageSchemas:
             examples=examples,
             defined_in=defined_in,
         )
+
+    def _field_sources(self, resolved: Resolved) -> list[tuple[Loc, Schema]]:
+        """Where an object's fields are defined: the members of its allOf (a composed schema), then its own."""
+        sources: list[tuple[Loc, Schema]] = []
+        for index, _ in enumerate(resolved.schema.get("allOf", ())):
+            member = self.store.resolve(resolved.origins["allOf"].child("allOf", index))
+            sources += self._field_sources(member)
+        if has_fields(resolved.schema):
+            sources.append((resolved.origins["properties"], resolved.schema))
+        return sources
 
     def _field(self, loc: Loc, name: str, required: bool, floor: str) -> FieldRow:
         resolved = self.store.resolve(loc)

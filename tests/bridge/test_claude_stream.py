@@ -11,13 +11,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cc_executor.bridge.claude_stream import (
+    ApiRetryEvent,
     AssistantTextEvent,
     ClaudeStreamParser,
+    Denial,
     InitEvent,
+    PermissionDeniedEvent,
     ResultEvent,
     ToolResultEvent,
     ToolUseEvent,
     TurnEvent,
+    summarize_tool_input,
 )
 
 REFERENCE = {p.name: p.read_text(encoding="utf-8") for p in h.reference_files()}
@@ -98,10 +102,12 @@ def test_events_of_real_stream() -> None:
             model="claude-sonnet-5-5",
             tools_count=4,
             mcp_servers=(("bridge", "connected"),),
+            permission_mode="default",
+            version="2.1.330",
         ),
         TurnEvent(1),
-        ToolUseEvent(tool_name="mcp__bridge__add", tool_use_id="toolu_fake0003"),
-        ToolResultEvent(tool_use_id="toolu_fake0003", preview='{"result":3}'),
+        ToolUseEvent(tool_name="mcp__bridge__add", tool_use_id="toolu_fake0003", input_summary='{"a":1,"b":2}'),
+        ToolResultEvent(tool_use_id="toolu_fake0003", preview='{"result":3}', chars=12),
         TurnEvent(2),
         AssistantTextEvent(text="The answer is 3."),
         ResultEvent(subtype="success", is_error=False, num_turns=2, duration_ms=191, total_cost_usd=0.00072),
@@ -358,7 +364,83 @@ def test_a_giant_line_is_dropped_without_being_kept() -> None:
     assert "over the 1048576 limit" in outcome.malformed_samples[0]
 
 
-def test_long_result_text_is_capped() -> None:
+def test_long_result_text_is_capped_only_where_asked() -> None:
     line = json.dumps({"type": "result", "subtype": "success", "is_error": False, "num_turns": 1, "result": "z" * 5000})
-    _, outcome = parse(line + "\n", max_text_chars=1000)
-    assert outcome.ok and outcome.result == "z" * 1000 and outcome.result_truncated
+    _, capped = parse(line + "\n", max_result_chars=1000)
+    assert capped.ok and capped.result == "z" * 1000 and capped.result_truncated
+    _, whole = parse(line + "\n", max_text_chars=1000)  # texts are capped; by default the answer is whole
+    assert whole.result == "z" * 5000 and not whole.result_truncated
+
+
+# ---- what a model must be told: API retries, denials ---------------------------------
+
+
+def test_api_retries_of_the_no_network_recording_are_counted() -> None:
+    events, outcome = parse(REFERENCE["fake_key_no_network.jsonl"])
+    retries = [e for e in events if isinstance(e, ApiRetryEvent)]
+    assert [r.attempt for r in retries] == list(range(1, 11))
+    assert {(r.max_retries, r.error_status, r.error) for r in retries} == {(10, None, "unknown")}
+    assert retries[0].retry_delay_ms == 513
+    assert outcome.api_retries == 10 and outcome.last_api_retry == retries[-1]
+
+
+def test_retries_of_an_overloaded_api() -> None:
+    """As the real CLI 2.1.330 prints them when the API answers 529 (seen against the stand-in API)."""
+    line = {"type": "system", "subtype": "api_retry", "attempt": 1, "max_retries": 10, "retry_delay_ms": 550,
+            "error_status": 529, "error": "overloaded", "session_id": "s", "uuid": "u"}  # fmt: skip
+    events, outcome = parse(json.dumps(line) + "\n" + REFERENCE["real_streamin.jsonl"])
+    assert events[0] == ApiRetryEvent(
+        attempt=1, max_retries=10, error_status=529, error="overloaded", retry_delay_ms=550
+    )
+    assert outcome.ok and outcome.api_retries == 1
+
+
+DENIED_WRITE = [
+    {"type": "assistant", "message": {"id": "m1", "content": [
+        {"type": "tool_use", "id": "t1", "name": "Write", "input": {"file_path": "/p/x.txt", "content": "hello"}}]}},
+    {"type": "system", "subtype": "permission_denied", "tool_name": "Write", "tool_use_id": "t1",
+     "message": "Claude requested permissions to write to /p/x.txt, but you haven't granted it yet."},
+    {"type": "user", "message": {"role": "user", "content": [
+        {"type": "tool_result", "content": "Claude requested permissions ...", "is_error": True, "tool_use_id": "t1"}]}},
+]  # fmt: skip
+
+
+def test_a_denied_tool_call_is_an_event_with_its_input() -> None:
+    """The lines the real CLI 2.1.330 prints when it denies a Write in the default permission mode."""
+    events, outcome = parse("".join(json.dumps(m) + "\n" for m in DENIED_WRITE))
+    denied = [e for e in events if isinstance(e, PermissionDeniedEvent)]
+    assert denied == [
+        PermissionDeniedEvent(
+            Denial("Write", "/p/x.txt"),
+            "t1",
+            "Claude requested permissions to write to /p/x.txt, but you haven't granted it yet.",
+        )
+    ]
+    assert outcome.permission_denials == (Denial("Write", "/p/x.txt"),), "without a result, the denials seen"
+
+
+def test_the_results_permission_denials_are_summarised() -> None:
+    result = {"type": "result", "subtype": "success", "is_error": False, "num_turns": 3, "result": "done",
+              "permission_denials": [
+                  {"tool_name": "Write", "tool_use_id": "t1", "tool_input": {"file_path": "/p/x.txt", "content": "x"}},
+                  {"tool_name": "Bash", "tool_use_id": "t2", "tool_input": {"command": "rm -rf /p/y", "description": "d"}},
+              ]}  # fmt: skip
+    _, outcome = parse("".join(json.dumps(m) + "\n" for m in [*DENIED_WRITE, result]))
+    assert outcome.ok
+    assert outcome.permission_denials == (Denial("Write", "/p/x.txt"), Denial("Bash", "rm -rf /p/y"))
+
+
+@pytest.mark.parametrize(
+    ("tool_input", "summary"),
+    [
+        ({"command": "ls  -la\n| head", "description": "list"}, "ls -la | head"),
+        ({"file_path": "/a/b.py", "old_string": "x"}, "/a/b.py"),
+        ({"pattern": "TODO", "path": "src"}, "TODO"),
+        ({"url": "https://example.com", "prompt": "read"}, "https://example.com"),
+        ({"a": 1, "b": [2]}, '{"a":1,"b":[2]}'),
+        ({"command": "rm " + "x" * 200 + " y.txt"}, "rm " + "x" * 56 + "…" + "x" * 54 + " y.txt"),
+        ("not a dict", ""),
+    ],
+)
+def test_a_tool_calls_main_argument_is_its_summary(tool_input: object, summary: str) -> None:
+    assert summarize_tool_input(tool_input) == summary

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import secrets
 import signal
@@ -69,7 +70,8 @@ def handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Handler]:
     command = [sys.executable, "-m", "cc_executor", "handler", "--port", str(port), "--log-format", "json"]
     log_path = data_dir / "handler.log"
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stderr=log_file)
+        # in a directory of its own: a task must run where the bridge is, not where the handler is
+        process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stderr=log_file, cwd=data_dir)
     running = Handler(f"ws://127.0.0.1:{port}/ws/mcp", f"http://127.0.0.1:{port}", token, process, log_path)
     try:
         deadline = time.monotonic() + 15
@@ -110,7 +112,7 @@ async def test_a_task_runs_on_the_handler(handler, tmp_path, mode):
     assert data["status"] == "completed", data
     assert data["result"] == "Echo: through the handler"
     assert data["backend"] == handler.url
-    assert data["exit_code"] == 0 and data["output_bytes"] > 0
+    assert data["exit_code"] == 0 and "handler_error" not in data
     assert hooks.structured_content == {
         "enabled": False,
         "message": "Hook integration not configured",
@@ -128,7 +130,7 @@ async def test_cancel_through_the_handler_ends_the_process_group(handler, tmp_pa
         final = await client.call_tool("get_execution_status", {"execution_id": execution_id, "wait_s": 10})
         assert await b.wait_gone(tag) == []
     assert canceled.structured_content["changed"] is True
-    result = final.structured_content["execution"]["result"]
+    result = final.structured_content["execution"]
     assert result["status"] == "canceled"
     assert result["error"] == "Canceled by control_execution"
     assert result["backend"] == handler.url
@@ -144,6 +146,7 @@ async def test_pause_and_resume_through_the_handler(handler, tmp_path):
         execution_id = started.structured_content["execution_id"]
         await b.wait_for_processes(tag)
         paused = await client.call_tool("control_execution", {"execution_id": execution_id, "action": "pause"})
+        paused_at = time.monotonic()
         assert paused.structured_content["changed"] is True
         await anyio.sleep(0.1)
         assert {p.state for p in b.processes(tag)} == {"T"}
@@ -151,14 +154,16 @@ async def test_pause_and_resume_through_the_handler(handler, tmp_path):
         assert again.structured_content["changed"] is False
         await anyio.sleep(1.2)  # longer than the task would take: paused, it must not finish
         waiting = await client.call_tool("get_execution_status", {"execution_id": execution_id})
-        assert waiting.structured_content["execution"]["state"] == "paused"
+        assert waiting.structured_content["execution"]["status"] == "paused"
         resumed = await client.call_tool("control_execution", {"execution_id": execution_id, "action": "resume"})
+        paused_for = time.monotonic() - paused_at
         assert resumed.structured_content["changed"] is True
         final = await client.call_tool("get_execution_status", {"execution_id": execution_id, "wait_s": 10})
-    result = final.structured_content["execution"]["result"]
+    result = final.structured_content["execution"]
     assert result["status"] == "completed"
     assert result["result"] == "Finished the slow task."
-    assert result["duration_ms"] >= 2200
+    # Wall time counts the pause (a stopped sleep may end early once continued, so not the task's own 1 s too).
+    assert result["duration_ms"] >= paused_for * 1000
 
 
 async def test_a_task_past_its_timeout_is_timed_out(handler, tmp_path):
@@ -201,7 +206,7 @@ async def test_sequential_tasks_reuse_one_connection(handler, tmp_path):
         for task in tasks:
             result = await manager.run_to_end(TaskRequest.for_claude(TaskSpec(task=task), settings))
             assert result.status == "completed"
-        idle = [client for h in manager.pool.handlers.values() for client in h.idle]
+        idle = [client for h in manager.backends.pool.handlers.values() for client in h.idle]
         assert len(idle) == 1 and not idle[0].closed
     finally:
         await manager.close()
@@ -264,6 +269,69 @@ async def test_a_handler_killed_mid_task_fails_it_clearly_and_auto_falls_back_to
     assert local.status == "completed"
     assert local.backend == "local"
     assert local.result == "Echo: next, anywhere"
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_a_task_runs_in_the_bridges_working_directory_not_the_handlers(handler, tmp_path, mode, monkeypatch):
+    handler_cwd = Path(f"/proc/{handler.process.pid}/cwd").resolve()
+    bridge_cwd = tmp_path / "bridge-cwd"
+    bridge_cwd.mkdir()
+    monkeypatch.chdir(bridge_cwd)
+    assert handler_cwd != bridge_cwd
+    async with mcp_bridge(via(handler, tmp_path), mode) as client:
+        default = await client.call_tool("execute_task", {"task": "where [fake:echo_args]"})
+        named = await client.call_tool("execute_task", {"task": "where [fake:echo_args]", "cwd": str(tmp_path)})
+        missing = await client.call_tool("execute_task", {"task": "x", "cwd": str(tmp_path / "missing")})
+    assert default.structured_content["backend"] == handler.url
+    assert json.loads(default.structured_content["result"])["cwd"] == str(bridge_cwd)
+    assert json.loads(named.structured_content["result"])["cwd"] == str(tmp_path)
+    assert missing.is_error
+    refused = missing.structured_content
+    assert refused["status"] == "failed" and refused["backend"] == "none"
+    assert f"working directory does not exist: {tmp_path / 'missing'}" in refused["error"]
+    assert handler.url in refused["error"] and "cwd" in refused["hint"]
+
+
+@pytest.fixture
+def closed_url() -> str:
+    return f"ws://127.0.0.1:{b.free_port()}/ws/mcp"  # nothing listens there
+
+
+async def test_backend_handler_without_a_handler_says_nothing_ran(tmp_path, closed_url):
+    settings = b.settings(tmp_path, handler_urls=(closed_url,), token="t", backend="handler")
+    async with mcp_bridge(settings) as client:
+        answer = await client.call_tool("execute_task", {"task": "hello"})
+    assert answer.is_error
+    data = answer.structured_content
+    assert data["status"] == "failed" and data["backend"] == "none"
+    assert f"cannot reach {closed_url}" in data["error"]
+    assert "cc-executor handler" in data["hint"] and "--backend auto" in data["hint"]
+    assert "exit_code" not in data and "handler_error" not in data
+
+
+async def test_auto_says_which_named_handler_failed_before_running_locally(tmp_path, closed_url, caplog):
+    settings = b.settings(tmp_path, handler_urls=(closed_url,), token="t", backend="auto")
+    with caplog.at_level(logging.INFO, logger="cc_executor.bridge"):
+        async with mcp_bridge(settings) as client:
+            answer = await client.call_tool("execute_task", {"task": "hello"})
+    data = answer.structured_content
+    assert data["status"] == "completed" and data["backend"] == "local"
+    assert f"cannot reach {closed_url}" in data["handler_error"]
+    assert f"cannot reach {closed_url}" in answer.content[0].text
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "running it locally" in warning.getMessage()
+    assert closed_url in warning.event["handler_error"]
+
+
+async def test_auto_falls_back_quietly_from_the_default_handler_nobody_named(tmp_path, closed_url, caplog):
+    settings = b.settings(tmp_path, handler_urls=(closed_url,), handlers_named=False, token="t", backend="auto")
+    with caplog.at_level(logging.INFO, logger="cc_executor.bridge"):
+        async with mcp_bridge(settings) as client:
+            answer = await client.call_tool("execute_task", {"task": "hello"})
+    data = answer.structured_content
+    assert data["status"] == "completed" and data["backend"] == "local"
+    assert "handler_error" not in data
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 async def _gather(awaitables: list) -> list:

@@ -8,71 +8,20 @@ checked against the outputSchema the bridge advertises.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 from fixtures import bridge_helpers as b
-from jsonschema import Draft202012Validator
-from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from cc_executor.bridge.executions import ExecutionManager
-
 pytestmark = pytest.mark.timeout(60)
-CALL_TIMEOUT_S = 30
 
 
 @pytest.fixture(params=["auto", "legacy"])
 def mode(request: pytest.FixtureRequest) -> str:
     return request.param
-
-
-class Bridge:
-    """An in-memory MCP client on a fresh bridge; `call` checks results against the advertised outputSchema."""
-
-    def __init__(self, client: Client, manager: ExecutionManager) -> None:
-        self.client = client
-        self.manager = manager
-        self._output_validators: dict[str, Draft202012Validator] = {}
-
-    async def call(self, name: str, arguments: dict[str, Any], **kwargs: Any):
-        if not self._output_validators:
-            for tool in (await self.client.list_tools()).tools:
-                self._output_validators[tool.name] = Draft202012Validator(tool.output_schema)
-        with anyio.fail_after(CALL_TIMEOUT_S):
-            result = await self.client.call_tool(name, arguments, **kwargs)
-        if not result.is_error:
-            errors = [e.message for e in self._output_validators[name].iter_errors(result.structured_content)]
-            assert not errors, f"{name} result breaks its outputSchema: {errors}"
-        return result
-
-    async def ok(self, name: str, arguments: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        result = await self.call(name, arguments, **kwargs)
-        assert not result.is_error, result.content
-        return result.structured_content
-
-    async def error(self, name: str, arguments: dict[str, Any]) -> str:
-        result = await self.call(name, arguments)
-        assert result.is_error, result.structured_content
-        assert result.structured_content is None
-        return result.content[0].text
-
-
-@contextlib.asynccontextmanager
-async def bridge(tmp_path: Path, mode: str, **overrides: Any) -> AsyncIterator[Bridge]:
-    async with b.in_memory_bridge(b.settings(tmp_path, **overrides), mode) as (client, manager):
-        assert client.protocol_version == ("2026-07-28" if mode == "auto" else "2025-11-25")
-        yield Bridge(client, manager)
-
-
-def text_of(result) -> str:
-    return "\n".join(item.text for item in result.content if item.type == "text")
 
 
 # -- execute_task ----------------------------------------------------------------------
@@ -84,7 +33,7 @@ async def test_execute_task_returns_the_result_and_reports_progress(tmp_path, mo
     async def on_progress(value: float, total: float | None, message: str | None) -> None:
         progress.append((value, total, message))
 
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         started = time.monotonic()
         result = await br.call(
             "execute_task", {"task": "take your time [fake:slow seconds=2 steps=3]"}, progress_callback=on_progress
@@ -92,98 +41,112 @@ async def test_execute_task_returns_the_result_and_reports_progress(tmp_path, mo
         elapsed = time.monotonic() - started
     assert not result.is_error
     data = result.structured_content
+    assert list(data)[:2] == ["status", "result"], "answer first"
     assert data["status"] == "completed"
     assert data["exit_code"] == 0
     assert data["result"] == "Finished the slow task."
-    assert data["is_error"] is False and data["error"] is None
+    assert "error" not in data and "hint" not in data
     assert data["num_turns"] >= 3 and data["session_id"]
     assert data["backend"] == "local"
-    assert data["output_bytes"] > 0 and data["output_truncated"] is False
     assert 1500 <= data["duration_ms"] <= elapsed * 1000 + 100
-    # the text content tells the same facts
-    text = text_of(result)
-    for fact in (data["execution_id"], "completed", "Finished the slow task.", f"{data['num_turns']} turns", "local"):
-        assert fact in text
+    b.assert_same_facts(data, b.text_of(result))
     # progress: human-readable steps, in order, ending with the outcome
     messages = [message for _, _, message in progress]
     assert len(progress) >= 4, progress
     assert all(isinstance(m, str) and m.strip() for m in messages)
-    assert [value for value, _, _ in progress] == sorted(value for value, _, _ in progress)
+    values = [value for value, _, _ in progress]
+    assert values == sorted(set(values)), "strictly increasing"
     assert messages[0] == "started on local"
-    assert any("using mcp__bridge__slow" in m for m in messages), messages
-    assert any(m.startswith("turn ") and "Step 1 of 3 done." in m for m in messages), messages
+    assert any(m.startswith("turn 1 · mcp__bridge__slow: ") for m in messages), messages
+    assert any(m.startswith("turn ") and "Claude: Step 1 of 3 done." in m for m in messages), messages
     assert messages[-1] == "completed: done"
 
 
 async def test_wait_false_returns_at_once_and_status_waits_for_the_result(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         started = time.monotonic()
         first = await br.ok("execute_task", {"task": "later [fake:slow seconds=1.5 steps=2]", "wait": False})
         assert time.monotonic() - started < 1.0
-        assert first["status"] == "running"
+        assert first["status"] == "running" and first["backend"] == "local"
         execution_id = first["execution_id"]
+        assert f"get_execution_status with execution_id '{execution_id}' and wait_s" in first["hint"]
         early = await br.ok("get_execution_status", {"execution_id": execution_id, "wait_s": 0.2})
-        assert early["execution"]["state"] in ("queued", "running")
-        assert early["execution"]["result"] is None
-        assert early["recent"] == []
+        assert early["execution"]["status"] == "running"
+        assert "result" not in early["execution"] and "recent" not in early
+        assert {"num_turns", "tool_calls", "duration_ms"} <= set(early["execution"])
+        assert "get_execution_status" in early["execution"]["hint"]
         done = await br.ok("get_execution_status", {"execution_id": execution_id, "wait_s": 10})
     execution = done["execution"]
-    assert execution["state"] == "completed"
-    assert execution["result"]["status"] == "completed"
-    assert execution["result"]["result"] == "Finished the slow task."
+    assert execution["status"] == "completed"
+    assert execution["result"] == "Finished the slow task."
     assert execution["task"] == "later [fake:slow seconds=1.5 steps=2]"
-    assert execution["progress"]["num_turns"] >= 2
-    assert execution["progress"]["tool_calls"] >= 1
-    assert execution["last_output_lines"], "the last stream-json lines are shown"
-    last = execution["last_output_lines"][-1]
-    assert last.startswith('{"duration_api_ms"') and len(last) <= 300  # the result line, cut to 300 characters
+    assert execution["num_turns"] >= 2
+    assert "hint" not in execution and "activity" not in execution, "nothing to do, nothing running"
 
 
 async def test_claude_not_logged_in_is_a_failure_that_says_to_log_in(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         result = await br.call("execute_task", {"task": "anything [fake:auth]"})
-    assert not result.is_error  # the tool worked; the task failed
-    data = result.structured_content
+        data = await br.failed("execute_task", {"task": "again [fake:auth]"})
+    assert result.is_error  # the task failed: the model must not take it for an answer
+    assert result.structured_content["status"] == "failed"
     assert data["status"] == "failed"
-    assert data["is_error"] is True
-    assert data["exit_code"] == 1
+    assert data["exit_code"] == 1 and "result" not in data
     assert "log in" in data["error"] and "/login" in data["error"]
-    assert "log in" in text_of(result)
+    b.assert_same_facts(result.structured_content, b.text_of(result))
 
 
 async def test_a_crashing_claude_is_a_clear_failure(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
-        data = await br.ok("execute_task", {"task": "build it [fake:crash]"})
+    async with b.mcp_bridge(tmp_path, mode) as br:
+        data = await br.failed("execute_task", {"task": "build it [fake:crash]"})
     assert data["status"] == "failed"
     assert data["exit_code"] == -11  # claude itself, killed by SIGSEGV (not the shell's 139)
-    assert data["is_error"] is None and data["result"] is None
+    assert "result" not in data
     assert "without a result" in data["error"] and "SIGSEGV" in data["error"]
+    assert "stderr" in data["hint"] and "raw" in data["hint"]
 
 
 async def test_a_missing_claude_binary_fails_clearly_and_at_once(tmp_path, mode):
     missing = str(tmp_path / "no" / "claude")
-    async with bridge(tmp_path, mode, claude_bin=missing) as br:
+    async with b.mcp_bridge(tmp_path, mode, claude_bin=missing) as br:
         started = time.monotonic()
         result = await br.call("execute_task", {"task": "hello"})
         assert time.monotonic() - started < 5
-    assert not result.is_error
+    assert result.is_error
     data = result.structured_content
-    assert data["status"] == "failed"
+    assert data["status"] == "failed" and data["backend"] == "none"
     assert missing in data["error"] and "not found" in data["error"]
-    assert "Traceback" not in text_of(result)
+    assert "Traceback" not in b.text_of(result)
 
 
-async def test_a_missing_working_directory_fails_clearly(tmp_path, mode):
+async def test_a_missing_working_directory_is_refused_and_nothing_runs(tmp_path, mode):
     missing = str(tmp_path / "not" / "here")
-    async with bridge(tmp_path, mode) as br:
-        data = await br.ok("execute_task", {"task": "hello", "cwd": missing})
-    assert data["status"] == "failed"
+    async with b.mcp_bridge(tmp_path, mode) as br:
+        data = await br.failed("execute_task", {"task": "hello", "cwd": missing})
+    assert data["status"] == "failed" and data["backend"] == "none" and "exit_code" not in data
     assert data["error"] == f"working directory does not exist: {missing}"
+    assert "cwd" in data["hint"] and "absolute" in data["hint"]
+
+
+async def test_a_relative_working_directory_is_refused_before_anything_runs(tmp_path, mode):
+    async with b.mcp_bridge(tmp_path, mode) as br:
+        message = await br.error("execute_task", {"task": "hello", "cwd": "src/project"})
+        listing = await br.ok("get_execution_status", {})
+    assert message.startswith("Invalid arguments for execute_task: cwd: 'src/project' does not match")
+    assert "absolute path" in message
+    assert listing["recent"] == []
+
+
+async def test_the_bridges_working_directory_is_the_default(tmp_path, mode, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    async with b.mcp_bridge(tmp_path, mode) as br:
+        data = await br.ok("execute_task", {"task": "where [fake:echo_args]"})
+    assert json.loads(data["result"])["cwd"] == str(tmp_path)
 
 
 @pytest.mark.parametrize("task", ["-p --version", "--help me [fake:echo_args]", "- [fake:echo_args]"])
 async def test_a_task_starting_with_a_dash_is_the_prompt(tmp_path, mode, task):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         data = await br.ok("execute_task", {"task": task})
     assert data["status"] == "completed", data
     if "[fake:echo_args]" in task:
@@ -203,10 +166,11 @@ async def test_execute_task_list_runs_in_order_and_sums_up(tmp_path, mode, stop_
     async def on_progress(value: float, total: float | None, message: str | None) -> None:
         progress.append(message)
 
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         result = await br.call(
             "execute_task_list", {"tasks": tasks, "stop_on_failure": stop_on_failure}, progress_callback=on_progress
         )
+    assert result.is_error, "a task of the list did not complete"
     data = result.structured_content
     statuses = [r["status"] for r in data["results"]]
     summary = data["summary"]
@@ -222,16 +186,16 @@ async def test_execute_task_list_runs_in_order_and_sums_up(tmp_path, mode, stop_
             "total": 3, "completed": 2, "failed": 1, "canceled": 0, "timed_out": 0, "skipped": 0, "duration_ms": 0
         }  # fmt: skip
     assert data["results"][0]["result"] == "Echo: first"
-    assert data["results"][1]["is_error"] is True
+    assert "/login" in data["results"][1]["error"]
     assert len({r["execution_id"] for r in data["results"]}) == len(statuses)
-    text = text_of(result)
+    text = b.text_of(result)
     assert f"{summary['completed']} of 3 completed" in text and f"{summary['skipped']} skipped" in text
-    assert any(m and m.startswith("task 1/3: ") for m in progress)
-    assert any(m and m.startswith("task 2/3: ") for m in progress)
+    assert any(m and m.startswith("task 1/3 · ") for m in progress)
+    assert any(m and m.startswith("task 2/3 · ") for m in progress)
 
 
 async def test_execute_task_list_checks_every_task_before_running_any(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         message = await br.error("execute_task_list", {"tasks": [{"task": "fine"}, {"task": "x", "max_turns": 0}]})
         listing = await br.ok("get_execution_status", {})
     assert "tasks.1.max_turns" in message
@@ -242,41 +206,42 @@ async def test_execute_task_list_checks_every_task_before_running_any(tmp_path, 
 
 
 async def test_get_execution_status_of_an_unknown_id_names_it(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         message = await br.error("get_execution_status", {"execution_id": "no-such-execution"})
     assert "no-such-execution" in message
 
 
 async def test_get_execution_status_lists_recent_executions_newest_first(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         empty = await br.call("get_execution_status", {})
-        assert empty.structured_content == {"execution": None, "recent": []}
+        assert empty.structured_content == {"recent": []}
         ids = [(await br.ok("execute_task", {"task": f"job {n}"}))["execution_id"] for n in range(3)]
         listing = await br.ok("get_execution_status", {})
         limited = await br.ok("get_execution_status", {"limit": 2})
-    assert listing["execution"] is None
+    assert "execution" not in listing
     assert [row["execution_id"] for row in listing["recent"]] == ids[::-1]
     assert [row["task"] for row in listing["recent"]] == ["job 2", "job 1", "job 0"]
-    assert {row["state"] for row in listing["recent"]} == {"completed"}
+    assert {row["status"] for row in listing["recent"]} == {"completed"}
     assert [row["execution_id"] for row in limited["recent"]] == ids[:0:-1]
 
 
 # -- get_execution_output --------------------------------------------------------------------
 
 
-async def page_through(br: Bridge, execution_id: str, stream: str = "stdout", limit: int = 20000) -> tuple[str, int]:
-    """The whole stream, page by page; also how many pages it took."""
-    pieces, offset, pages = [], 0, 0
+async def page_through(
+    br: b.McpBridge, execution_id: str, stream: str = "stdout", limit: int = 20000, form: str = "raw", offset: int = 0
+) -> tuple[str, int]:
+    """The whole stream from `offset`, page by page; also how many pages it took."""
+    pieces, pages = [], 0
     while True:
-        page = await br.ok(
-            "get_execution_output", {"execution_id": execution_id, "stream": stream, "offset": offset, "limit": limit}
-        )
+        arguments = {"execution_id": execution_id, "stream": stream, "format": form, "offset": offset, "limit": limit}
+        page = await br.ok("get_execution_output", arguments)
         pages += 1
-        assert page["offset"] == offset and page["stream"] == stream
+        assert page["offset"] == offset and page["stream"] == stream and page["format"] == form
         assert len(page["data"].encode()) <= limit
         pieces.append(page["data"])
         if page["complete"]:
-            assert page["next_offset"] is None
+            assert "next_offset" not in page
             assert offset + len(page["data"].encode()) == page["total_bytes"]
             return "".join(pieces), pages
         assert page["next_offset"] > offset
@@ -285,7 +250,7 @@ async def page_through(br: Bridge, execution_id: str, stream: str = "stdout", li
 
 async def test_paging_through_the_output_reassembles_it_exactly(tmp_path, mode):
     task = "résumé ✓ 日本語 [fake:echo_args]"  # echoed back: multi-byte characters, so small pages cut inside them
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         data = await br.ok("execute_task", {"task": task})
         execution_id = data["execution_id"]
         stdout, pages = await page_through(br, execution_id, limit=97)
@@ -296,7 +261,7 @@ async def test_paging_through_the_output_reassembles_it_exactly(tmp_path, mode):
         unknown = await br.error("get_execution_output", {"execution_id": "nope-nope"})
     stored = (tmp_path / "outputs" / execution_id / "stdout.txt").read_bytes()
     assert stdout.encode() == stored == whole.encode()
-    assert len(stored) == data["output_bytes"] and pages > 10
+    assert pages > 10
     assert [json.loads(line)["type"] for line in stdout.splitlines()][-1] == "result"
     assert "日本語" in stdout
     assert result_text == data["result"] and json.loads(result_text)["prompt"] == task
@@ -306,28 +271,32 @@ async def test_paging_through_the_output_reassembles_it_exactly(tmp_path, mode):
 
 
 async def test_huge_output_stays_out_of_the_result_but_can_be_paged(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         result = await br.call("execute_task", {"task": "dump it [fake:huge mb=5]"})
         data = result.structured_content
         assert data["status"] == "completed"
-        assert len(json.dumps(data)) < 30_000
-        assert len(text_of(result)) < 30_000
-        assert data["output_bytes"] > 5 * 1024 * 1024
+        assert len(json.dumps(data)) < 1000
+        assert len(b.text_of(result)) < 1000
         stdout, pages = await page_through(br, data["execution_id"], limit=100000)
-    assert len(stdout.encode()) == data["output_bytes"]
-    assert stdout.encode() == (tmp_path / "outputs" / data["execution_id"] / "stdout.txt").read_bytes()
-    assert pages >= data["output_bytes"] // 100000
+        transcript, _ = await page_through(br, data["execution_id"], limit=100000, form="text")
+    stored = (tmp_path / "outputs" / data["execution_id"] / "stdout.txt").read_bytes()
+    assert len(stored) > 5 * 1024 * 1024
+    assert stdout.encode() == stored
+    assert pages >= len(stored) // 100000
+    assert len(transcript) < len(stored) / 50, "tool results are shortened in the readable transcript"
+    assert "turn 1 · Bash: cat part-1.log" in transcript
 
 
 async def test_output_past_the_cap_is_dropped_and_said_so(tmp_path, mode):
-    async with bridge(tmp_path, mode, max_output_bytes=50_000) as br:
+    async with b.mcp_bridge(tmp_path, mode, max_output_bytes=50_000) as br:
         result = await br.call("execute_task", {"task": "[fake:huge mb=1]"})
         data = result.structured_content
         stdout, _ = await page_through(br, data["execution_id"], limit=100000)
     assert data["status"] == "completed", "the stream is still read to the end"
+    assert data["result"].startswith("Read ") and data["result"].endswith(" parts.") and data["num_turns"] > 1
     assert data["output_truncated"] is True
-    assert data["output_bytes"] == len(stdout.encode()) <= 50_000
-    assert "hit the bridge's cap" in text_of(result)
+    assert len(stdout.encode()) <= 50_000
+    assert "hit the bridge's cap" in b.text_of(result)
 
 
 # -- control_execution ----------------------------------------------------------------------------
@@ -335,24 +304,25 @@ async def test_output_past_the_cap_is_dropped_and_said_so(tmp_path, mode):
 
 async def test_pause_resume_and_cancel_a_running_task(tmp_path, mode):
     tag = b.marker()
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         started = await br.ok("execute_task", {"task": f"{tag} [fake:slow seconds=20 steps=20]", "wait": False})
         execution_id = started["execution_id"]
         (leader,) = await b.wait_for_processes(tag)
 
         paused = await br.ok("control_execution", {"execution_id": execution_id, "action": "pause"})
         assert paused | {"message": ""} == {
-            "execution_id": execution_id, "action": "pause", "state": "paused", "changed": True, "message": ""
+            "execution_id": execution_id, "action": "pause", "status": "paused", "changed": True, "message": ""
         }  # fmt: skip
         await anyio.sleep(0.1)
         assert {p.state for p in b.processes(tag)} == {"T"}, "the whole group is stopped"
         status = await br.ok("get_execution_status", {"execution_id": execution_id})
-        assert status["execution"]["state"] == "paused"
+        assert status["execution"]["status"] == "paused"
+        assert "'resume'" in status["execution"]["hint"]
         again = await br.ok("control_execution", {"execution_id": execution_id, "action": "pause"})
-        assert again["changed"] is False and again["state"] == "paused"
+        assert again["changed"] is False and again["status"] == "paused"
 
         resumed = await br.ok("control_execution", {"execution_id": execution_id, "action": "resume"})
-        assert resumed["changed"] is True and resumed["state"] == "running"
+        assert resumed["changed"] is True and resumed["status"] == "running"
         await anyio.sleep(0.1)
         assert "T" not in {p.state for p in b.processes(tag)}
         not_paused = await br.ok("control_execution", {"execution_id": execution_id, "action": "resume"})
@@ -365,18 +335,17 @@ async def test_pause_resume_and_cancel_a_running_task(tmp_path, mode):
         assert not b.group_alive(leader.pgid)
         late = await br.ok("control_execution", {"execution_id": execution_id, "action": "cancel"})
         unknown = await br.error("control_execution", {"execution_id": "ghost-id", "action": "cancel"})
-    result = final["execution"]["result"]
-    assert final["execution"]["state"] == "canceled"
+    result = final["execution"]
     assert result["status"] == "canceled"
     assert result["error"] == "Canceled by control_execution"
-    assert late["changed"] is False and late["state"] == "canceled"
+    assert late["changed"] is False and late["status"] == "canceled"
     assert "ghost-id" in unknown
 
 
 async def test_cancelling_the_mcp_call_kills_the_process_group(tmp_path, mode):
     """The client gives up on a running execute_task: the bridge ends the whole group and records it."""
     tag = b.marker()
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         scope = anyio.CancelScope()
 
         async def call() -> None:
@@ -393,19 +362,19 @@ async def test_cancelling_the_mcp_call_kills_the_process_group(tmp_path, mode):
         with anyio.fail_after(10):
             while True:
                 listing = await br.ok("get_execution_status", {})
-                if listing["recent"] and listing["recent"][0]["state"] != "running":
+                if listing["recent"] and listing["recent"][0]["status"] != "running":
                     break
                 await anyio.sleep(0.05)
         status = await br.ok("get_execution_status", {"execution_id": listing["recent"][0]["execution_id"]})
-    assert status["execution"]["state"] == "canceled"
-    assert status["execution"]["result"]["error"] == "Canceled by the MCP client"
+    assert status["execution"]["status"] == "canceled"
+    assert status["execution"]["error"] == "Canceled by the MCP client"
 
 
 # -- the rest -------------------------------------------------------------------------------------
 
 
 async def test_get_hook_status_without_a_handler(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         result = await br.call("get_hook_status", {})
     assert result.structured_content == {
         "enabled": False,
@@ -433,7 +402,7 @@ async def test_get_hook_status_without_a_handler(tmp_path, mode):
     ],
 )
 async def test_invalid_arguments_are_a_tool_error_naming_the_field(tmp_path, mode, tool, arguments, field):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         message = await br.error(tool, arguments)
         listing = await br.ok("get_execution_status", {})
     assert message.startswith(f"Invalid arguments for {tool}: ")
@@ -442,7 +411,7 @@ async def test_invalid_arguments_are_a_tool_error_naming_the_field(tmp_path, mod
 
 
 async def test_an_unknown_tool_is_a_protocol_error(tmp_path, mode):
-    async with bridge(tmp_path, mode) as br:
+    async with b.mcp_bridge(tmp_path, mode) as br:
         with pytest.raises(MCPError) as raised:
             await br.client.call_tool("execute_tasks", {"task": "x"})
         still_serving = await br.ok("get_hook_status", {})
@@ -452,12 +421,19 @@ async def test_an_unknown_tool_is_a_protocol_error(tmp_path, mode):
 
 
 async def test_tasks_beyond_max_concurrent_wait_queued_for_a_slot(tmp_path, mode):
-    async with bridge(tmp_path, mode, max_concurrent=1) as br:
+    async with b.mcp_bridge(tmp_path, mode, max_concurrent=1) as br:
         first = await br.ok("execute_task", {"task": "one [fake:slow seconds=1.5 steps=2]", "wait": False})
         second = await br.ok("execute_task", {"task": "two", "wait": False})
+        assert second["status"] == "queued" and second["backend"] == "pending"
+        assert "--max-concurrent" in second["hint"]
         waiting = await br.ok("get_execution_status", {"execution_id": second["execution_id"]})
-        assert waiting["execution"]["state"] == "queued" and waiting["execution"]["backend"] == "pending"
+        assert waiting["execution"]["status"] == "queued" and waiting["execution"]["backend"] == "pending"
+        third = await br.ok("execute_task", {"task": "three", "wait": False})
+        canceled = await br.ok("control_execution", {"execution_id": third["execution_id"], "action": "cancel"})
         done = await br.ok("get_execution_status", {"execution_id": second["execution_id"], "wait_s": 15})
         finished_first = await br.ok("get_execution_status", {"execution_id": first["execution_id"]})
-    assert done["execution"]["state"] == "completed"
-    assert finished_first["execution"]["state"] == "completed"
+        never_ran = await br.ok("get_execution_status", {"execution_id": third["execution_id"], "wait_s": 15})
+    assert done["execution"]["status"] == "completed"
+    assert finished_first["execution"]["status"] == "completed"
+    assert canceled["changed"] is True
+    assert never_ran["execution"]["status"] == "canceled" and never_ran["execution"]["backend"] == "none"

@@ -96,7 +96,6 @@ async def test_a_recorded_run_gives_its_output_and_exit(tmp_path, name):
     assert result.backend == handler.url
     assert stored(manager, result) == recorded_output(events, "stdout")
     assert stored(manager, result, "stderr") == recorded_output(events, "stderr")
-    assert result.output_bytes == len(recorded_output(events, "stdout").encode())
 
 
 async def test_exit_3_is_a_failure_with_its_output_and_stderr(tmp_path):
@@ -107,7 +106,7 @@ async def test_exit_3_is_a_failure_with_its_output_and_stderr(tmp_path):
     assert result.exit_code == 3
     assert result.error == "exit code 3"
     assert stored(manager, result) == "line1\nline2\n"
-    assert result.stderr_tail == "oops\n"
+    assert stored(manager, result, "stderr") == "oops\n"
 
 
 async def test_exit_3_of_a_claude_task_through_mcp(tmp_path):
@@ -116,14 +115,16 @@ async def test_exit_3_of_a_claude_task_through_mcp(tmp_path):
     async with replaying(events, tmp_path) as (handler, manager):
         async with Client(build_server(manager)) as client:
             result = await client.call_tool("execute_task", {"task": "anything"})
-            page = await client.call_tool(
-                "get_execution_output", {"execution_id": result.structured_content["execution_id"]}
-            )
+            execution_id = result.structured_content["execution_id"]
+            raw = await client.call_tool("get_execution_output", {"execution_id": execution_id, "format": "raw"})
+            text = await client.call_tool("get_execution_output", {"execution_id": execution_id})
     data = result.structured_content
+    assert result.is_error
     assert data["status"] == "failed" and data["exit_code"] == 3
     assert "exited with code 3" in data["error"] and "oops" in data["error"]
     assert data["backend"] == handler.url
-    assert page.structured_content["data"] == "line1\nline2\n"
+    assert raw.structured_content["data"] == "line1\nline2\n"
+    assert text.structured_content["data"] == "not stream-json: line1\nnot stream-json: line2\n"
     assert handler.requests[0]["params"]["command"].startswith("exec /not/used/claude -p ")
 
 
@@ -145,7 +146,7 @@ async def test_pause_resume_and_cancel_as_recorded(tmp_path):
             while execution.handle is None:
                 await anyio.sleep(0.01)
             assert await manager.control(execution.id, "pause") == (True, "Paused.")
-            assert execution.state == "paused"
+            assert execution.status == "paused"
             assert await manager.control(execution.id, "pause") == (False, "It was already paused.")
             assert await manager.control(execution.id, "resume") == (True, "Resumed.")
             assert await manager.control(execution.id, "resume") == (False, "It was not paused.")
@@ -200,7 +201,7 @@ async def test_hook_status_and_a_cancel_on_one_connection(tmp_path):
         "backend": handler.url,
     }
     assert canceled.structured_content["changed"] is True
-    result = final.structured_content["execution"]["result"]
+    result = final.structured_content["execution"]
     assert result["status"] == "canceled" and result["error"] == "Canceled by control_execution"
     assert stored(manager, TaskResult.model_validate(result)) == "/tmp\n"
     assert handler.connections == 1, "the hook_status connection was reused for the task"

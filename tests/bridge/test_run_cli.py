@@ -19,9 +19,10 @@ def closed_handler_url() -> str:
     return f"ws://127.0.0.1:{b.free_port()}/ws/mcp"  # nothing listens there
 
 
-def run(data_dir: Path, *args: str, claude_bin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in b.DROPPED_ENV}
+def run(data_dir: Path, *args: str, claude_bin: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in b.DROPPED_ENV and k != "CC_EXECUTOR_HANDLER_URL"}
     env["CC_EXECUTOR_DATA_DIR"] = str(data_dir)
+    env.update(extra)
     if claude_bin is not None:
         env["CC_EXECUTOR_CLAUDE_BIN"] = claude_bin
     command = [sys.executable, "-m", "cc_executor", "run", *args]
@@ -34,7 +35,24 @@ def test_a_command_runs_locally_when_no_handler_answers_and_its_exit_code_is_kep
     assert done.stdout == "hi\n"
     assert "warn" in done.stderr
     assert "failed exit 3" in done.stderr and "backend: local" in done.stderr
+    assert "the named handler did not take the task; running it locally" in done.stderr
+    assert f"cannot reach {closed_handler_url}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_handler_named_in_the_environment_is_named_too(tmp_path, closed_handler_url):
+    done = run(tmp_path, "--command", "echo hi", "--json", CC_EXECUTOR_HANDLER_URL=closed_handler_url)
+    assert done.returncode == 0, done.stderr
+    assert "running it locally" in done.stderr and closed_handler_url in done.stderr
+    assert closed_handler_url in json.loads(done.stdout)["handler_error"]
+
+
+def test_backend_handler_without_a_handler_fails_and_says_nothing_ran(tmp_path, closed_handler_url):
+    done = run(tmp_path, "--command", "echo hi", "--backend", "handler", "--handler-url", closed_handler_url, "--json")
+    assert done.returncode == 1
+    result = json.loads(done.stdout)
+    assert result["status"] == "failed" and result["backend"] == "none"
+    assert f"cannot reach {closed_handler_url}" in result["error"]
 
 
 def test_json_puts_only_the_result_on_stdout(tmp_path, closed_handler_url):
@@ -44,7 +62,6 @@ def test_json_puts_only_the_result_on_stdout(tmp_path, closed_handler_url):
     assert result["status"] == "completed"
     assert result["exit_code"] == 0
     assert result["backend"] == "local"
-    assert result["output_bytes"] == 3
     stored = tmp_path / "outputs" / result["execution_id"] / "stdout.txt"
     assert stored.read_text() == "hi\n"
 
@@ -52,7 +69,7 @@ def test_json_puts_only_the_result_on_stdout(tmp_path, closed_handler_url):
 def test_a_claude_task_prints_its_result(tmp_path, closed_handler_url):
     done = run(tmp_path, "summarise --nothing", "--handler-url", closed_handler_url, claude_bin=str(b.FAKE_CLAUDE_BIN))
     assert done.returncode == 0, done.stderr
-    assert "completed" in done.stdout and "(backend: local)" in done.stdout
+    assert "completed on local" in done.stdout
     assert done.stdout.rstrip().endswith("Echo: summarise --nothing")
 
 

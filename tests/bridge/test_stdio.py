@@ -73,12 +73,12 @@ async def test_stdio_round_trip_and_history_across_a_restart(tmp_path):
             listing = await client.call_tool("get_execution_status", {})
             page = await client.call_tool("get_execution_output", {"execution_id": first["execution_id"]})
     execution = status.structured_content["execution"]
-    assert execution["state"] == "completed"
-    assert execution["task"] == "over stdio"
-    assert execution["result"] == first
+    assert execution == first | {"task": "over stdio"}
     assert [row["execution_id"] for row in listing.structured_content["recent"]] == [first["execution_id"]]
     assert page.structured_content["complete"] is True
-    assert page.structured_content["total_bytes"] == first["output_bytes"]
+    assert page.structured_content["data"].endswith(
+        "turn 1 · Claude: Echo: over stdio\ndone: success after 1 turn, $0.0004\n"
+    )
 
 
 async def test_sigterm_ends_the_running_task_and_the_bridge(tmp_path):
@@ -106,8 +106,8 @@ async def test_sigterm_ends_the_running_task_and_the_bridge(tmp_path):
             await session.initialize()
             status = await session.call_tool("get_execution_status", {"execution_id": execution_id})
     execution = status.structured_content["execution"]
-    assert execution["state"] == "canceled"
-    assert execution["result"]["error"] == "The bridge is shutting down"
+    assert execution["status"] == "canceled"
+    assert execution["error"] == "The bridge is shutting down"
 
 
 async def test_a_task_running_when_the_bridge_is_sigkilled_is_failed_and_ended_on_restart(tmp_path):
@@ -138,10 +138,9 @@ async def test_a_task_running_when_the_bridge_is_sigkilled_is_failed_and_ended_o
     finally:
         b.kill_all(tag)
     execution = status.structured_content["execution"]
-    assert execution["state"] == "failed"
-    assert execution["result"]["status"] == "failed"
-    assert execution["result"]["error"] == ABANDONED
-    assert listing.structured_content["recent"][0]["state"] == "failed"
+    assert execution["status"] == "failed"
+    assert execution["error"] == ABANDONED
+    assert listing.structured_content["recent"][0]["status"] == "failed"
 
 
 async def test_streamable_http_serves_loopback_clients_and_refuses_foreign_origins_and_hosts(tmp_path):

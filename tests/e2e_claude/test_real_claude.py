@@ -126,17 +126,17 @@ async def test_success_with_a_tool_call(claude_bin, sandbox):
         async with bridge_to(handler, sandbox, claude_bin) as manager:
             result = await run_task(manager, task="Read note.txt and tell me the secret", cwd=str(sandbox.project))
             stdout = stream_lines(manager, result.execution_id)
-            progress = manager.status(result.execution_id).progress
+            transcript, _, _, _ = manager.read_output(result.execution_id, "transcript", 0, 1 << 20)
 
     assert result.status == "completed", result
-    assert result.error is None and result.is_error is False and result.exit_code == 0
+    assert result.error is None and result.hint is None and result.exit_code == 0
     assert secret in result.result and result.result.startswith("The note says: ")
     assert result.num_turns == 2
     assert result.total_cost_usd is not None and result.total_cost_usd > 0
-    assert result.usage and result.usage["input_tokens"] == 2 * fake.INPUT_TOKENS
+    assert result.input_tokens == 2 * fake.INPUT_TOKENS and result.output_tokens
     assert result.backend == handler.url
     assert uuid.UUID(result.session_id)
-    assert progress.tool_calls == 1 and progress.last_tool == "Read"
+    assert f"turn 1 · Read: {note}" in transcript.splitlines()
     assert_like_reference(stdout, "real_stream.jsonl")
     assert_real_cli(api, stdout)
     first, second = api.messages_requests
@@ -156,8 +156,9 @@ async def test_max_turns_stops_a_tool_loop(claude_bin, sandbox):
             stdout = stream_lines(manager, result.execution_id)
 
     assert result.status == "failed", result
-    assert result.is_error is True and result.exit_code == 1
+    assert result.exit_code == 1 and result.result is None
     assert "maximum number of turns" in result.error and "Reached maximum number of turns (1)" in result.error
+    assert "max_turns" in result.hint
     assert_like_reference(stdout, "real_maxturns.jsonl")
     assert len(api.messages_requests) == 1
     assert_real_cli(api, stdout)
@@ -176,7 +177,7 @@ async def test_authentication_failure(claude_bin, sandbox, case, api_key, said):
             stdout = stream_lines(manager, result.execution_id)
 
     assert result.status == "failed", result
-    assert result.is_error is True and result.exit_code == 1
+    assert result.exit_code == 1 and result.result is None
     assert said in result.error, result.error
     assert stdout[-1]["type"] == "result" and stdout[-1]["is_error"] is True
     if api_key:

@@ -1,0 +1,29 @@
+"""How the bridge runs tasks: where (backend, handlers), how long, how many at once, what it keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from cc_executor.handler.process_runner import RunLimits
+
+BackendMode = Literal["auto", "handler", "local"]
+
+
+@dataclass(frozen=True)
+class BridgeSettings:
+    data_dir: Path
+    claude_bin: str = "claude"
+    handler_urls: tuple[str, ...] = ()
+    #: True when the handler URLs were named (--handler-url or CC_EXECUTOR_HANDLER_URL): then backend
+    #: "auto" says which handler failed and why before it runs a task locally. The default URL nobody
+    #: named falls back quietly.
+    handlers_named: bool = True
+    token: str | None = None
+    backend: BackendMode = "auto"
+    task_timeout_s: int = 1800
+    max_concurrent: int = 8
+    max_output_bytes: int = 256 * 1024 * 1024
+    progress_interval_s: float = 0.5
+    run_limits: RunLimits = field(default_factory=RunLimits)

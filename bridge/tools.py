@@ -1,0 +1,189 @@
+"""The bridge's MCP tools, as spec/mcp defines them: each takes its checked, typed arguments and
+returns its structured content, the same facts in words, and whether the call is an error result.
+
+A task that did not complete (failed, canceled, timed out, could not start) is an error
+result that still carries its structured content: a model must not mistake it for
+success, and Claude Code shows a model the text of an error result, so the text says
+everything the structured content does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from cc_executor.generated.mcp.common import TaskFields, TaskResult
+from cc_executor.generated.mcp.control_execution_input import ControlExecutionInput
+from cc_executor.generated.mcp.control_execution_output import ControlExecutionOutput
+from cc_executor.generated.mcp.execute_task_input import ExecuteTaskInput
+from cc_executor.generated.mcp.execute_task_list_input import ExecuteTaskListInput
+from cc_executor.generated.mcp.execute_task_list_output import ExecuteTaskListOutput, TaskListSummary
+from cc_executor.generated.mcp.get_execution_output_input import GetExecutionOutputInput
+from cc_executor.generated.mcp.get_execution_output_output import GetExecutionOutputOutput
+from cc_executor.generated.mcp.get_execution_status_input import GetExecutionStatusInput
+from cc_executor.generated.mcp.get_execution_status_output import GetExecutionStatusOutput
+from cc_executor.generated.mcp.get_hook_status_output import GetHookStatusOutput
+
+from .execution_state import ProgressListener
+from .executions import ExecutionManager, TaskRequest
+from .output_store import StoredStream
+from .result_text import list_text, task_text
+from .views import follow_hint
+
+NOT_COMPLETED = ("failed", "canceled", "timed_out")
+#: A wait=false reply waits this long for the task to start (or fail to), so it can say which.
+SETTLE_S = 2.0
+DEFAULT_PAGE_BYTES = 20_000
+
+
+class ToolFailure(Exception):
+    """A tool call that cannot be done; its message goes back as an error result without structured content."""
+
+
+@dataclass(frozen=True)
+class ToolAnswer:
+    structured: BaseModel
+    text: str
+    is_error: bool = False
+
+
+class ToolCall(Protocol):
+    """What a tool gets besides its arguments: the engine, and progress notifications to its caller."""
+
+    manager: ExecutionManager
+
+    def progress(self, index: int = 1, of: int = 1) -> AbstractAsyncContextManager[ProgressListener]:
+        """While open, the steps of the `index`-th execution of `of` reach the caller as progress."""
+        ...
+
+
+async def execute_task(call: ToolCall, args: ExecuteTaskInput) -> ToolAnswer:
+    request = task_request(call.manager, args)
+    if args.wait is False:
+        execution = call.manager.submit(request)
+        await call.manager.settle(execution, SETTLE_S)
+        reply = execution.result or TaskResult(
+            status=execution.status,
+            hint=follow_hint(execution.id, execution.status),
+            execution_id=execution.id,
+            backend=execution.backend,
+            handler_error=execution.handler_error,
+        )
+        return _answer(reply)
+    async with call.progress() as report:
+        result = await call.manager.run_to_end(request, report)
+    return _answer(result)
+
+
+async def execute_task_list(call: ToolCall, args: ExecuteTaskListInput) -> ToolAnswer:
+    requests = [task_request(call.manager, spec) for spec in args.tasks]  # all checked before any runs
+    results: list[TaskResult] = []
+    started = asyncio.get_running_loop().time()
+    for index, request in enumerate(requests, start=1):
+        async with call.progress(index, len(requests)) as report:
+            results.append(await call.manager.run_to_end(request, report))
+        if args.stop_on_failure and results[-1].status != "completed":
+            break
+    summary = TaskListSummary(
+        total=len(requests),
+        completed=sum(1 for r in results if r.status == "completed"),
+        failed=sum(1 for r in results if r.status == "failed"),
+        canceled=sum(1 for r in results if r.status == "canceled"),
+        timed_out=sum(1 for r in results if r.status == "timed_out"),
+        skipped=len(requests) - len(results),
+        duration_ms=int((asyncio.get_running_loop().time() - started) * 1000),
+    )
+    return ToolAnswer(
+        ExecuteTaskListOutput(results=results, summary=summary),
+        list_text(results, summary),
+        is_error=any(r.status in NOT_COMPLETED for r in results),
+    )
+
+
+async def get_execution_status(call: ToolCall, args: GetExecutionStatusInput) -> ToolAnswer:
+    manager = call.manager
+    if args.execution_id is None:
+        recent = manager.recent(args.limit or 20)
+        lines = [
+            f"{s.execution_id}  {s.status:<9}  {(s.duration_ms or 0) / 1000:7.1f} s  {s.task[:60]}" for s in recent
+        ]
+        return ToolAnswer(GetExecutionStatusOutput(recent=recent), "\n".join(lines) or "No executions yet.")
+    if manager.find(args.execution_id) is None:
+        raise ToolFailure(f"Unknown execution_id {args.execution_id!r} (never seen, or pruned from the history).")
+    if args.wait_s and args.execution_id in manager.executions:
+        await manager.wait(manager.executions[args.execution_id], args.wait_s)
+    status = manager.status(args.execution_id)
+    assert status is not None
+    return ToolAnswer(GetExecutionStatusOutput(execution=status), task_text(status))
+
+
+async def get_execution_output(call: ToolCall, args: GetExecutionOutputInput) -> ToolAnswer:
+    stream = args.stream or "stdout"
+    form = args.format or "text"
+    stored: StoredStream = stream
+    if stream == "stdout" and form == "text" and call.manager.has_transcript(args.execution_id):
+        stored = "transcript"
+    offset = args.offset or 0
+    try:
+        data, next_offset, total, ended = call.manager.read_output(
+            args.execution_id, stored, offset, args.limit or DEFAULT_PAGE_BYTES
+        )
+    except KeyError:
+        raise ToolFailure(f"Unknown execution_id {args.execution_id!r}.") from None
+    complete = ended and next_offset >= total
+    page = GetExecutionOutputOutput(
+        execution_id=args.execution_id,
+        stream=stream,
+        format=form,
+        offset=offset,
+        next_offset=None if complete else next_offset,
+        total_bytes=total,
+        data=data,
+        complete=complete,
+    )
+    return ToolAnswer(page, data)
+
+
+async def control_execution(call: ToolCall, args: ControlExecutionInput) -> ToolAnswer:
+    try:
+        changed, message = await call.manager.control(args.execution_id, args.action, "Canceled by control_execution")
+    except KeyError:
+        raise ToolFailure(f"Unknown execution_id {args.execution_id!r}.") from None
+    status = call.manager.status(args.execution_id)
+    assert status is not None
+    output = ControlExecutionOutput(
+        execution_id=args.execution_id, action=args.action, status=status.status, changed=changed, message=message
+    )
+    return ToolAnswer(output, f"{message} (status: {status.status})")
+
+
+async def get_hook_status(call: ToolCall, _args: BaseModel | None) -> ToolAnswer:
+    backend, enabled, message = await call.manager.hook_status()
+    return ToolAnswer(GetHookStatusOutput(enabled=enabled, message=message, backend=backend), f"{message} ({backend})")
+
+
+ToolFunction = Callable[[Any, Any], Awaitable[ToolAnswer]]
+TOOLS: dict[str, tuple[type[BaseModel] | None, ToolFunction]] = {
+    "execute_task": (ExecuteTaskInput, execute_task),
+    "execute_task_list": (ExecuteTaskListInput, execute_task_list),
+    "get_execution_status": (GetExecutionStatusInput, get_execution_status),
+    "get_execution_output": (GetExecutionOutputInput, get_execution_output),
+    "control_execution": (ControlExecutionInput, control_execution),
+    "get_hook_status": (None, get_hook_status),
+}
+
+
+def task_request(manager: ExecutionManager, spec: TaskFields) -> TaskRequest:
+    try:
+        return TaskRequest.for_claude(spec, manager.settings)
+    except ValueError as exc:
+        raise ToolFailure(f"Cannot build the claude command: {exc}") from exc
+
+
+def _answer(result: TaskResult) -> ToolAnswer:
+    return ToolAnswer(result, task_text(result), is_error=result.status in NOT_COMPLETED)
