@@ -29,7 +29,8 @@ from cc_executor.generated.mcp.common import (
     TaskResult,
     TaskSpec,
 )
-from cc_executor.handler.process_runner import Completion, RunLimits, StreamName, end_tagged_processes
+from cc_executor.handler.execution_types import Completion, StreamName
+from cc_executor.handler.process_runner import RunLimits, end_tagged_processes
 from cc_executor.logs import command_digest
 
 from .backends import LOCAL, Backend, Execution, LocalBackend, StartFailed, TextSink

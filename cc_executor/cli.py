@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -49,7 +50,9 @@ def handler(
     host: Annotated[str, typer.Option(help="Address to bind. Loopback by default; anything else needs a token.")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8003,
+    port: Annotated[
+        int, typer.Option(envvar="DEFAULT_PORT", show_envvar=True, help="TCP port (0 picks a free one).")
+    ] = 8003,
     token: Annotated[
         str | None,
         typer.Option(
@@ -59,49 +62,138 @@ def handler(
         ),
     ] = None,
     no_auth: Annotated[
-        bool, typer.Option("--no-auth", help="Accept clients without a token (for old clients; loopback only).")
+        bool,
+        typer.Option(
+            "--no-auth",
+            help="Accept clients without a token (old clients cannot send one): on loopback every client; on any "
+            "other address only clients from --trust-network networks.",
+        ),
     ] = False,
+    trust_network: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --no-auth: a source network (CIDR, e.g. a Docker bridge 172.17.0.0/16) whose clients need no "
+            "token (repeatable); clients from anywhere else still do. Required for --no-auth off loopback.",
+        ),
+    ] = None,
     allow_origin: Annotated[
         list[str] | None,
         typer.Option(help="A browser Origin allowed to connect (repeatable). By default browsers are refused."),
     ] = None,
-    max_sessions: Annotated[int, typer.Option(help="Most connections served at once.")] = 32,
-    max_frame_bytes: Annotated[int, typer.Option(help="Largest client frame answered (bytes).")] = 1 << 20,
+    max_sessions: Annotated[
+        int, typer.Option(envvar="MAX_SESSIONS", show_envvar=True, help="Most connections served at once.")
+    ] = 32,
+    max_frame_bytes: Annotated[
+        int, typer.Option(help="Largest client frame answered, for protocol 2.0 clients (bytes).")
+    ] = 1 << 20,
+    old_client_max_frame_bytes: Annotated[
+        int,
+        typer.Option(
+            envvar="WS_MAX_SIZE",
+            show_envvar=True,
+            help="Largest client frame answered for clients without the cc-executor.v2 subprotocol (the old "
+            "handler's limit; bytes).",
+        ),
+    ] = 10 << 20,
     compression: Annotated[
         bool, typer.Option("--compression", help="Offer permessage-deflate (worth it only over slow networks).")
     ] = False,
     default_timeout: Annotated[
-        int | None, typer.Option(help="Timeout in seconds for executions that do not set one (default: none).")
+        int | None,
+        typer.Option(
+            envvar="DEFAULT_EXECUTION_TIMEOUT",
+            show_envvar=True,
+            help="Timeout in seconds for executions that do not set one (default: none; else STREAM_TIMEOUT when "
+            "ENABLE_STREAM_TIMEOUT=true, as the old handler read them).",
+        ),
     ] = None,
+    heartbeat_interval: Annotated[
+        float,
+        typer.Option(
+            envvar="WEBSOCKET_HEARTBEAT_INTERVAL",
+            show_envvar=True,
+            help="Seconds between the `ping` notifications sent to clients without the cc-executor.v2 subprotocol, "
+            "as the old handler did (0: none).",
+        ),
+    ] = 30.0,
+    session_timeout: Annotated[
+        float | None,
+        typer.Option(
+            envvar="SESSION_TIMEOUT",
+            show_envvar=True,
+            help="Close a connection that has sent nothing and run nothing for this many seconds (default: never).",
+        ),
+    ] = None,
+    allowed_commands: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ALLOWED_COMMANDS",
+            show_envvar=True,
+            help="Comma-separated first words a command may start with (e.g. echo,ls); others are refused with "
+            "-32001. Default: any command.",
+        ),
+    ] = None,
+    ws_ping_interval: Annotated[
+        float,
+        typer.Option(envvar="WS_PING_INTERVAL", show_envvar=True, help="Seconds between WebSocket ping frames."),
+    ] = 20.0,
+    ws_ping_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="WS_PING_TIMEOUT",
+            show_envvar=True,
+            help="Seconds to wait for a WebSocket pong before the connection is dropped.",
+        ),
+    ] = 20.0,
     kill_grace: Annotated[float, typer.Option(help="Seconds between SIGTERM and SIGKILL when ending a group.")] = 3.0,
     scrub_env: Annotated[
         list[str] | None,
         typer.Option(help="Environment variable never passed to executions (repeatable), e.g. a secret."),
     ] = None,
     log_format: Annotated[str, typer.Option(help="Log lines as text or json (on stderr).")] = "text",
+    log_level: Annotated[
+        str, typer.Option(envvar="LOG_LEVEL", show_envvar=True, help="DEBUG, INFO, WARNING or ERROR.")
+    ] = "INFO",
 ) -> None:
-    """Run the WebSocket execution handler (JSON-RPC 2.0 at ws://HOST:PORT/ws/mcp)."""
+    """Run the WebSocket execution handler (JSON-RPC 2.0 at ws://HOST:PORT/ws/mcp, also at /ws)."""
+    import ipaddress
+
     from cc_executor.handler.process_runner import RunLimits
     from cc_executor.handler.server import ConfigError, HandlerConfig, HandlerServer
     from cc_executor.paths import data_dir
 
-    configure_logging(_log_format(log_format))
+    level = logging.getLevelNamesMapping().get(log_level.upper())
+    if level is None:
+        _fail("--log-level must be DEBUG, INFO, WARNING or ERROR")
+        return
+    configure_logging(_log_format(log_format), level=level)
     try:
-        if not no_auth and not token:
-            token = load_or_create_token()
+        networks = tuple(ipaddress.ip_network(cidr, strict=False) for cidr in trust_network or ())
+    except ValueError as exc:
+        _fail(f"--trust-network: {exc}")
+    try:
         config = HandlerConfig(
             host=host,
             port=port,
-            token=None if no_auth else token,
+            token=None,
             no_auth=no_auth,
+            trusted_networks=networks,
             allowed_origins=tuple(allow_origin or ()),
             max_sessions=max_sessions,
             max_frame_bytes=max_frame_bytes,
+            old_client_max_frame_bytes=old_client_max_frame_bytes,
             compression=compression,
-            default_timeout_s=default_timeout,
+            default_timeout_s=default_timeout if default_timeout is not None else _old_stream_timeout(),
+            heartbeat_s=heartbeat_interval or None,
+            idle_timeout_s=session_timeout or None,
+            allowed_commands=tuple(word.strip() for word in (allowed_commands or "").split(",") if word.strip()),
+            ws_ping_interval_s=ws_ping_interval or None,
+            ws_ping_timeout_s=ws_ping_timeout or None,
             run_limits=RunLimits(kill_grace_s=kill_grace, scrub_env=tuple(scrub_env or ()), reap_strays=True),
             state_dir=data_dir() / "running",
         )
+        if config.token_required_somewhere:
+            config = replace(config, token=token or load_or_create_token())
         server = HandlerServer(config)
     except (ConfigError, TokenFileError) as exc:
         _fail(str(exc))
@@ -109,6 +201,17 @@ def handler(
         asyncio.run(_serve_until_signalled(server))
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def _old_stream_timeout() -> int | None:
+    """The old handler's STREAM_TIMEOUT, which applied to every execution only with ENABLE_STREAM_TIMEOUT=true."""
+    if os.environ.get("ENABLE_STREAM_TIMEOUT", "false").lower() != "true":
+        return None
+    try:
+        return int(os.environ.get("STREAM_TIMEOUT", "600"))
+    except ValueError:
+        _fail("STREAM_TIMEOUT must be a whole number of seconds")
+        return None
 
 
 def _use_pidfd_child_watcher() -> None:
