@@ -19,7 +19,8 @@ from rich.table import Table
 
 from cc_executor.client import HandlerClient
 from cc_executor.contract_tests.known_differences import Difference, label_problems
-from cc_executor.contract_tests.scenarios import read_transcript, recording_paths, replay_against
+from cc_executor.contract_tests.replay import replay_against
+from cc_executor.contract_tests.transcripts import read_transcript, recording_paths
 
 SHOWN = 6  # differences listed per scenario in the table (all of them go to --junit)
 

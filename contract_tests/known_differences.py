@@ -28,18 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cc_executor.contract_tests.scenarios import (
-    OUTPUT,
-    PID_FIELDS,
-    compare_frames,
-    frame_label,
-    frame_of,
-    json_type,
-    merge_output,
-    normalise,
-    output_problems,
-    received,
-)
+from cc_executor.contract_tests.comparison import PID_FIELDS, compare_frames, merge_output, normalise, output_problems
+from cc_executor.contract_tests.frames import OUTPUT, frame_label, frame_of, json_type, received, short
 from cc_executor.contract_tests.spec_validation import SPEC_DIR
 
 README = SPEC_DIR / "README.md"
@@ -197,11 +187,6 @@ class _Finding:
     subject: str  # the frame (label) it concerns; empty for a problem of the replay itself
     detail: str
     row: str | None  # the README row that explains it
-
-
-def _short(value: Json, limit: int = 80) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
 
 
 def _id_key(value: Json) -> tuple[str, str]:
@@ -399,7 +384,7 @@ class _Judge:
         else:
             correction = self.cause_correction(self.got, j)
         error = frame.get("error") if isinstance(frame, dict) else None
-        self.add(label, "sent, not in the recording" + (f": {_short(error, 70)}" if error else ""), correction)
+        self.add(label, "sent, not in the recording" + (f": {short(error, 70)}" if error else ""), correction)
 
     # -- one frame of the recording against its counterpart --------------------------------------------------
 
@@ -416,7 +401,7 @@ class _Judge:
         else:
             correction = self.cause_correction(self.got, j)
         self.decided[key] = correction
-        answer = f"an error {_short(error, 70)}" if error else f"a result {_short(got.get('result'), 70)}"
+        answer = f"an error {short(error, 70)}" if error else f"a result {short(got.get('result'), 70)}"
         self.add(frame_label(want), f"answered with {answer}", correction)
 
     def same_process(self, expected: Json, actual: Json) -> bool:
@@ -497,12 +482,12 @@ def _walk(want: Json, got: Json, path: Path_ = ()) -> Iterator[tuple[Path_, str,
 
 def _describe(kind: str, expected: Json, actual: Json) -> str:
     if kind == "missing":
-        return f"missing (expected {_short(expected)})"
+        return f"missing (expected {short(expected)})"
     if kind == "extra":
-        return f"not in the recording: {_short(actual)}"
+        return f"not in the recording: {short(actual)}"
     if kind == "items":
-        return f"lacks {_short(expected)}" + (f", has {_short(actual)} besides" if actual else "")
-    return f"expected {_short(expected)}, got {_short(actual)}"
+        return f"lacks {short(expected)}" + (f", has {short(actual)} besides" if actual else "")
+    return f"expected {short(expected)}, got {short(actual)}"
 
 
 def _grouped(findings: list[_Finding]) -> list[Difference]:

@@ -22,7 +22,8 @@ from fixtures import old_handler_standin
 
 from cc_executor.contract_tests.known_differences import readme_rows
 from cc_executor.contract_tests.live_handler import free_port, stop, wait_healthy
-from cc_executor.contract_tests.scenarios import read_transcript, replay_against
+from cc_executor.contract_tests.replay import replay_against
+from cc_executor.contract_tests.transcripts import read_transcript
 
 STANDIN = Path(old_handler_standin.__file__)
 
@@ -162,8 +163,10 @@ def test_a_renamed_field_is_unexpected_even_with_allow_known(tmp_path: Path) -> 
 
 def test_the_rules_do_not_excuse_real_changes() -> None:
     """Offline, on the echo recording: only what a README row covers is known; the rest stays unexpected."""
+    from cc_executor.contract_tests.comparison import compare_frames
+    from cc_executor.contract_tests.frames import received
     from cc_executor.contract_tests.known_differences import label_problems
-    from cc_executor.contract_tests.scenarios import RECORDINGS_DIR, compare_frames, received
+    from cc_executor.contract_tests.transcripts import RECORDINGS_DIR
 
     recorded = read_transcript(RECORDINGS_DIR / "echo.jsonl")
 
