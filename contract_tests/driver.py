@@ -250,8 +250,9 @@ async def run_scenario(
         ping_interval=None,
     ) as websocket:
         connection = _Connection(websocket, url, local)
-        if scenario.subprotocol:
-            connection.events.append({"dir": "open", "t": 0.0, "subprotocol": scenario.subprotocol})
+        if scenario.subprotocol:  # what was asked for, and what the handler agreed to (None: it does not know it)
+            opened = {"dir": "open", "t": 0.0, "subprotocol": scenario.subprotocol, "agreed": websocket.subprotocol}
+            connection.events.append(opened)
         connection.start()
         try:
             for number, step in enumerate(scenario.steps, 1):

@@ -7,8 +7,8 @@ A transcript is one event per line, in the format of the old handler's transcrip
 
 plus, where a frame cannot be stored as JSON text, `"binary": <base64>` or
 `"filler": {"char": "x", "count": N}` instead of `"frame"`, and events of our own:
-`{"dir": "open", "subprotocol": ...}` first when the client asked for a subprotocol
-(absent: none, protocol 1.0), `{"dir": "close"}` (the client closed) and
+`{"dir": "open", "subprotocol": <asked for>, "agreed": <the handler's answer>}` first
+when the client asked for a subprotocol (absent: none, protocol 1.0), `{"dir": "close"}` (the client closed) and
 `{"dir": "check", "check": "nothing_left_running"}`.
 """
 
@@ -77,6 +77,12 @@ def subprotocol_of(events: Iterable[Mapping[str, Any]]) -> str | None:
     """The subprotocol the transcript's client asked for (its "open" event); None: none (protocol 1.0)."""
     opened = next((event for event in events if event.get("dir") == "open"), None)
     return None if opened is None else opened.get("subprotocol")
+
+
+def agreed_subprotocol(events: Iterable[Mapping[str, Any]]) -> str | None:
+    """The subprotocol the handler agreed to in the transcript's handshake (None: none, or none was asked for)."""
+    opened = next((event for event in events if event.get("dir") == "open"), None)
+    return None if opened is None else opened.get("agreed")
 
 
 def json_type(value: Json) -> str:

@@ -29,7 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from cc_executor.contract_tests.comparison import PID_FIELDS, compare_frames, merge_output, normalise, output_problems
-from cc_executor.contract_tests.frames import OUTPUT, frame_label, frame_of, json_type, received, short
+from cc_executor.contract_tests.frames import (
+    OUTPUT,
+    agreed_subprotocol,
+    frame_label,
+    frame_of,
+    json_type,
+    received,
+    short,
+)
 from cc_executor.contract_tests.spec_validation import SPEC_DIR
 
 README = SPEC_DIR / "README.md"
@@ -540,6 +548,9 @@ def label_problems(
     explained = bool(judge.missing_rows) and all(finding.row for finding in found)
     for problem in problems:
         if problem in compared or problem in framing:
+            continue
+        if problem.startswith("subprotocol:") and agreed_subprotocol(live) is None:
+            found.append(_Finding("", problem, _row("additions")))  # a 1.0 handler does not know cc-executor.v2
             continue
         stopped = problem.startswith("replay stopped") and ("waited" in problem or "closed" in problem)
         rows = "; ".join(dict.fromkeys(judge.missing_rows)) if stopped and explained else None

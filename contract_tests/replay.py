@@ -13,7 +13,7 @@ from typing import Any
 
 from cc_executor.contract_tests.comparison import compare_frames, output_problems
 from cc_executor.contract_tests.driver import ScenarioFailed, run_scenario
-from cc_executor.contract_tests.frames import Event, Json, frame_of, received, subprotocol_of
+from cc_executor.contract_tests.frames import Event, Json, agreed_subprotocol, frame_of, received, subprotocol_of
 from cc_executor.contract_tests.steps import (
     Close,
     NothingLeftRunning,
@@ -109,7 +109,16 @@ async def replay_against(
     except TimeoutError:
         live, problems = [], [f"replay of {name} took longer than {limit_s} s"]
     problems += compare_frames(received(recorded), received(live), additive=additive)
+    problems += subprotocol_problems(recorded, live)
     actions = [event["dir"] for event in recorded if event["dir"] != "recv"]
     if not problems and actions != [event["dir"] for event in live if event["dir"] != "recv"]:
         problems.append(f"client actions differ from the recording's {actions}")
     return live, problems + output_problems(received(live))
+
+
+def subprotocol_problems(recorded: Sequence[Mapping[str, Any]], live: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The handshake's answer: did the handler agree to the subprotocol the recording's handler agreed to?"""
+    wanted, got = agreed_subprotocol(recorded), agreed_subprotocol(live)
+    if wanted == got:
+        return []
+    return [f"subprotocol: the handler agreed to {got or 'none (protocol 1.0)'}, the recording's to {wanted}"]

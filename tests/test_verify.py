@@ -27,7 +27,9 @@ def test_our_handler_passes_every_scenario(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 failed; differences: 0 known, 0 unexpected" in result.stdout
     suite = ElementTree.parse(report).getroot()
-    assert suite.get("failures") == "0" and int(suite.get("tests")) >= 20
+    assert suite.get("failures") == "0" and int(suite.get("tests")) >= 30
+    protocols = {case.get("classname") for case in suite.iter("testcase")}
+    assert protocols == {"contract.protocol-1.0", "contract.protocol-2.0"}, "both modes are checked"
 
 
 def test_a_handler_that_behaves_differently_fails_with_reasons(tmp_path):
