@@ -86,7 +86,7 @@ CORRECTIONS: dict[str, Correction] = {
     ),
     "frame_too_large": Correction("frame over the size limit", "a closed connection"),
     "invalid_params": Correction(
-        "bad params (missing `command`, wrong type, unknown field)",
+        "bad params (missing `command`, wrong type, a fractional `timeout`)",
         "another error code and text; params the old handler accepted run the command",
     ),
     "no_execution": Correction("control with nothing running", "another error code and text"),
@@ -94,6 +94,7 @@ CORRECTIONS: dict[str, Correction] = {
     "long_line": Correction(
         "a line over the frame limit", "pieces marked truncated: true, total_chunks on every piece"
     ),
+    "truncated_guess": Correction("`truncated` on a line ending in `...`", "truncated: true for such a line"),
     "notifications": Correction(
         "request without `id` (a notification)", "the old handler answers it, with a reply that has no id"
     ),
@@ -454,6 +455,8 @@ class _Judge:
             return "message_wording"
         if last == "version" and kind == "value" and method == "connected":
             return "version"
+        if method == OUTPUT and last == "truncated" and str(params.get("data", "")).endswith("...\n"):
+            return "truncated_guess"
         if method == OUTPUT and last in ("truncated", "chunk_index", "total_chunks"):
             return "long_line"
         if method == OUTPUT and last == "data":  # e.g. `pwd` run where the old handler ignored cwd

@@ -171,7 +171,7 @@ def test_the_comparison_catches_what_it_must() -> None:
 @pytest.mark.parametrize("path", REFERENCES, ids=lambda path: path.stem)
 def test_reference_frames_conform_to_spec(path: Path) -> None:
     """spec/ still describes every frame the old handler sent (old clients' expectations hold)."""
-    problems = transcript_errors(read_transcript(path))
+    problems = transcript_errors(read_transcript(path), closed=True)
     assert not problems, "\n".join(problems)
 
 
@@ -185,7 +185,9 @@ async def test_new_handler_answers_like_the_old_one(path: Path, subprotocol: str
         new_events = await asyncio.wait_for(run_scenario(scenario, handler.url, token=handler.token), 30)
     except ScenarioFailed as exc:
         pytest.fail(f"{exc}\nreceived: {[frame_label(f) for f in received(exc.events)]}")
-    problems = compatibility_problems(received(old_events), received(new_events)) + transcript_errors(new_events)
+    problems = compatibility_problems(received(old_events), received(new_events)) + transcript_errors(
+        new_events, closed=True
+    )
     if subprotocol is None:
         problems += line_framing_problems(received(new_events))
     assert not problems, "\n".join(problems)

@@ -45,7 +45,7 @@ def test_every_scenario_has_a_recording() -> None:
 def test_recording_conforms_to_spec(path: Path) -> None:
     events = read_transcript(path)
     assert received(events) and received(events)[0]["method"] == "connected"
-    problems = transcript_errors(events) + output_problems(received(events))
+    problems = transcript_errors(events, closed=True) + output_problems(received(events))
     if subprotocol_of(events) is None:  # an old client's recording: one line per frame
         problems += line_framing_problems(received(events))
     assert not problems, "\n".join(problems)
@@ -55,7 +55,7 @@ def test_recording_conforms_to_spec(path: Path) -> None:
 async def test_replay_matches_recording(path: Path, handler: LiveHandler) -> None:
     recorded = read_transcript(path)
     live, problems = await replay_against(path.stem, recorded, handler.url, token=handler.token, limit_s=REPLAY_LIMIT_S)
-    problems += transcript_errors(live)
+    problems += transcript_errors(live, closed=True)
     if subprotocol_of(recorded) is None:
         problems += line_framing_problems(received(live))
     assert not problems, "\n".join(problems)

@@ -45,4 +45,4 @@ async def test_unstartable_execute_is_an_error_reply(name: str, handler: LiveHan
     answer = next(frame for frame in frames if frame.get("id") == 1)
     assert answer.get("error", {}).get("code") in (-32602, -32000), answer
     assert next(frame for frame in frames if frame.get("id") == 2)["result"]["execution"] is None
-    assert not transcript_errors(events)
+    assert not transcript_errors(events, closed=True)

@@ -34,7 +34,7 @@ async def record_one(scenario: Scenario, url: str, token: str | None, local: boo
     first = await run_scenario(scenario, url, token=token, local=local)
     second = await run_scenario(scenario, url, token=token, local=local)
     problems = compare_frames(received(first), received(second))
-    problems += transcript_errors(first) + output_problems(received(first))
+    problems += transcript_errors(first, closed=True) + output_problems(received(first))
     if problems:
         raise ScenarioFailed(f"{scenario.name}: " + "\n  ".join(problems), first)
     return first

@@ -45,7 +45,7 @@ class Probe:
     def __init__(self, handler: LiveHandler) -> None:
         self.handler = handler
         self.ws: ClientConnection = connect(handler.url, additional_headers=handler.headers, max_size=None).__enter__()
-        self.checker = FrameChecker()
+        self.checker = FrameChecker(closed=True)
         self.ids = itertools.count(1_000_000)
         self._receive()  # connected
 
