@@ -1,18 +1,18 @@
 """Turn one stream's raw bytes into process.output pieces (sans-I/O).
 
 Concatenating the pieces' text reproduces the stream exactly (as UTF-8, with
-invalid bytes replaced, never splitting a character). How whole lines are cut into
-pieces is the framing, which the connection's protocol mode chooses:
+invalid bytes replaced, never splitting a character). A piece carries as many whole
+lines as fit in the frame limit, and a line longer than the limit is cut into pieces
+numbered by chunk_index, the last one carrying total_chunks. The framer holds at most
+one frame's worth of text, so memory stays bounded whatever is written.
 
-* "batched" (protocol 2.0): a piece carries as many whole lines as fit in the frame
-  limit, and a half-written line is sent when the stream goes quiet;
-* "line": one line per piece, newline included, exactly as the old handler framed
-  output (old clients parse each frame on its own); a half-written line waits for its
-  newline or the end of the stream.
+The framing, which the connection's protocol mode chooses, decides what happens to a
+half-written line when the stream goes quiet:
 
-Either way a line longer than the limit is cut into pieces numbered by chunk_index,
-the last one carrying total_chunks. The framer holds at most one frame's worth of
-text, so memory stays bounded whatever is written.
+* "batched" (protocol 2.0): it is sent (`flush`);
+* "line" (protocol 1.0): it waits for its newline or the end of the stream, as the old
+  handler's readline did, so that every line reaches the client whole; the protocol
+  core then sends each line of a piece in a frame of its own.
 """
 
 from __future__ import annotations
@@ -75,13 +75,12 @@ class OutputFramer:
     def _take_ready(self) -> list[OutputPiece]:
         pieces: list[OutputPiece] = []
         text, start, limit = self._pending, 0, self.frame_chars
-        one_line = self.framing == "line"
         while start < len(text):
             window_end = min(len(text), start + limit)
-            if self._next_chunk is not None or one_line:
-                newline = text.find("\n", start, window_end)
+            if self._next_chunk is not None:
+                newline = text.find("\n", start, window_end)  # the end of the split line
             else:
-                newline = text.rfind("\n", start, window_end)
+                newline = text.rfind("\n", start, window_end)  # as many whole lines as fit
             if newline >= 0:
                 piece = text[start : newline + 1]
                 pieces.append(self._line_end(piece) if self._next_chunk is not None else OutputPiece(piece))

@@ -144,6 +144,18 @@ class OutputEncoder:
         prefix, suffix = self._templates[stream]
         return prefix + orjson.dumps(piece.data) + suffix
 
+    def line_frames(self, stream: StreamName, piece: OutputPiece) -> list[bytes]:
+        """One frame per line of the piece, newline included (protocol 1.0's framing)."""
+        if piece.chunk_index is not None or piece.data.find("\n") in (-1, len(piece.data) - 1):
+            return [self.frame(stream, piece)]
+        prefix, suffix = self._templates[stream]
+        lines = piece.data.split("\n")
+        last = lines.pop()  # "" after a final newline; else the stream's last words, without one
+        frames = [prefix + orjson.dumps(line + "\n") + suffix for line in lines]
+        if last:
+            frames.append(prefix + orjson.dumps(last) + suffix)
+        return frames
+
     def _model(self, stream: StreamName, piece: OutputPiece) -> ProcessOutputNotification:
         return ProcessOutputNotification(
             jsonrpc="2.0",
@@ -351,7 +363,9 @@ class ConnectionProtocol:
         return frames
 
     def output(self, stream: StreamName, pieces: list[OutputPiece]) -> list[bytes]:
-        """The process.output frames of a batch of pieces, in order."""
+        """The process.output frames of a batch of pieces, in order: one per line in protocol 1.0."""
+        if self.mode.framing == "line":
+            return [frame for piece in pieces for frame in self._output.line_frames(stream, piece)]
         return [self._output.frame(stream, piece) for piece in pieces]
 
     def completed(self, completion: Completion) -> list[Action]:
@@ -359,7 +373,7 @@ class ConnectionProtocol:
         frames = []
         if completion.status == "timed_out" and self.mode.timeout_markers:
             marker = OutputPiece(f"\n[Stream timed out after {seconds_text(completion.timeout_s)}s]\n")
-            frames += self.output("stdout", [marker]) + self.output("stderr", [marker])
+            frames += [self._output.frame("stdout", marker), self._output.frame("stderr", marker)]  # one frame each
         params = ProcessCompletedParams(
             status=completion.status,
             pid=self._pid,

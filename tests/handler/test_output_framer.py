@@ -39,8 +39,7 @@ def test_pieces_reassemble_exactly_and_respect_the_limit(tokens, cuts, frame_cha
 
     assert "".join(p.data for p in pieces) == data.decode("utf-8", errors="replace")
     assert all(len(p.data) <= frame_chars for p in pieces)
-    if framing == "line":  # one line per piece: a newline only ever ends a piece
-        assert all("\n" not in p.data[:-1] for p in pieces)
+    if framing == "line":  # a half-written line is never sent before its end: whole pieces end with a newline
         whole = [p for p in pieces if p.chunk_index is None]
         assert all(p.data.endswith("\n") for p in whole[:-1])
     # Split lines are numbered 0..n-1 and only the last piece carries total_chunks = n.
@@ -97,11 +96,11 @@ def test_invalid_utf8_becomes_replacement_characters():
     assert framer.feed(b"\xff\xfeok\n") == [OutputPiece("\ufffd\ufffdok\n")]
 
 
-def test_line_framing_sends_one_line_per_piece():
+def test_line_framing_holds_a_half_line_until_its_newline():
     framer = OutputFramer(100, "line")
-    assert framer.feed(b"one\ntwo\nthr") == [OutputPiece("one\n"), OutputPiece("two\n")]
+    assert framer.feed(b"one\ntwo\nthr") == [OutputPiece("one\ntwo\n")]
     assert framer.flush() == [], "a half-written line waits for its newline, as the old handler's readline did"
-    assert framer.feed(b"ee\n\n") == [OutputPiece("three\n"), OutputPiece("\n")]
+    assert framer.feed(b"ee\n\n") == [OutputPiece("three\n\n")]
     assert framer.feed(b"end") + framer.finish() == [OutputPiece("end")]
 
 

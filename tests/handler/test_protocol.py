@@ -282,3 +282,14 @@ def test_a_timeout_writes_the_old_marker_lines_for_old_clients(mode, markers):
             ("stderr", "\n[Stream timed out after 5s]\n"),
         ]
     assert frames[-1]["params"]["status"] == "timed_out"
+
+
+@pytest.mark.parametrize(("mode", "frames"), [(OLD_CLIENTS, ["a\n", "\n", "b\n", "c"]), (V2, ["a\n\nb\nc"])])
+def test_old_clients_get_one_line_per_frame(mode, frames):
+    core = ConnectionProtocol(session_id="s", version="2.0.0", mode=mode)
+    [start] = core.receive(request("execute", {"command": "x"}))
+    core.execution_started(start, 10, 10)
+    sent_frames = [json.loads(frame) for frame in core.output("stdout", [OutputPiece("a\n\nb\nc")])]
+    assert [frame["params"]["data"] for frame in sent_frames] == frames
+    long_piece = [json.loads(f) for f in core.output("stdout", [OutputPiece("x\ny", 0)])]
+    assert [(f["params"]["data"], f["params"]["chunk_index"]) for f in long_piece] == [("x\ny", 0)]
