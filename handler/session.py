@@ -34,6 +34,10 @@ from .protocol import (
 
 log = logging.getLogger("cc_executor.handler")
 
+#: Frames handed to the transport at once: few writes, and a read of short lines (256 KiB, 40,000 frames
+#: of one line each) never sits in memory encoded all at once.
+WRITE_BATCH_FRAMES = 1024
+
 
 @dataclass(frozen=True)
 class SessionSettings:
@@ -72,15 +76,16 @@ async def send_frames(websocket: ServerConnection, frames: list[bytes]) -> None:
     if len(frames) == 1:
         await websocket.send(frames[0], text=True)
         return
-    while websocket.send_in_progress is not None:  # a fragmented message is being sent: never interleave
-        await asyncio.shield(websocket.send_in_progress)
-    async with websocket.send_context():
-        for frame in frames:
-            websocket.protocol.send_text(frame)
-        chunks = websocket.protocol.data_to_send()
-        websocket.transport.writelines([chunk for chunk in chunks if chunk])
-        if not all(chunks) and websocket.transport.can_write_eof():  # b"": end of stream (as send_data does)
-            websocket.transport.write_eof()
+    for start in range(0, len(frames), WRITE_BATCH_FRAMES):
+        while websocket.send_in_progress is not None:  # a fragmented message is being sent: never interleave
+            await asyncio.shield(websocket.send_in_progress)
+        async with websocket.send_context():  # on exit: waits while the socket's buffer is full
+            for frame in frames[start : start + WRITE_BATCH_FRAMES]:
+                websocket.protocol.send_text(frame)
+            chunks = websocket.protocol.data_to_send()
+            websocket.transport.writelines([chunk for chunk in chunks if chunk])
+            if not all(chunks) and websocket.transport.can_write_eof():  # b"": end of stream (as send_data does)
+                websocket.transport.write_eof()
 
 
 class Session:
