@@ -401,6 +401,13 @@ def verify(
         bool, typer.Option("--strict", help="Fields and capabilities beyond the recordings count as differences.")
     ] = False,
     scenario: Annotated[list[str] | None, typer.Option(help="Only this scenario (repeatable).")] = None,
+    protocol: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only the recordings of this protocol mode (repeatable): 1.0 (old clients, no subprotocol) or 2.0 "
+            "(cc-executor.v2). Default: both.",
+        ),
+    ] = None,
     allow_known: Annotated[
         bool,
         typer.Option(
@@ -420,7 +427,10 @@ def verify(
     from cc_executor.verify import print_table, verify, write_junit
 
     try:
-        verdicts = asyncio.run(verify(url, resolve_client_token(token), strict=strict, only=scenario))
+        protocols = tuple(protocol or ("1.0", "2.0"))
+        verdicts = asyncio.run(
+            verify(url, resolve_client_token(token), strict=strict, only=scenario, protocols=protocols)
+        )
     except (ValueError, TokenFileError, HandlerUnavailable) as exc:
         _fail(str(exc))
     print_table(Console(), url, verdicts, allow_known)

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cc_executor.client import HandlerClient
-from cc_executor.contract_tests.frames import subprotocol_of
+from cc_executor.contract_tests.frames import Event, subprotocol_of
 from cc_executor.contract_tests.known_differences import Difference, label_problems
 from cc_executor.contract_tests.replay import replay_against
 from cc_executor.contract_tests.transcripts import read_transcript, recording_paths
@@ -51,11 +51,23 @@ class Verdict:
         return [str(difference) for difference in self.differences]
 
 
+PROTOCOLS = ("1.0", "2.0")
+
+
 async def verify(
-    url: str, token: str | None, *, strict: bool, only: list[str] | None = None, limit_s: float = 60.0
+    url: str,
+    token: str | None,
+    *,
+    strict: bool,
+    only: list[str] | None = None,
+    protocols: tuple[str, ...] = PROTOCOLS,
+    limit_s: float = 60.0,
 ) -> list[Verdict]:
-    """One verdict per recorded scenario (all, or those named in `only`), in name order."""
-    paths = recording_paths()
+    """One verdict per recorded scenario (all, or those named in `only`, of the given protocols), in name order."""
+    unknown_protocols = sorted(set(protocols) - set(PROTOCOLS))
+    if unknown_protocols:
+        raise ValueError(f"no such protocol: {', '.join(unknown_protocols)} (known: {', '.join(PROTOCOLS)})")
+    paths = [path for path in recording_paths() if recorded_protocol(read_transcript(path)) in protocols]
     if only:
         unknown = sorted(set(only) - {path.stem for path in paths})
         if unknown:
@@ -73,9 +85,15 @@ async def verify(
             differences = label_problems(recorded, live, problems, additive=not strict)
         except Exception as exc:  # e.g. the handler went away mid-run: a failed scenario, not a crash
             differences = [Difference(f"could not run the scenario: {type(exc).__name__}: {exc}")]
-        protocol = "2.0" if subprotocol_of(recorded) else "1.0"
-        verdicts.append(Verdict(path.stem, differences, round(time.monotonic() - started, 3), protocol))
+        verdicts.append(
+            Verdict(path.stem, differences, round(time.monotonic() - started, 3), recorded_protocol(recorded))
+        )
     return verdicts
+
+
+def recorded_protocol(events: list[Event]) -> str:
+    """The protocol a recording's client asked for: 2.0 with cc-executor.v2, else 1.0."""
+    return "2.0" if subprotocol_of(events) else "1.0"
 
 
 def summary(verdicts: list[Verdict], allow_known: bool = False) -> str:

@@ -57,6 +57,10 @@ def test_a_handler_that_behaves_differently_fails_with_reasons(tmp_path):
 
 def test_unknown_scenarios_and_refusals_are_clear_errors():
     with live_handler() as handler:
+        only_v2 = run_verify(handler.url, handler.token, "--protocol", "2.0", "--scenario", "v2_echo")
+        assert only_v2.returncode == 0 and "v2_echo" in only_v2.stdout and "2.0" in only_v2.stdout
+        wrong = run_verify(handler.url, handler.token, "--protocol", "3.0")
+        assert wrong.returncode == 2 and "no such protocol: 3.0" in wrong.stderr
         unknown = run_verify(handler.url, handler.token, "--scenario", "nope")
         assert unknown.returncode == 2 and "no such scenario: nope" in unknown.stderr
         refused = run_verify(handler.url, "wrong", "--scenario", "echo")
