@@ -47,9 +47,13 @@ def main_options(
 
 @app.command()
 def handler(
-    host: Annotated[str, typer.Option(help="Address to bind. Loopback by default; anything else needs a token.")] = (
-        "127.0.0.1"
-    ),
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to bind. Loopback by default; anything else needs a token (or --no-auth with "
+            "--trust-network)."
+        ),
+    ] = "127.0.0.1",
     port: Annotated[
         int, typer.Option(envvar="DEFAULT_PORT", show_envvar=True, help="TCP port (0 picks a free one).")
     ] = 8003,

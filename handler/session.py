@@ -158,7 +158,7 @@ class Session:
                 log.info("idle session closed", extra={"event": {"session_id": self.protocol.session_id}})
                 await self.websocket.close(1000, f"Session idle for {idle_s:g} s")
                 return
-            await asyncio.sleep(max(idle_s - quiet, 0.05))
+            await asyncio.sleep(idle_s - quiet if quiet < idle_s else min(idle_s, 1.0))  # busy: look again later
 
     def cancel_execution(self, reason: str) -> None:
         """A client that goes away, or a handler that stops, takes the process group with it."""
