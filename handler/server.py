@@ -245,7 +245,7 @@ class HandlerServer:
                 "token file, or given by --token / CC_EXECUTOR_TOKEN)",
                 [("WWW-Authenticate", 'Bearer realm="cc-executor"')],
             )
-        if len(self.sessions) >= self.config.max_sessions and offers_v2(request.headers):
+        if len(self.sessions) >= self.config.max_sessions and not offered_mode(request.headers).session_limit_in_band:
             return error_response(
                 http.HTTPStatus.SERVICE_UNAVAILABLE,
                 f"Too many sessions: {len(self.sessions)} of {self.config.max_sessions} in use; try again later",
@@ -297,8 +297,9 @@ def offered_subprotocols(headers: Headers) -> list[str]:
     return [value.strip() for header in headers.get_all("Sec-WebSocket-Protocol") for value in header.split(",")]
 
 
-def offers_v2(headers: Headers) -> bool:
-    return V2_SUBPROTOCOL in offered_subprotocols(headers)
+def offered_mode(headers: Headers) -> ProtocolMode:
+    """The mode the handshake in these headers is going to agree to (select_subprotocol's choice)."""
+    return mode_for(V2_SUBPROTOCOL if V2_SUBPROTOCOL in offered_subprotocols(headers) else None)
 
 
 def select_subprotocol(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
