@@ -15,8 +15,8 @@ from typing import Protocol
 from cc_executor.client import ControlAction, HandlerClient, HandlerError, HandlerUnavailable
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
-from cc_executor.handler.output_framer import OutputPiece
-from cc_executor.handler.process_runner import Completion, RunLimits, RunningProcess, SpawnError, StreamName
+from cc_executor.handler.execution_types import Completion, OutputPiece, StreamName
+from cc_executor.handler.process_runner import RunLimits, RunningProcess, SpawnError
 
 TextSink = Callable[[StreamName, str], Awaitable[None]]
 LOCAL = "local"
@@ -76,8 +76,8 @@ class LocalBackend:
         self.limits = limits or RunLimits()
 
     async def start(self, command: str, *, cwd: str | None, timeout_s: int | None, sink: TextSink) -> LocalExecution:
-        async def forward(stream: StreamName, piece: OutputPiece) -> None:
-            await sink(stream, piece.data)
+        async def forward(stream: StreamName, pieces: list[OutputPiece]) -> None:
+            await sink(stream, "".join(piece.data for piece in pieces))
 
         try:
             running = await RunningProcess.start(command, forward, cwd=cwd, timeout_s=timeout_s, limits=self.limits)

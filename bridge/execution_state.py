@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from cc_executor.generated.mcp.common import TaskResult
-from cc_executor.handler.process_runner import StreamName
+from cc_executor.handler.execution_types import StreamName
 
 from .backends import Execution
 from .claude_stream import ApiRetryEvent, ClaudeEvent, ClaudeStreamParser, TurnEvent

@@ -18,7 +18,8 @@ from typing import Literal
 
 from cc_executor.client import HandlerUnavailable
 from cc_executor.generated.mcp.common import ExecutionSummary, TaskResult
-from cc_executor.handler.process_runner import Completion, StreamName, end_tagged_processes
+from cc_executor.handler.execution_types import Completion, StreamName
+from cc_executor.handler.process_runner import end_tagged_processes
 from cc_executor.logs import command_digest
 
 from .backend_choice import BackendChoice

@@ -14,11 +14,10 @@ import functools
 import logging
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable, RequestNotSent
+from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable, RequestNotSent, health_url
 
 from .backends import HandlerExecution, StartFailed, TextSink
 
@@ -28,12 +27,6 @@ DEFAULT_HANDLER_URL = "ws://127.0.0.1:8003/ws/mcp"
 HEALTH_TIMEOUT_S = 1.0
 COOLDOWN_S = 5.0  # a handler that just failed is tried last for this long
 IDLE_PER_HANDLER = 8
-
-
-def health_url(ws_url: str) -> str:
-    parts = urlsplit(ws_url)
-    scheme = "https" if parts.scheme == "wss" else "http"
-    return urlunsplit((scheme, parts.netloc, "/health", "", ""))
 
 
 @dataclass

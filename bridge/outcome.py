@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from cc_executor.generated.mcp.common import PermissionDenial, TaskResult
-from cc_executor.handler.process_runner import Completion
+from cc_executor.handler.execution_types import Completion
 
 from .claude_stream import ClaudeOutcome, Denial
 from .execution_state import Status, TrackedExecution

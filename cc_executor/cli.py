@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, NoReturn, get_args
 
@@ -14,7 +15,7 @@ import typer
 
 from cc_executor import __version__
 from cc_executor.generated.mcp.common import TaskFields
-from cc_executor.logs import LogFormat, configure_logging
+from cc_executor.logs import configure_logging
 from cc_executor.terminal_text import visible
 from cc_executor.token import TOKEN_ENV, TokenFileError, load_or_create_token
 
@@ -49,99 +50,7 @@ def main_options(
     """Hand tasks to fresh Claude Code instances."""
 
 
-@app.command()
-def handler(
-    host: Annotated[str, typer.Option(help="Address to bind. Loopback by default; anything else needs a token.")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0 picks a free one).")] = 8003,
-    token: Annotated[
-        str | None,
-        typer.Option(
-            envvar=TOKEN_ENV,
-            show_envvar=True,
-            help="Bearer token clients must send. Default: the token file in the data dir, made on first start.",
-        ),
-    ] = None,
-    no_auth: Annotated[
-        bool, typer.Option("--no-auth", help="Accept clients without a token (for old clients; loopback only).")
-    ] = False,
-    allow_origin: Annotated[
-        list[str] | None,
-        typer.Option(help="A browser Origin allowed to connect (repeatable). By default browsers are refused."),
-    ] = None,
-    max_sessions: Annotated[int, typer.Option(help="Most connections served at once.")] = 32,
-    max_frame_bytes: Annotated[int, typer.Option(help="Largest client frame answered (bytes).")] = 1 << 20,
-    compression: Annotated[
-        bool, typer.Option("--compression", help="Offer permessage-deflate (worth it only over slow networks).")
-    ] = False,
-    default_timeout: Annotated[
-        int | None, typer.Option(help="Timeout in seconds for executions that do not set one (default: none).")
-    ] = None,
-    kill_grace: Annotated[float, typer.Option(help="Seconds between SIGTERM and SIGKILL when ending a group.")] = 3.0,
-    scrub_env: Annotated[
-        list[str] | None,
-        typer.Option(help="Environment variable never passed to executions (repeatable), e.g. a secret."),
-    ] = None,
-    log_format: Annotated[str, typer.Option(help="Log lines as text or json (on stderr).")] = "text",
-) -> None:
-    """Run the WebSocket execution handler (JSON-RPC 2.0 at ws://HOST:PORT/ws/mcp)."""
-    from cc_executor.handler.process_runner import RunLimits
-    from cc_executor.handler.server import ConfigError, HandlerConfig, HandlerServer
-    from cc_executor.paths import DataDirError, data_dir
-
-    configure_logging(_log_format(log_format))
-    try:
-        if not no_auth and not token:
-            token = load_or_create_token()
-        config = HandlerConfig(
-            host=host,
-            port=port,
-            token=None if no_auth else token,
-            no_auth=no_auth,
-            allowed_origins=tuple(allow_origin or ()),
-            max_sessions=max_sessions,
-            max_frame_bytes=max_frame_bytes,
-            compression=compression,
-            default_timeout_s=default_timeout,
-            run_limits=RunLimits(kill_grace_s=kill_grace, scrub_env=tuple(scrub_env or ()), reap_strays=True),
-            state_dir=data_dir() / "running",
-        )
-        server = HandlerServer(config)
-    except (ConfigError, TokenFileError, DataDirError) as exc:
-        _fail(str(exc))
-    try:
-        asyncio.run(_serve_until_signalled(server))
-    except OSError as exc:
-        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-
-
-def _use_pidfd_child_watcher() -> None:
-    """Watch children through pidfds (Linux): Python 3.11's default spends a thread per child process."""
-    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            watcher = asyncio.PidfdChildWatcher()
-            watcher.attach_loop(asyncio.get_running_loop())
-            asyncio.set_child_watcher(watcher)
-
-
-async def _serve_until_signalled(server: HandlerServer) -> None:
-    """Serve until SIGINT/SIGTERM, then close every session so no process group outlives the handler."""
-    _use_pidfd_child_watcher()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await server.start()
-    typer.echo(f"cc-executor handler listening on {server.url}", err=True)
-    await stop.wait()
-    await server.close()
-
-
-# -- options shared by the commands that run tasks (mcp, run) -------------------------------
+# -- options shared by several commands ----------------------------------------------------------
 
 Backend = Literal["auto", "handler", "local"]
 LogFormatChoice = Literal["text", "json"]
@@ -190,6 +99,240 @@ MaxOutputBytes = Annotated[int, typer.Option(min=1, metavar="BYTES", help="Most 
 LogFormatOption = Annotated[
     LogFormatChoice, typer.Option(help="Log lines as text or as one JSON object each (stderr).")
 ]
+
+
+@app.command()
+def handler(
+    host: Annotated[
+        str,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Address to bind. Loopback by default; anything else needs a token (or --no-auth with "
+            "--trust-network).",
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int,
+        typer.Option(
+            metavar="PORT",
+            min=0,
+            max=65535,
+            envvar="DEFAULT_PORT",
+            show_envvar=True,
+            help="TCP port (0 picks a free one).",
+        ),
+    ] = 8003,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TOKEN",
+            envvar=TOKEN_ENV,
+            show_envvar=True,
+            help="Bearer token clients must send. Default: the token file in the data dir, made on first start.",
+        ),
+    ] = None,
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth",
+            metavar="",
+            help="Accept clients without a token (old clients cannot send one): on loopback every client; on any "
+            "other address only clients from --trust-network networks.",
+        ),
+    ] = False,
+    trust_network: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="CIDR",
+            help="With --no-auth: a source network (CIDR, e.g. a Docker bridge 172.17.0.0/16) whose clients need no "
+            "token (repeatable); clients from anywhere else still do. Required for --no-auth off loopback.",
+        ),
+    ] = None,
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="ORIGIN", help="A browser Origin allowed to connect (repeatable). By default browsers are refused."
+        ),
+    ] = None,
+    max_sessions: Annotated[
+        int,
+        typer.Option(
+            metavar="N", min=1, envvar="MAX_SESSIONS", show_envvar=True, help="Most connections served at once."
+        ),
+    ] = 32,
+    max_frame_bytes: Annotated[
+        int,
+        typer.Option(metavar="BYTES", min=256, help="Largest client frame answered, for protocol 2.0 clients (bytes)."),
+    ] = 1 << 20,
+    old_client_max_frame_bytes: Annotated[
+        int,
+        typer.Option(
+            metavar="BYTES",
+            min=1024,
+            envvar="WS_MAX_SIZE",
+            show_envvar=True,
+            help="Largest client frame answered for clients without the cc-executor.v2 subprotocol (the old "
+            "handler's limit; bytes).",
+        ),
+    ] = 10 << 20,
+    compression: Annotated[
+        bool,
+        typer.Option("--compression", metavar="", help="Offer permessage-deflate (worth it only over slow networks)."),
+    ] = False,
+    default_timeout: Annotated[
+        int | None,
+        typer.Option(
+            metavar="SECONDS",
+            min=1,
+            envvar="DEFAULT_EXECUTION_TIMEOUT",
+            show_envvar=True,
+            help="Timeout in seconds for executions that do not set one (default: none; else STREAM_TIMEOUT when "
+            "ENABLE_STREAM_TIMEOUT=true, as the old handler read them).",
+        ),
+    ] = None,
+    heartbeat_interval: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            min=0,
+            envvar="WEBSOCKET_HEARTBEAT_INTERVAL",
+            show_envvar=True,
+            help="Seconds between the `ping` notifications sent to clients without the cc-executor.v2 subprotocol, "
+            "as the old handler did (0: none).",
+        ),
+    ] = 30.0,
+    session_timeout: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS",
+            min=0,
+            envvar="SESSION_TIMEOUT",
+            show_envvar=True,
+            help="Close a connection that has sent nothing and run nothing for this many seconds (default: never).",
+        ),
+    ] = None,
+    allowed_commands: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WORDS",
+            envvar="ALLOWED_COMMANDS",
+            show_envvar=True,
+            help="Comma-separated first words a command may start with (e.g. echo,ls); others are refused with "
+            "-32001. Default: any command.",
+        ),
+    ] = None,
+    ws_ping_interval: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            min=0,
+            envvar="WS_PING_INTERVAL",
+            show_envvar=True,
+            help="Seconds between WebSocket ping frames.",
+        ),
+    ] = 20.0,
+    ws_ping_timeout: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            min=0,
+            envvar="WS_PING_TIMEOUT",
+            show_envvar=True,
+            help="Seconds to wait for a WebSocket pong before the connection is dropped.",
+        ),
+    ] = 20.0,
+    kill_grace: Annotated[
+        float, typer.Option(metavar="SECONDS", min=0, help="Seconds between SIGTERM and SIGKILL when ending a group.")
+    ] = 3.0,
+    scrub_env: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME", help="Environment variable never passed to executions (repeatable), e.g. a secret."
+        ),
+    ] = None,
+    log_format: LogFormatOption = "text",
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+        typer.Option(envvar="LOG_LEVEL", show_envvar=True, case_sensitive=False, help="Least severe log lines shown."),
+    ] = "INFO",
+) -> None:
+    """Run the WebSocket execution handler (JSON-RPC 2.0 at ws://HOST:PORT/ws/mcp, also at /ws)."""
+    import ipaddress
+
+    from cc_executor.handler.process_runner import RunLimits
+    from cc_executor.handler.server import ConfigError, HandlerConfig, HandlerServer
+    from cc_executor.paths import DataDirError, data_dir
+
+    configure_logging(log_format, level=logging.getLevelNamesMapping()[log_level.upper()])
+    try:
+        networks = tuple(ipaddress.ip_network(cidr, strict=False) for cidr in trust_network or ())
+    except ValueError as exc:
+        _fail(f"--trust-network: {exc}")
+    try:
+        config = HandlerConfig(
+            host=host,
+            port=port,
+            token=None,
+            no_auth=no_auth,
+            trusted_networks=networks,
+            allowed_origins=tuple(allow_origin or ()),
+            max_sessions=max_sessions,
+            max_frame_bytes=max_frame_bytes,
+            old_client_max_frame_bytes=old_client_max_frame_bytes,
+            compression=compression,
+            default_timeout_s=default_timeout if default_timeout is not None else _old_stream_timeout(),
+            heartbeat_s=heartbeat_interval or None,
+            idle_timeout_s=session_timeout or None,
+            allowed_commands=tuple(word.strip() for word in (allowed_commands or "").split(",") if word.strip()),
+            ws_ping_interval_s=ws_ping_interval or None,
+            ws_ping_timeout_s=ws_ping_timeout or None,
+            run_limits=RunLimits(kill_grace_s=kill_grace, scrub_env=tuple(scrub_env or ()), reap_strays=True),
+            state_dir=data_dir() / "running",
+        )
+        if config.token_required_somewhere:
+            config = replace(config, token=token or load_or_create_token())
+        server = HandlerServer(config)
+    except (ConfigError, TokenFileError, DataDirError) as exc:
+        _fail(str(exc))
+    try:
+        asyncio.run(_serve_until_signalled(server))
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def _old_stream_timeout() -> int | None:
+    """The old handler's STREAM_TIMEOUT, which applied to every execution only with ENABLE_STREAM_TIMEOUT=true."""
+    if os.environ.get("ENABLE_STREAM_TIMEOUT", "false").lower() != "true":
+        return None
+    try:
+        return int(os.environ.get("STREAM_TIMEOUT", "600"))
+    except ValueError:
+        _fail("STREAM_TIMEOUT must be a whole number of seconds")
+
+
+def _use_pidfd_child_watcher() -> None:
+    """Watch children through pidfds (Linux): Python 3.11's default spends a thread per child process."""
+    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            watcher = asyncio.PidfdChildWatcher()
+            watcher.attach_loop(asyncio.get_running_loop())
+            asyncio.set_child_watcher(watcher)
+
+
+async def _serve_until_signalled(server: HandlerServer) -> None:
+    """Serve until SIGINT/SIGTERM, then close every session so no process group outlives the handler."""
+    _use_pidfd_child_watcher()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await server.start()
+    typer.echo(f"cc-executor handler listening on {server.url}", err=True)
+    await stop.wait()
+    await server.close()
 
 
 def _bridge_settings(
@@ -363,19 +506,44 @@ def doctor(
     raise typer.Exit(print_checks(checks))
 
 
+def _protocols(values: list[str] | None) -> list[str] | None:
+    for value in values or ():
+        if value not in ("1.0", "2.0"):
+            raise typer.BadParameter(f"{value!r} is not one of 1.0, 2.0")
+    return values
+
+
 @app.command()
 def verify(
-    url: Annotated[str, typer.Argument(help="WebSocket URL of the handler to check, e.g. ws://127.0.0.1:8003/ws/mcp.")],
+    url: Annotated[
+        str,
+        typer.Argument(metavar="URL", help="WebSocket URL of the handler to check, e.g. ws://127.0.0.1:8003/ws/mcp."),
+    ],
     token: Token = None,
-    junit: Annotated[Path | None, typer.Option(help="Also write the verdicts as JUnit XML to this file.")] = None,
+    junit: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Also write the verdicts as JUnit XML to this file.")
+    ] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Fields and capabilities beyond the recordings count as differences.")
+        bool,
+        typer.Option(
+            "--strict", metavar="", help="Fields and capabilities beyond the recordings count as differences."
+        ),
     ] = False,
-    scenario: Annotated[list[str] | None, typer.Option(help="Only this scenario (repeatable).")] = None,
+    scenario: Annotated[list[str] | None, typer.Option(metavar="NAME", help="Only this scenario (repeatable).")] = None,
+    protocol: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="<1.0|2.0>",
+            callback=_protocols,
+            help="Only the recordings of this protocol mode (repeatable): 1.0 (old clients, no subprotocol) or 2.0 "
+            "(cc-executor.v2). Default: both.",
+        ),
+    ] = None,
     allow_known: Annotated[
         bool,
         typer.Option(
             "--allow-known",
+            metavar="",
             help="Fail only on unexpected differences: those of the old handler listed in spec/README.md pass.",
         ),
     ] = False,
@@ -387,24 +555,18 @@ def verify(
     from rich.console import Console
 
     from cc_executor.client import HandlerUnavailable
-    from cc_executor.token import resolve_client_token
     from cc_executor.verify import print_table, verify, write_junit
 
+    presented = _client_token(token)
     try:
-        verdicts = asyncio.run(verify(url, resolve_client_token(token), strict=strict, only=scenario))
-    except (ValueError, TokenFileError, HandlerUnavailable) as exc:
+        protocols = tuple(protocol or ("1.0", "2.0"))
+        verdicts = asyncio.run(verify(url, presented, strict=strict, only=scenario, protocols=protocols))
+    except (ValueError, HandlerUnavailable) as exc:
         _fail(str(exc))
     print_table(Console(), url, verdicts, allow_known)
     if junit is not None:
         write_junit(junit, url, verdicts, allow_known)
     raise typer.Exit(1 if any(verdict.failed(allow_known) for verdict in verdicts) else 0)
-
-
-def _log_format(value: str) -> LogFormat:
-    for known in ("text", "json"):
-        if value == known:
-            return known
-    _fail("--log-format must be text or json")
 
 
 def _data_dir() -> Path:

@@ -11,6 +11,11 @@
 Replies are matched to requests by id; notifications arrive in order through `events()`.
 The event queue is bounded, so a consumer that stops reading slows the handler (and
 the process) down instead of filling memory.
+
+The client asks for protocol 2.0 (the WebSocket subprotocol `cc-executor.v2`: batched
+output framing, strict validation). It reads forward-compatibly, as spec/README.md asks
+of every reader: fields it does not know in anything the handler sends are kept and
+ignored, and notifications it does not know (e.g. a 1.0 handler's `ping`) are skipped.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import json
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.protocol import State
+from websockets.typing import Subprotocol
 
 from cc_executor.generated.common.execution import StateChangeParams
 from cc_executor.generated.ws.notifications.connected import ConnectedParams
@@ -36,6 +43,7 @@ from cc_executor.generated.ws.requests.execute import ExecuteParams, ExecuteResu
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 from cc_executor.generated.ws.requests.sessions import SessionsResult
 from cc_executor.generated.ws.requests.status import StatusResult
+from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
 
 Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams
 NOTIFICATION_PARAMS: dict[str, type[Event]] = {
@@ -49,6 +57,12 @@ NOTIFICATION_PARAMS: dict[str, type[Event]] = {
 ControlAction = Literal["PAUSE", "RESUME", "CANCEL"]
 EVENT_QUEUE_FRAMES = 256
 CLOSE_TIMEOUT_S = 2.0
+
+
+def health_url(ws_url: str) -> str:
+    """The /health URL of the handler at a WebSocket URL: ws://host:port/ws/mcp -> http://host:port/health."""
+    parts = urlsplit(ws_url)
+    return urlunsplit(("https" if parts.scheme == "wss" else "http", parts.netloc, "/health", "", ""))
 
 
 class HandlerError(Exception):
@@ -91,7 +105,12 @@ class HandlerClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             websocket = await connect(
-                url, additional_headers=headers, open_timeout=open_timeout, max_size=None, ping_interval=20
+                url,
+                additional_headers=headers,
+                subprotocols=[Subprotocol(V2_SUBPROTOCOL)],
+                open_timeout=open_timeout,
+                max_size=None,
+                ping_interval=20,
             )
         except InvalidStatus as exc:
             body = exc.response.body.decode(errors="replace") if exc.response.body else ""
@@ -115,6 +134,11 @@ class HandlerClient:
 
     async def __aexit__(self, *exc_info: tuple[type[BaseException], BaseException, TracebackType]) -> None:
         await self.close()
+
+    @property
+    def protocol_version(self) -> str:
+        """The protocol in use: 2.0 when the handler agreed to cc-executor.v2, 1.0 with one that does not know it."""
+        return "2.0" if self.websocket.subprotocol == V2_SUBPROTOCOL else "1.0"
 
     @property
     def closed(self) -> bool:

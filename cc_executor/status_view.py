@@ -12,15 +12,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from cc_executor.client import HandlerClient
+from cc_executor.client import HandlerClient, health_url
 from cc_executor.generated.ws.requests.sessions import SessionsResult
 from cc_executor.terminal_text import literal
-
-
-def health_url(ws_url: str) -> str:
-    from cc_executor.bridge.handler_pool import health_url as derive
-
-    return derive(ws_url)
 
 
 def render(url: str, health: dict[str, Any] | None, sessions: SessionsResult, own_session: str) -> Group:

@@ -1,7 +1,9 @@
 """`cc-executor verify URL`: replay the contract scenarios against any handler and report each difference.
 
 The scenarios and recordings are the project's own contract tests
-(contract_tests/), so a handler that passes here behaves as ours does on the wire.
+(contract_tests/), so a handler that passes here behaves as ours does on the wire, in both
+protocol modes: the recordings of old clients (no subprotocol, protocol 1.0) and of v2
+clients (cc-executor.v2, protocol 2.0; their names start with v2_).
 Each difference is labelled "known: <row of spec/README.md>" when it is one of the old
 handler's documented differences (contract_tests/known_differences.py), else "unexpected".
 """
@@ -17,8 +19,10 @@ from rich.console import Console
 from rich.table import Table
 
 from cc_executor.client import HandlerClient
+from cc_executor.contract_tests.frames import Event, subprotocol_of
 from cc_executor.contract_tests.known_differences import Difference, label_problems
-from cc_executor.contract_tests.scenarios import read_transcript, recording_paths, replay_against
+from cc_executor.contract_tests.replay import replay_against
+from cc_executor.contract_tests.transcripts import read_transcript, recording_paths
 from cc_executor.terminal_text import literal
 
 SHOWN = 6  # differences listed per scenario in the table (all of them go to --junit)
@@ -29,6 +33,7 @@ class Verdict:
     scenario: str
     differences: list[Difference]  # unexpected ones first
     seconds: float
+    protocol: str = "1.0"  # the mode the recording's client asked for
 
     @property
     def passed(self) -> bool:
@@ -46,11 +51,23 @@ class Verdict:
         return [str(difference) for difference in self.differences]
 
 
+PROTOCOLS = ("1.0", "2.0")
+
+
 async def verify(
-    url: str, token: str | None, *, strict: bool, only: list[str] | None = None, limit_s: float = 60.0
+    url: str,
+    token: str | None,
+    *,
+    strict: bool,
+    only: list[str] | None = None,
+    protocols: tuple[str, ...] = PROTOCOLS,
+    limit_s: float = 60.0,
 ) -> list[Verdict]:
-    """One verdict per recorded scenario (all, or those named in `only`), in name order."""
-    paths = recording_paths()
+    """One verdict per recorded scenario (all, or those named in `only`, of the given protocols), in name order."""
+    unknown_protocols = sorted(set(protocols) - set(PROTOCOLS))
+    if unknown_protocols:
+        raise ValueError(f"no such protocol: {', '.join(unknown_protocols)} (known: {', '.join(PROTOCOLS)})")
+    paths = [path for path in recording_paths() if recorded_protocol(read_transcript(path)) in protocols]
     if only:
         unknown = sorted(set(only) - {path.stem for path in paths})
         if unknown:
@@ -68,8 +85,15 @@ async def verify(
             differences = label_problems(recorded, live, problems, additive=not strict)
         except Exception as exc:  # e.g. the handler went away mid-run: a failed scenario, not a crash
             differences = [Difference(f"could not run the scenario: {type(exc).__name__}: {exc}")]
-        verdicts.append(Verdict(path.stem, differences, round(time.monotonic() - started, 3)))
+        verdicts.append(
+            Verdict(path.stem, differences, round(time.monotonic() - started, 3), recorded_protocol(recorded))
+        )
     return verdicts
+
+
+def recorded_protocol(events: list[Event]) -> str:
+    """The protocol a recording's client asked for: 2.0 with cc-executor.v2, else 1.0."""
+    return "2.0" if subprotocol_of(events) else "1.0"
 
 
 def summary(verdicts: list[Verdict], allow_known: bool = False) -> str:
@@ -92,6 +116,7 @@ def summary(verdicts: list[Verdict], allow_known: bool = False) -> str:
 def print_table(console: Console, url: str, verdicts: list[Verdict], allow_known: bool = False) -> None:
     table = Table(title=f"contract scenarios against {url}")
     table.add_column("scenario", no_wrap=True)
+    table.add_column("protocol", no_wrap=True)
     table.add_column("result", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
     table.add_column("differences")
@@ -104,7 +129,9 @@ def print_table(console: Console, url: str, verdicts: list[Verdict], allow_known
             result = "[yellow]known[/yellow]" if allow_known else "[red]FAIL[/red] (known)"
         lines = verdict.problems
         shown = lines[:SHOWN] + ([f"… and {len(lines) - SHOWN} more"] if len(lines) > SHOWN else [])
-        table.add_row(literal(verdict.scenario), result, f"{verdict.seconds:.2f} s", literal("\n".join(shown)))
+        table.add_row(
+            literal(verdict.scenario), verdict.protocol, result, f"{verdict.seconds:.2f} s", literal("\n".join(shown))
+        )
     console.print(table)
     console.print(literal(summary(verdicts, allow_known)))
 
@@ -120,7 +147,11 @@ def write_junit(path: Path, url: str, verdicts: list[Verdict], allow_known: bool
     ElementTree.SubElement(ElementTree.SubElement(suite, "properties"), "property", name="url", value=url)
     for verdict in verdicts:
         case = ElementTree.SubElement(
-            suite, "testcase", classname="contract", name=verdict.scenario, time=f"{verdict.seconds:.3f}"
+            suite,
+            "testcase",
+            classname=f"contract.protocol-{verdict.protocol}",
+            name=verdict.scenario,
+            time=f"{verdict.seconds:.3f}",
         )
         if verdict.failed(allow_known):
             failure = ElementTree.SubElement(case, "failure", message=verdict.problems[0][:500])

@@ -28,17 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cc_executor.contract_tests.scenarios import (
+from cc_executor.contract_tests.comparison import PID_FIELDS, compare_frames, merge_output, normalise, output_problems
+from cc_executor.contract_tests.frames import (
     OUTPUT,
-    PID_FIELDS,
-    compare_frames,
+    agreed_subprotocol,
     frame_label,
     frame_of,
     json_type,
-    merge_output,
-    normalise,
-    output_problems,
     received,
+    short,
 )
 from cc_executor.contract_tests.spec_validation import SPEC_DIR
 
@@ -88,7 +86,7 @@ CORRECTIONS: dict[str, Correction] = {
     ),
     "frame_too_large": Correction("frame over the size limit", "a closed connection"),
     "invalid_params": Correction(
-        "bad params (missing `command`, wrong type, unknown field)",
+        "bad params (missing `command`, wrong type, a fractional `timeout`)",
         "another error code and text; params the old handler accepted run the command",
     ),
     "no_execution": Correction("control with nothing running", "another error code and text"),
@@ -96,6 +94,7 @@ CORRECTIONS: dict[str, Correction] = {
     "long_line": Correction(
         "a line over the frame limit", "pieces marked truncated: true, total_chunks on every piece"
     ),
+    "truncated_guess": Correction("`truncated` on a line ending in `...`", "truncated: true for such a line"),
     "notifications": Correction(
         "request without `id` (a notification)", "the old handler answers it, with a reply that has no id"
     ),
@@ -197,11 +196,6 @@ class _Finding:
     subject: str  # the frame (label) it concerns; empty for a problem of the replay itself
     detail: str
     row: str | None  # the README row that explains it
-
-
-def _short(value: Json, limit: int = 80) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
 
 
 def _id_key(value: Json) -> tuple[str, str]:
@@ -399,7 +393,7 @@ class _Judge:
         else:
             correction = self.cause_correction(self.got, j)
         error = frame.get("error") if isinstance(frame, dict) else None
-        self.add(label, "sent, not in the recording" + (f": {_short(error, 70)}" if error else ""), correction)
+        self.add(label, "sent, not in the recording" + (f": {short(error, 70)}" if error else ""), correction)
 
     # -- one frame of the recording against its counterpart --------------------------------------------------
 
@@ -416,7 +410,7 @@ class _Judge:
         else:
             correction = self.cause_correction(self.got, j)
         self.decided[key] = correction
-        answer = f"an error {_short(error, 70)}" if error else f"a result {_short(got.get('result'), 70)}"
+        answer = f"an error {short(error, 70)}" if error else f"a result {short(got.get('result'), 70)}"
         self.add(frame_label(want), f"answered with {answer}", correction)
 
     def same_process(self, expected: Json, actual: Json) -> bool:
@@ -461,6 +455,8 @@ class _Judge:
             return "message_wording"
         if last == "version" and kind == "value" and method == "connected":
             return "version"
+        if method == OUTPUT and last == "truncated" and str(params.get("data", "")).endswith("...\n"):
+            return "truncated_guess"
         if method == OUTPUT and last in ("truncated", "chunk_index", "total_chunks"):
             return "long_line"
         if method == OUTPUT and last == "data":  # e.g. `pwd` run where the old handler ignored cwd
@@ -497,12 +493,12 @@ def _walk(want: Json, got: Json, path: Path_ = ()) -> Iterator[tuple[Path_, str,
 
 def _describe(kind: str, expected: Json, actual: Json) -> str:
     if kind == "missing":
-        return f"missing (expected {_short(expected)})"
+        return f"missing (expected {short(expected)})"
     if kind == "extra":
-        return f"not in the recording: {_short(actual)}"
+        return f"not in the recording: {short(actual)}"
     if kind == "items":
-        return f"lacks {_short(expected)}" + (f", has {_short(actual)} besides" if actual else "")
-    return f"expected {_short(expected)}, got {_short(actual)}"
+        return f"lacks {short(expected)}" + (f", has {short(actual)} besides" if actual else "")
+    return f"expected {short(expected)}, got {short(actual)}"
 
 
 def _grouped(findings: list[_Finding]) -> list[Difference]:
@@ -555,6 +551,9 @@ def label_problems(
     explained = bool(judge.missing_rows) and all(finding.row for finding in found)
     for problem in problems:
         if problem in compared or problem in framing:
+            continue
+        if problem.startswith("subprotocol:") and agreed_subprotocol(live) is None:
+            found.append(_Finding("", problem, _row("additions")))  # a 1.0 handler does not know cc-executor.v2
             continue
         stopped = problem.startswith("replay stopped") and ("waited" in problem or "closed" in problem)
         rows = "; ".join(dict.fromkeys(judge.missing_rows)) if stopped and explained else None

@@ -4,6 +4,10 @@ Every schema file under spec/ is registered in one `referencing` Registry under 
 file URI, so the files' relative `$ref`s resolve exactly as they are written. A server frame is checked by what it is: a notification by the schema
 of its method, an error by ErrorResponse, a result by the result schema of the
 request method that used the same id.
+
+Objects the handler sends are open in spec/ (readers ignore fields they do not know).
+`closed=True` checks this handler's own frames as if they were closed: every field it
+sends must be one spec/ declares.
 """
 
 from __future__ import annotations
@@ -30,12 +34,26 @@ def _uri(relative: str, spec_dir: Path = SPEC_DIR) -> str:
     return f"{spec_dir.as_uri()}/{relative}"
 
 
+def _closed(node: Any) -> Any:
+    """A schema with every `additionalProperties: true` made false (what this handler itself may send)."""
+    if isinstance(node, dict):
+        return {
+            key: (False if key == "additionalProperties" and value is True else _closed(value))
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_closed(item) for item in node]
+    return node
+
+
 @cache
-def spec_registry(spec_dir: Path = SPEC_DIR) -> Registry:
+def spec_registry(spec_dir: Path = SPEC_DIR, closed: bool = False) -> Registry:
     """All of spec/ (JSON schemas, and the OpenAPI document for its component schemas) in one registry."""
     resources: list[tuple[str, Resource]] = []
     for path in sorted(spec_dir.rglob("*.json")):
         contents = json.loads(path.read_text(encoding="utf-8"))
+        if closed:
+            contents = _closed(contents)
         resources.append((_uri(path.relative_to(spec_dir).as_posix(), spec_dir), DRAFT202012.create_resource(contents)))
     for path in sorted(spec_dir.rglob("*.yaml")):
         contents = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -45,14 +63,14 @@ def spec_registry(spec_dir: Path = SPEC_DIR) -> Registry:
 
 
 @cache
-def validator(ref: str, spec_dir: Path = SPEC_DIR) -> Draft202012Validator:
+def validator(ref: str, spec_dir: Path = SPEC_DIR, closed: bool = False) -> Draft202012Validator:
     """A validator for `ref` ("ws/requests/execute.json#/$defs/ExecuteResult"), resolved inside spec/."""
-    return Draft202012Validator({"$ref": _uri(ref, spec_dir)}, registry=spec_registry(spec_dir))
+    return Draft202012Validator({"$ref": _uri(ref, spec_dir)}, registry=spec_registry(spec_dir, closed))
 
 
-def schema_errors(instance: Any, ref: str) -> list[str]:
+def schema_errors(instance: Any, ref: str, *, closed: bool = False) -> list[str]:
     """Readable violations of `ref` by `instance`; empty when it conforms."""
-    found = sorted(validator(ref).iter_errors(instance), key=lambda error: list(error.absolute_path))
+    found = sorted(validator(ref, closed=closed).iter_errors(instance), key=lambda error: list(error.absolute_path))
     return [f"{ref} at /{'/'.join(map(str, error.absolute_path))}: {error.message[:300]}" for error in found]
 
 
@@ -96,6 +114,7 @@ class FrameChecker:
     """Follows one connection in order: remembers request methods by id, checks each server frame."""
 
     methods_by_id: dict[str, str] = field(default_factory=dict)
+    closed: bool = False  # this handler's own frames: no field spec/ does not declare
 
     def sent(self, frame: Any) -> None:
         """Note a client frame; only requests with an id get replies worth checking."""
@@ -110,24 +129,24 @@ class FrameChecker:
             ref = notification_ref(str(frame["method"]))
             if ref is None:
                 return [f"notification {frame['method']!r} is not in spec/ws/notifications"]
-            return schema_errors(frame, ref)
+            return schema_errors(frame, ref, closed=self.closed)
         if "error" in frame:
-            return schema_errors(frame, ERROR_RESPONSE)
+            return schema_errors(frame, ERROR_RESPONSE, closed=self.closed)
         if "result" in frame:
-            problems = schema_errors(frame, SUCCESS_RESPONSE)
+            problems = schema_errors(frame, SUCCESS_RESPONSE, closed=self.closed)
             method = self.methods_by_id.get(_id_key(frame.get("id")))
             if method is None:
                 return [*problems, f"result for id {frame.get('id')!r}, which no request with a method used"]
             ref = result_ref(method)
             if ref is None:
                 return [*problems, f"result for method {method!r}, which has no Result schema in spec/ws/requests"]
-            return problems + schema_errors(frame["result"], ref)
+            return problems + schema_errors(frame["result"], ref, closed=self.closed)
         return [f"server frame is neither a notification nor a response: {json.dumps(frame)[:200]}"]
 
 
-def transcript_errors(events: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Check every `recv` frame of a transcript (`{"dir", "t", "frame"}` lines) against spec/."""
-    checker = FrameChecker()
+def transcript_errors(events: Iterable[Mapping[str, Any]], *, closed: bool = False) -> list[str]:
+    """Check every `recv` frame of a transcript (`{"dir", "t", "frame"}` lines) against spec/ (closed: strictly)."""
+    checker = FrameChecker(closed=closed)
     problems: list[str] = []
     for number, event in enumerate(events, 1):
         if event.get("dir") == "send" and "frame" in event:

@@ -14,11 +14,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cc_executor.contract_tests.comparison import line_framing_problems, merge_output
+from cc_executor.contract_tests.driver import ScenarioFailed, run_scenario
+from cc_executor.contract_tests.frames import frame_label, json_type, received
 from cc_executor.contract_tests.known_differences import (
     ADDITIVE,
     CORRECTIONS,
@@ -28,17 +32,10 @@ from cc_executor.contract_tests.known_differences import (
     readme_rows,
 )
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
-from cc_executor.contract_tests.scenarios import (
-    ScenarioFailed,
-    frame_label,
-    json_type,
-    merge_output,
-    read_transcript,
-    received,
-    replay_scenario,
-    run_scenario,
-)
+from cc_executor.contract_tests.replay import replay_scenario
 from cc_executor.contract_tests.spec_validation import transcript_errors
+from cc_executor.contract_tests.transcripts import read_transcript
+from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "tests" / "reference" / "original-handler"
 REFERENCES = sorted(REFERENCE_DIR.glob("*.jsonl")) if REFERENCE_DIR.is_dir() else []
@@ -55,6 +52,8 @@ def shape_problems(old: Any, new: Any, path: Path_ = ()) -> list[str]:
         if old_type == "null" and null_may_become_value(path):
             return []
         return [f"{where}: the old handler sent {old_type} {json.dumps(old)[:80]}, the new one {new_type}"]
+    if old_type == "number" and isinstance(old, int) != isinstance(new, int):  # 0 and 0.0 read differently in Python
+        return [f"{where}: the old handler sent {json.dumps(old)}, the new one {json.dumps(new)} (integer vs float)"]
     problems: list[str] = []
     if isinstance(old, dict):
         for key in old.keys() - new.keys():
@@ -165,23 +164,30 @@ def test_the_comparison_catches_what_it_must() -> None:
     assert shape_problems(old, {"params": {**old["params"], "pid_new": 1}})
     assert shape_problems(old, {"params": {k: v for k, v in old["params"].items() if k != "pid"}})
     assert shape_problems(old, {"params": {**old["params"], "capabilities": ["status"]}})
-    assert not shape_problems({"time_saved": 0}, {"time_saved": 0.0})
+    assert shape_problems({"time_saved": 0}, {"time_saved": 0.0}), "an old client reading 0 must not get 0.0"
+    assert not shape_problems({"execution_time": 0.5}, {"execution_time": 1.25})
 
 
 @pytest.mark.parametrize("path", REFERENCES, ids=lambda path: path.stem)
 def test_reference_frames_conform_to_spec(path: Path) -> None:
     """spec/ still describes every frame the old handler sent (old clients' expectations hold)."""
-    problems = transcript_errors(read_transcript(path))
+    problems = transcript_errors(read_transcript(path), closed=True)
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("subprotocol", [None, V2_SUBPROTOCOL], ids=["old_client", "v2"])
 @pytest.mark.parametrize("path", REFERENCES, ids=lambda path: path.stem)
-async def test_new_handler_answers_like_the_old_one(path: Path, handler: LiveHandler) -> None:
+async def test_new_handler_answers_like_the_old_one(path: Path, subprotocol: str | None, handler: LiveHandler) -> None:
+    """In both modes the old frames' shapes hold; for an old client (protocol 1.0) the framing too: a line a frame."""
     old_events = read_transcript(path)
-    scenario = replay_scenario(path.stem, old_events, max_gap_s=1.0, until_idle=True)
+    scenario = replace(replay_scenario(path.stem, old_events, max_gap_s=1.0, until_idle=True), subprotocol=subprotocol)
     try:
         new_events = await asyncio.wait_for(run_scenario(scenario, handler.url, token=handler.token), 30)
     except ScenarioFailed as exc:
         pytest.fail(f"{exc}\nreceived: {[frame_label(f) for f in received(exc.events)]}")
-    problems = compatibility_problems(received(old_events), received(new_events)) + transcript_errors(new_events)
+    problems = compatibility_problems(received(old_events), received(new_events)) + transcript_errors(
+        new_events, closed=True
+    )
+    if subprotocol is None:
+        problems += line_framing_problems(received(new_events))
     assert not problems, "\n".join(problems)

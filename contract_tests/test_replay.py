@@ -2,7 +2,7 @@
 
 The recordings in contract_tests/recordings/ are the contract: the client frames are
 sent again with their recorded pacing (each gap capped at 1 s) and the handler must
-answer with the same frames up to what legitimately varies (see scenarios.normalise).
+answer with the same frames up to what legitimately varies (see comparison.normalise).
 Every recorded server frame must also conform to spec/.
 """
 
@@ -17,17 +17,14 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
+from cc_executor.contract_tests.comparison import line_framing_problems, output_problems
+from cc_executor.contract_tests.frames import received, subprotocol_of
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler, stop
-from cc_executor.contract_tests.scenarios import (
-    SCENARIOS,
-    group_alive,
-    output_problems,
-    read_transcript,
-    received,
-    recording_paths,
-    replay_against,
-)
+from cc_executor.contract_tests.replay import replay_against
+from cc_executor.contract_tests.scenarios import SCENARIOS
 from cc_executor.contract_tests.spec_validation import transcript_errors
+from cc_executor.contract_tests.transcripts import read_transcript, recording_paths
+from cc_executor.handler.proc_scan import group_alive
 
 RECORDINGS = recording_paths()
 REPLAY_LIMIT_S = 30.0
@@ -47,8 +44,10 @@ def test_every_scenario_has_a_recording() -> None:
 @pytest.mark.parametrize("path", RECORDINGS, ids=lambda path: path.stem)
 def test_recording_conforms_to_spec(path: Path) -> None:
     events = read_transcript(path)
-    assert events and events[0]["dir"] == "recv" and events[0]["frame"]["method"] == "connected"
-    problems = transcript_errors(events) + output_problems(received(events))
+    assert received(events) and received(events)[0]["method"] == "connected"
+    problems = transcript_errors(events, closed=True) + output_problems(received(events))
+    if subprotocol_of(events) is None:  # an old client's recording: one line per frame
+        problems += line_framing_problems(received(events))
     assert not problems, "\n".join(problems)
 
 
@@ -56,7 +55,9 @@ def test_recording_conforms_to_spec(path: Path) -> None:
 async def test_replay_matches_recording(path: Path, handler: LiveHandler) -> None:
     recorded = read_transcript(path)
     live, problems = await replay_against(path.stem, recorded, handler.url, token=handler.token, limit_s=REPLAY_LIMIT_S)
-    problems += transcript_errors(live)
+    problems += transcript_errors(live, closed=True)
+    if subprotocol_of(recorded) is None:
+        problems += line_framing_problems(received(live))
     assert not problems, "\n".join(problems)
 
 

@@ -11,20 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from cc_executor.contract_tests.driver import ScenarioFailed, run_scenario
+from cc_executor.contract_tests.frames import frame_label, received
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
-from cc_executor.contract_tests.scenarios import (
-    CONNECTED,
-    Scenario,
-    ScenarioFailed,
-    Step,
-    frame_label,
-    raw_request,
-    received,
-    reply,
-    run_scenario,
-    status,
-)
 from cc_executor.contract_tests.spec_validation import transcript_errors
+from cc_executor.contract_tests.steps import CONNECTED, Scenario, Step, raw_request, reply, status
 
 #: Requests a process cannot be started with (built raw: the point is what the handler does with them).
 EDGE_EXECUTES: dict[str, Step] = {
@@ -54,4 +45,4 @@ async def test_unstartable_execute_is_an_error_reply(name: str, handler: LiveHan
     answer = next(frame for frame in frames if frame.get("id") == 1)
     assert answer.get("error", {}).get("code") in (-32602, -32000), answer
     assert next(frame for frame in frames if frame.get("id") == 2)["result"]["execution"] is None
-    assert not transcript_errors(events)
+    assert not transcript_errors(events, closed=True)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from cc_executor.contract_tests.scenarios import (
+from cc_executor.contract_tests.comparison import compare_frames, normalise, output_problems
+from cc_executor.contract_tests.driver import started_groups
+from cc_executor.contract_tests.replay import replay_scenario
+from cc_executor.contract_tests.scenarios import SCENARIOS
+from cc_executor.contract_tests.spec_validation import request_errors
+from cc_executor.contract_tests.steps import (
     CONNECTED,
-    SCENARIOS,
     Close,
     NothingLeftRunning,
     Pause,
@@ -16,17 +20,11 @@ from cc_executor.contract_tests.scenarios import (
     SendFrame,
     SendText,
     UntilCovered,
-    compare_frames,
     control,
     execute,
     hook_status,
-    normalise,
-    output_problems,
-    replay_scenario,
-    started_groups,
     status,
 )
-from cc_executor.contract_tests.spec_validation import request_errors
 
 
 def out(data: str, stream: str = "stdout", chunk: int | None = None, total: int | None = None) -> dict:

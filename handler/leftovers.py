@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+from .proc_scan import pid_alive
 from .process_runner import end_tagged_processes
 
 log = logging.getLogger("cc_executor.handler")
@@ -35,7 +36,7 @@ class RunningExecutions:
         """End the processes of executions whose handler died; returns their pids."""
         ended: list[int] = []
         for folder in self.directory.parent.iterdir():
-            if folder == self.directory or not folder.name.isdigit() or _alive(int(folder.name)):
+            if folder == self.directory or not folder.name.isdigit() or pid_alive(int(folder.name)):
                 continue
             for marker in folder.iterdir():
                 ended += end_tagged_processes(marker.name)
@@ -43,13 +44,3 @@ class RunningExecutions:
         if ended:
             log.warning("ended processes left by a handler that died", extra={"event": {"pids": ended}})
         return ended
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -14,17 +14,18 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from .output_framer import OutputFramer, OutputPiece
+from .execution_types import Completion, CompletionStatus, OutputPiece, StreamName
+from .output_framer import Framing, OutputFramer
+from .proc_scan import all_pids, descendants, group_alive, pid_alive, with_environment_entry
 
 log = logging.getLogger("cc_executor.handler")
 
-StreamName = Literal["stdout", "stderr"]
-CompletionStatus = Literal["completed", "failed", "canceled", "timed_out"]
-OutputSink = Callable[[StreamName, OutputPiece], Awaitable[None]]
+#: Receives the pieces of one stream that are ready, a batch per read (the session frames them in one write).
+OutputSink = Callable[[StreamName, list[OutputPiece]], Awaitable[None]]
 
 #: Every process of an execution carries this in its environment, so one that leaves the
 #: process group (a daemon: setsid, double fork) is still found and ended with it.
@@ -54,19 +55,6 @@ class RunLimits:
     #: Reap any exited child that is not a leader: only safe in a process whose
     #: every child is an execution (the handler), never inside a host program.
     reap_strays: bool = False
-
-
-@dataclass(frozen=True)
-class Completion:
-    """How an execution ended; the facts of process.completed."""
-
-    status: CompletionStatus
-    exit_code: int | None
-    signal: str | None
-    error: str | None
-    execution_time: float
-    stdout_bytes: int
-    stderr_bytes: int
 
 
 def child_environment(base: Mapping[str, str], scrub: Iterable[str] = ()) -> dict[str, str]:
@@ -105,61 +93,37 @@ def tagged_processes(tag: str, *, everywhere: bool = False) -> list[int]:
     its own descendants finds them all; otherwise (or `everywhere`, for the leftovers
     of an earlier process) every readable process is looked at.
     """
-    marker = f"{EXECUTION_TAG_ENV}={tag}".encode()
-    if _SUBREAPER and not everywhere:
-        candidates = _descendants(os.getpid())
-    else:
-        candidates = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
-    found = []
-    for pid in candidates:
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as environ:
-                if marker in environ.read().split(b"\0") and _alive(pid):
-                    found.append(pid)
-        except OSError:
-            continue
-    return found
+    candidates = descendants(os.getpid()) if _SUBREAPER and not everywhere else all_pids()
+    return with_environment_entry(f"{EXECUTION_TAG_ENV}={tag}".encode(), candidates)
+
+
+def escalation(send: Callable[[int], None], alive: Callable[[], bool], grace_s: float) -> Iterator[float]:
+    """The one way processes are ended: SIGTERM, up to `grace_s` for them to go, then SIGKILL and as long again.
+
+    It yields how long to wait before looking again, so the same steps serve a blocking
+    caller (time.sleep) and the event loop (asyncio.sleep).
+    """
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        send(signum)
+        deadline = time.monotonic() + grace_s
+        while alive() and time.monotonic() < deadline:
+            yield POLL_S
+        if not alive():
+            return
 
 
 def end_tagged_processes(tag: str, grace_s: float = 2.0) -> list[int]:
-    """End (SIGTERM, grace, SIGKILL) every process left over from an execution of an earlier process."""
+    """End every process left over from an execution of an earlier process (blocking; runs at startup)."""
     found = tagged_processes(tag, everywhere=True)
-    for signum in (signal.SIGTERM, signal.SIGKILL):
-        for pid in found:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signum)
-        deadline = time.monotonic() + grace_s
-        while any(_alive(pid) for pid in found) and time.monotonic() < deadline:
-            time.sleep(POLL_S)
+    for pause in escalation(lambda signum: _kill_all(found, signum), lambda: any(map(pid_alive, found)), grace_s):
+        time.sleep(pause)
     return found
 
 
-def _descendants(root: int) -> list[int]:
-    found, stack = [], [root]
-    while stack:
-        pid = stack.pop()
-        try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{pid}/task/{task}/children") as children:
-                    kids = [int(child) for child in children.read().split()]
-            except OSError:
-                continue
-            found += kids
-            stack += kids
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """Running or stopped, not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+def _kill_all(pids: Iterable[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
 
 
 def _reap_strays() -> None:
@@ -229,6 +193,7 @@ class RunningProcess:
         sink: OutputSink,
         limits: RunLimits,
         tag: str,
+        framing: Framing,
     ) -> None:
         self.process = process
         self.tag = tag
@@ -242,6 +207,7 @@ class RunningProcess:
         self.bytes_out: dict[StreamName, int] = {"stdout": 0, "stderr": 0}
         self._sink = sink
         self._limits = limits
+        self._framing: Framing = framing
         self._stop_reason: tuple[CompletionStatus, str] | None = None
         self._stop_requested = asyncio.Event()
         self._resumed = asyncio.Event()
@@ -260,8 +226,9 @@ class RunningProcess:
         timeout_s: float | None = None,
         limits: RunLimits = RunLimits(),
         environ: Mapping[str, str] | None = None,
+        framing: Framing = "batched",
     ) -> RunningProcess:
-        """Spawn `/bin/sh -c command` in a new session with stdin closed."""
+        """Spawn `/bin/sh -c command` in a new session with stdin closed; `framing` cuts its output into pieces."""
         if cwd is not None and not os.path.isdir(cwd):
             raise SpawnError(f"working directory does not exist: {cwd}")
         become_subreaper()
@@ -289,7 +256,7 @@ class RunningProcess:
             raise SpawnError(f"could not start the process: {exc}") from exc
         process = asyncio.subprocess.Process(transport, protocol, loop)
         _LEADERS.add(process.pid)
-        return cls(transport, process, exited, command, timeout_s, sink, limits, tag)
+        return cls(transport, process, exited, command, timeout_s, sink, limits, tag, framing)
 
     # -- steering -------------------------------------------------------------
 
@@ -350,32 +317,24 @@ class RunningProcess:
         """True while a live process is in the group (zombies we adopted are reaped first)."""
         if self.process.returncode is not None:
             self._reap_group()
-        try:
-            os.killpg(self.pgid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return group_alive(self.pgid)
 
     async def _end_escaped(self) -> None:
-        """End processes that left the group but carry this execution's tag (SIGTERM, grace, SIGKILL)."""
+        """End processes that left the group but carry this execution's tag."""
         escaped = tagged_processes(self.tag)
         if not escaped:
             return
         log.info("ending processes that left the group", extra={"event": {"pid": self.pid, "escaped": escaped}})
-        for signum in (signal.SIGTERM, signal.SIGKILL):
-            for pid in escaped:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signum)
-            deadline = time.monotonic() + self._limits.kill_grace_s
-            while escaped and time.monotonic() < deadline:
-                await asyncio.sleep(POLL_S)
-                if self._limits.reap_strays:
-                    _reap_strays()
-                escaped = [pid for pid in escaped if _alive(pid)]
-            if not escaped:
-                return
+
+        def alive() -> bool:
+            nonlocal escaped
+            if self._limits.reap_strays:
+                _reap_strays()
+            escaped = [pid for pid in escaped if pid_alive(pid)]
+            return bool(escaped)
+
+        for pause in escalation(lambda signum: _kill_all(escaped, signum), alive, self._limits.kill_grace_s):
+            await asyncio.sleep(pause)
 
     def _reap_group(self) -> None:
         """Reap exited members of the group that were re-parented to us.
@@ -423,13 +382,13 @@ class RunningProcess:
 
     async def _pump(self, name: StreamName, reader: asyncio.StreamReader | None) -> None:
         assert reader is not None
-        framer = OutputFramer(self._limits.frame_chars)
+        framer = OutputFramer(self._limits.frame_chars, self._framing)
         pending_read: asyncio.Future[bytes] | None = None
         while True:
             if pending_read is None:
                 pending_read = asyncio.ensure_future(reader.read(READ_SIZE))
             self._reading.add(name)
-            if framer.has_pending and not pending_read.done():
+            if framer.has_pending and framer.flushes_partial_lines and not pending_read.done():
                 await asyncio.wait({pending_read}, timeout=FLUSH_DELAY_S)
                 if not pending_read.done():
                     self._reading.discard(name)
@@ -446,8 +405,8 @@ class RunningProcess:
         self._open_streams.discard(name)
 
     async def _send(self, name: StreamName, pieces: list[OutputPiece]) -> None:
-        for piece in pieces:
-            await self._sink(name, piece)
+        if pieces:
+            await self._sink(name, pieces)
 
     async def _watch_timeout(self) -> None:
         if self.timeout_s is None:
@@ -463,19 +422,20 @@ class RunningProcess:
 
     async def _terminate_group(self, exited: asyncio.Future[None]) -> None:
         """SIGTERM the group (continuing it if paused), then SIGKILL after the grace period."""
-        self._signal_group(signal.SIGTERM)
-        self._signal_group(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
-        self.clock.paused_since = None
-        self._resumed.set()
-        deadline = time.monotonic() + self._limits.kill_grace_s
-        while time.monotonic() < deadline and (not exited.done() or self._group_alive()):
-            await asyncio.sleep(POLL_S)
-        if self._group_alive():
-            self._signal_group(signal.SIGKILL)
+
+        def send(signum: int) -> None:
+            self._signal_group(signum)
+            if signum == signal.SIGTERM:  # a stopped process cannot act on SIGTERM
+                self._signal_group(signal.SIGCONT)
+                self.clock.paused_since = None
+                self._resumed.set()
+
+        def alive() -> bool:
+            return not exited.done() or self._group_alive()
+
+        for pause in escalation(send, alive, self._limits.kill_grace_s):
+            await asyncio.sleep(pause)
         await exited
-        deadline = time.monotonic() + self._limits.kill_grace_s
-        while self._group_alive() and time.monotonic() < deadline:
-            await asyncio.sleep(POLL_S)
 
     async def _drain(self, pumps: asyncio.Future[tuple[None, None]]) -> None:
         """Wait for all output; stop waiting for pipes held open by processes outside the group."""
@@ -509,4 +469,5 @@ class RunningProcess:
             execution_time=self.clock.elapsed(),
             stdout_bytes=self.bytes_out["stdout"],
             stderr_bytes=self.bytes_out["stderr"],
+            timeout_s=self.timeout_s,
         )

@@ -1,9 +1,11 @@
 """The JSON-RPC protocol of one handler connection, apart from sockets and processes (sans-I/O).
 
-`ConnectionProtocol.receive()` takes one client frame and returns what to do:
-frames to send, and effects (start, steer or describe an execution) for the
-session to carry out; the session reports back through the other methods, which
-return the frames to send. Every frame in and out is a model generated from spec/.
+`ConnectionProtocol.receive()` takes one client frame and returns what to do: frames
+to send, and effects (start, steer or describe an execution) for the session to carry
+out; the session reports back through the other methods, which return the frames to
+send (or further actions). Every frame out is built from a model generated from spec/.
+What differs between protocol 1.0 (old clients) and 2.0 (cc-executor.v2) is the
+connection's ProtocolMode (protocol_mode.py); this module only asks it.
 """
 
 from __future__ import annotations
@@ -17,13 +19,10 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from cc_executor.generated.common.errors import ErrorDetails
-from cc_executor.generated.common.jsonrpc import (
-    ErrorObject,
-    ErrorResponse,
-    Request,
-    SuccessResponse,
-)
+from cc_executor.generated.common.execution import StateChangeParams
+from cc_executor.generated.common.jsonrpc import ErrorObject, ErrorResponse, SuccessResponse
 from cc_executor.generated.ws.notifications.connected import ConnectedNotification, ConnectedParams
+from cc_executor.generated.ws.notifications.ping import PingNotification, PingParams
 from cc_executor.generated.ws.notifications.process_canceled import ProcessCanceledNotification
 from cc_executor.generated.ws.notifications.process_completed import (
     ProcessCompletedNotification,
@@ -36,30 +35,24 @@ from cc_executor.generated.ws.notifications.process_output import (
 from cc_executor.generated.ws.notifications.process_paused import ProcessPausedNotification
 from cc_executor.generated.ws.notifications.process_resumed import ProcessResumedNotification
 from cc_executor.generated.ws.notifications.process_started import ProcessStartedNotification
-from cc_executor.generated.ws.requests.control import ControlParams, ControlResult
-from cc_executor.generated.ws.requests.execute import ExecuteParams, ExecuteResult
-from cc_executor.generated.ws.requests.hook_status import HookStatusParams, HookStatusResult
-from cc_executor.generated.ws.requests.sessions import SessionInfo, SessionsParams, SessionsResult
-from cc_executor.generated.ws.requests.status import RunningExecution, StatusParams, StatusResult
+from cc_executor.generated.ws.requests.control import ControlResult
+from cc_executor.generated.ws.requests.execute import ExecuteResult
+from cc_executor.generated.ws.requests.hook_status import HookStatusResult
+from cc_executor.generated.ws.requests.sessions import SessionInfo, SessionsResult
+from cc_executor.generated.ws.requests.status import RunningExecution, StatusResult
 
-from .output_framer import OutputPiece
-from .process_runner import Completion, StreamName
+from .execution_types import Completion, OutputPiece, StreamName
+from .params import Control, ControlType, Execute, ParamsRefused, check_allowed, readable
+from .protocol_mode import V2, ProtocolMode
 
 RequestId = str | int | None
-ControlType = Literal["PAUSE", "RESUME", "CANCEL"]
+StateStatus = Literal["started", "paused", "resumed", "canceled"]
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
-INTERNAL_ERROR, SPAWN_FAILED = -32603, -32000
+INTERNAL_ERROR, SPAWN_FAILED, SESSION_LIMIT = -32603, -32000, -32003
 
 CAPABILITIES = ["execute", "control", "stream", "status", "hook_status", "sessions"]
-PARAMS_BY_METHOD: dict[str, type[BaseModel]] = {
-    "execute": ExecuteParams,
-    "control": ControlParams,
-    "hook_status": HookStatusParams,
-    "status": StatusParams,
-    "sessions": SessionsParams,
-}
-STATE_NOTIFICATIONS: dict[str, type[BaseModel]] = {
+STATE_NOTIFICATIONS: dict[StateStatus, type[BaseModel]] = {
     "started": ProcessStartedNotification,
     "paused": ProcessPausedNotification,
     "resumed": ProcessResumedNotification,
@@ -79,7 +72,7 @@ class Send:
 class StartExecution:
     request_id: RequestId
     answer: bool  # False for a notification (no id): act, but send no reply
-    params: ExecuteParams
+    execute: Execute
     execution_id: str
 
 
@@ -121,26 +114,86 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def readable(error: ValidationError) -> tuple[str, str | None]:
-    """One sentence for the first problem pydantic found, and the dotted field it concerns."""
-    first = error.errors(include_url=False)[0]
-    field = ".".join(str(part) for part in first["loc"]) or None
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        message = "unknown parameter"
-    return (f"{field}: {message}" if field else message), field
+def seconds_text(seconds: float | None) -> str:
+    """A timeout as the old handler printed it: `5`, not `5.0`."""
+    if seconds is None:
+        return "None"
+    return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+
+
+class OutputEncoder:
+    """process.output frames of one execution: the generated model encoded once per stream, the text filled in.
+
+    One line per frame (protocol 1.0) means hundreds of thousands of frames for a chatty
+    process; encoding a model each time would cost more than everything else together.
+    """
+
+    _MARK = "\ue000cc-executor-data\ue000"  # private-use characters: never in what a model encodes around it
+
+    def __init__(self, execution_id: str | None) -> None:
+        self.execution_id = execution_id
+        self._templates: dict[str, tuple[bytes, bytes]] = {}
+        for stream in ("stdout", "stderr"):
+            whole = encode(self._model(stream, OutputPiece(self._MARK)))
+            prefix, _, suffix = whole.partition(orjson.dumps(self._MARK))
+            self._templates[stream] = (prefix, suffix)
+
+    def frame(self, stream: StreamName, piece: OutputPiece) -> bytes:
+        if piece.chunk_index is not None:  # a piece of a long line: rare, and it has numbers to fill in
+            return encode(self._model(stream, piece))
+        prefix, suffix = self._templates[stream]
+        return prefix + orjson.dumps(piece.data) + suffix
+
+    def line_frames(self, stream: StreamName, piece: OutputPiece) -> list[bytes]:
+        """One frame per line of the piece, newline included (protocol 1.0's framing)."""
+        if piece.chunk_index is not None or piece.data.find("\n") in (-1, len(piece.data) - 1):
+            return [self.frame(stream, piece)]
+        prefix, suffix = self._templates[stream]
+        lines = piece.data.split("\n")
+        last = lines.pop()  # "" after a final newline; else the stream's last words, without one
+        frames = [prefix + orjson.dumps(line + "\n") + suffix for line in lines]
+        if last:
+            frames.append(prefix + orjson.dumps(last) + suffix)
+        return frames
+
+    def _model(self, stream: StreamName, piece: OutputPiece) -> ProcessOutputNotification:
+        return ProcessOutputNotification(
+            jsonrpc="2.0",
+            method="process.output",
+            params=ProcessOutputParams(
+                type=stream,
+                data=piece.data,
+                truncated=False,
+                chunk_index=piece.chunk_index,
+                total_chunks=piece.total_chunks,
+                execution_id=self.execution_id,
+            ),
+        )
 
 
 class ConnectionProtocol:
-    """State and framing of one connection: at most one execution at a time."""
+    """State and framing of one connection: at most one execution at a time (plus one waiting on a CANCEL)."""
 
-    def __init__(self, *, session_id: str, version: str, max_frame_bytes: int = 1 << 20) -> None:
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        version: str,
+        mode: ProtocolMode = V2,
+        max_frame_bytes: int = 1 << 20,
+        allowed_commands: tuple[str, ...] = (),
+    ) -> None:
         self.session_id = session_id
         self.version = version
+        self.mode = mode
         self.max_frame_bytes = max_frame_bytes
+        self.allowed_commands = allowed_commands
         self.execution_id: str | None = None  # the execution this connection runs, if any
+        self._stopping = False  # a CANCEL of the current execution was accepted
+        self._queued: StartExecution | None = None  # an execute sent after that CANCEL, waiting for the group to go
         self._pid = 0
         self._pgid: int | None = None
+        self._output = OutputEncoder(None)
 
     def greeting(self) -> bytes:
         return encode(
@@ -150,6 +203,14 @@ class ConnectionProtocol:
                 params=ConnectedParams(session_id=self.session_id, version=self.version, capabilities=CAPABILITIES),
             )
         )
+
+    def session_limit(self) -> bytes:
+        """Protocol 1.0's answer to a connection beyond the session limit, sent before closing it."""
+        return self._error(None, SESSION_LIMIT, "session_limit", "Session limit exceeded").frame
+
+    def ping(self, timestamp: float) -> bytes:
+        assert "ping" in self.mode.notifications, "ping is a protocol 1.0 notification"
+        return encode(PingNotification(jsonrpc="2.0", method="ping", params=PingParams(timestamp=timestamp)))
 
     # -- frames in ------------------------------------------------------------
 
@@ -187,73 +248,80 @@ class ConnectionProtocol:
         if not isinstance(message, dict):
             return [self._error(None, INVALID_REQUEST, "invalid_request", "A request must be a JSON object")]
         try:
-            request = Request.model_validate(message, strict=True)
+            request = self.mode.envelope.model_validate(message, strict=True)
         except ValidationError as exc:
             request_id = message.get("id")
             if not isinstance(request_id, (str, int)) or isinstance(request_id, bool):
                 request_id = None
             text, _ = readable(exc)
             return [self._error(request_id, INVALID_REQUEST, "invalid_request", f"Invalid request: {text}")]
-        return self._dispatch(request, answer="id" in request.model_fields_set)
+        answer = "id" in request.model_fields_set
+        return self._dispatch(request.method, request.id, request.params, answer)
 
-    def _dispatch(self, request: Request, answer: bool) -> list[Action]:
-        request_id = request.id
-        params_model = PARAMS_BY_METHOD.get(request.method)
-        if params_model is None:
+    def _dispatch(self, method: str, request_id: RequestId, raw_params: Any, answer: bool) -> list[Action]:
+        if method in self.mode.silent_methods:
+            return []
+        reader = self.mode.readers.get(method)
+        if reader is None:
             return self._maybe(
-                answer,
-                self._error(request_id, METHOD_NOT_FOUND, "method_not_found", f"Unknown method: {request.method}"),
-            )
-        if isinstance(request.params, list):
-            return self._maybe(
-                answer,
-                self._error(request_id, INVALID_PARAMS, "invalid_params", "Invalid params: params must be an object"),
+                answer, self._error(request_id, METHOD_NOT_FOUND, "method_not_found", f"Unknown method: {method}")
             )
         try:
-            params = params_model.model_validate(request.params or {}, strict=True)
-        except ValidationError as exc:
-            text, field = readable(exc)
+            params = reader(raw_params)
+            if isinstance(params, Execute):
+                check_allowed(params.command, self.allowed_commands)
+        except ParamsRefused as refused:
             return self._maybe(
-                answer,
-                self._error(request_id, INVALID_PARAMS, "invalid_params", f"Invalid params: {text}", field=field),
+                answer, self._error(request_id, refused.code, refused.reason, refused.message, field=refused.field)
             )
-        if isinstance(params, ExecuteParams):
-            if self.execution_id is not None:
-                return self._maybe(
-                    answer,
-                    self._error(
-                        request_id,
-                        INVALID_PARAMS,
-                        "execution_running",
-                        "A process is already running",
-                        execution_id=self.execution_id,
-                    ),
-                )
-            self.execution_id = params.execution_id or str(uuid.uuid4())
-            return [StartExecution(request_id, answer, params, self.execution_id)]
-        if isinstance(params, ControlParams):
-            if self.execution_id is None:
-                return self._maybe(
-                    answer, self._error(request_id, INVALID_PARAMS, "no_execution", "No process is running")
-                )
-            if params.execution_id is not None and params.execution_id != self.execution_id:
-                return self._maybe(
-                    answer,
-                    self._error(
-                        request_id,
-                        INVALID_PARAMS,
-                        "no_execution",
-                        f"Execution {params.execution_id} is not running here",
-                        execution_id=params.execution_id,
-                    ),
-                )
-            return [ControlExecution(request_id, answer, params.type)]
-        if isinstance(params, HookStatusParams):
+        if isinstance(params, Execute):
+            return self._execute(StartExecution(request_id, answer, params, ""))
+        if isinstance(params, Control):
+            return self._control(request_id, answer, params)
+        if method == "hook_status":
             result = HookStatusResult(enabled=False, message="Hook integration not configured")
             return self._maybe(answer, self._success(request_id, result))
-        if isinstance(params, SessionsParams):
+        if method == "sessions":
             return [ReportSessions(request_id, answer)]
         return [ReportStatus(request_id, answer)]
+
+    def _execute(self, request: StartExecution) -> list[Action]:
+        if self.execution_id is None:
+            return [self._begin(request)]
+        if self._stopping and self._queued is None:
+            self._queued = request  # the old handler accepted it once the canceled process was gone
+            return []
+        return self._maybe(
+            request.answer,
+            self._error(
+                request.request_id,
+                INVALID_PARAMS,
+                "execution_running",
+                "A process is already running",
+                execution_id=self.execution_id,
+            ),
+        )
+
+    def _begin(self, request: StartExecution) -> StartExecution:
+        self.execution_id = request.execute.execution_id or str(uuid.uuid4())
+        self._stopping = False
+        return StartExecution(request.request_id, request.answer, request.execute, self.execution_id)
+
+    def _control(self, request_id: RequestId, answer: bool, params: Control) -> list[Action]:
+        if self.execution_id is None:
+            return self._maybe(answer, self._error(request_id, INVALID_PARAMS, "no_execution", "No process is running"))
+        if params.execution_id is not None and params.execution_id != self.execution_id:
+            return self._maybe(
+                answer,
+                self._error(
+                    request_id,
+                    INVALID_PARAMS,
+                    "no_execution",
+                    f"Execution {params.execution_id} is not running here",
+                    execution_id=params.execution_id,
+                ),
+            )
+        return [ControlExecution(request_id, answer, params.action)]
 
     # -- frames out, reported by the session ------------------------------------
 
@@ -261,19 +329,11 @@ class ConnectionProtocol:
         """The execute reply and process.started."""
         assert self.execution_id is not None
         self._pid, self._pgid = pid, pgid
-        frames = [
-            encode(
-                SuccessResponse(
-                    jsonrpc="2.0",
-                    id=request.request_id,
-                    result=ExecuteResult(
-                        status="started", pid=pid, pgid=pgid, execution_id=self.execution_id
-                    ).model_dump(),
-                )
-            )
-        ]
-        if not request.answer:
-            frames.clear()
+        self._output = OutputEncoder(self.execution_id)
+        frames = []
+        if request.answer:
+            result = ExecuteResult(status="started", pid=pid, pgid=pgid, execution_id=self.execution_id)
+            frames.append(self._success(request.request_id, result).frame)
         return [*frames, self.state_changed("started")]
 
     def execution_not_started(self, request: StartExecution, message: str) -> list[bytes]:
@@ -281,105 +341,76 @@ class ConnectionProtocol:
         frame = self._error(request.request_id, SPAWN_FAILED, "spawn_failed", message, execution_id=execution_id)
         return [frame.frame] if request.answer else []
 
-    def state_changed(self, status: Literal["started", "paused", "resumed", "canceled"]) -> bytes:
-        notification = STATE_NOTIFICATIONS[status]
-        return encode(
-            notification(
-                jsonrpc="2.0",
-                method=f"process.{status}",
-                params={
-                    "status": status,
-                    "pid": self._pid,
-                    "pgid": self._pgid,
-                    "exit_code": None,
-                    "error": None,
-                    "execution_id": self.execution_id,
-                },
-            )
+    def state_changed(self, status: StateStatus) -> bytes:
+        params = StateChangeParams(
+            status=status, pid=self._pid, pgid=self._pgid, exit_code=None, error=None, execution_id=self.execution_id
         )
+        return encode(STATE_NOTIFICATIONS[status](jsonrpc="2.0", method=f"process.{status}", params=params))
 
     def control_done(
         self, request: ControlExecution, status: Literal["paused", "resumed", "canceled"], changed: bool
     ) -> list[bytes]:
         """The control reply, then the state notification if the state did change."""
+        if request.action == "CANCEL":
+            self._stopping = True
         frames = []
         if request.answer:
             frames.append(
-                encode(
-                    SuccessResponse(
-                        jsonrpc="2.0",
-                        id=request.request_id,
-                        result=ControlResult(status=status, execution_id=self.execution_id).model_dump(),
-                    )
-                )
+                self._success(request.request_id, ControlResult(status=status, execution_id=self.execution_id)).frame
             )
         if changed:
             frames.append(self.state_changed(status))
         return frames
 
-    def output(self, stream: StreamName, piece: OutputPiece) -> bytes:
-        return encode(
-            ProcessOutputNotification(
-                jsonrpc="2.0",
-                method="process.output",
-                params=ProcessOutputParams(
-                    type=stream,
-                    data=piece.data,
-                    truncated=False,
-                    chunk_index=piece.chunk_index,
-                    total_chunks=piece.total_chunks,
-                    execution_id=self.execution_id,
-                ),
-            )
-        )
+    def output(self, stream: StreamName, pieces: list[OutputPiece]) -> list[bytes]:
+        """The process.output frames of a batch of pieces, in order: one per line in protocol 1.0."""
+        if self.mode.framing == "line":
+            return [frame for piece in pieces for frame in self._output.line_frames(stream, piece)]
+        return [self._output.frame(stream, piece) for piece in pieces]
 
-    def completed(self, completion: Completion) -> bytes:
-        """process.completed; the connection is free for the next execute."""
-        frame = encode(
-            ProcessCompletedNotification(
-                jsonrpc="2.0",
-                method="process.completed",
-                params=ProcessCompletedParams(
-                    status=completion.status,
-                    pid=self._pid,
-                    pgid=self._pgid,
-                    exit_code=completion.exit_code,
-                    error=completion.error,
-                    execution_time=completion.execution_time,
-                    early_completion_detected=False,
-                    early_completion_time=None,
-                    time_saved=0,
-                    completion_marker=None,
-                    execution_id=self.execution_id,
-                    signal=completion.signal,
-                    stdout_bytes=completion.stdout_bytes,
-                    stderr_bytes=completion.stderr_bytes,
-                ),
-            )
+    def completed(self, completion: Completion) -> list[Action]:
+        """process.completed (after protocol 1.0's timeout marker lines); then an execute that waited for it starts."""
+        frames = []
+        if completion.status == "timed_out" and self.mode.timeout_markers:
+            marker = OutputPiece(f"\n[Stream timed out after {seconds_text(completion.timeout_s)}s]\n")
+            frames += [self._output.frame("stdout", marker), self._output.frame("stderr", marker)]  # one frame each
+        params = ProcessCompletedParams(
+            status=completion.status,
+            pid=self._pid,
+            pgid=self._pgid,
+            exit_code=completion.exit_code,
+            error=completion.error,
+            execution_time=completion.execution_time,
+            early_completion_detected=False,
+            early_completion_time=None,
+            time_saved=0,
+            completion_marker=None,
+            execution_id=self.execution_id,
+            signal=completion.signal,
+            stdout_bytes=completion.stdout_bytes,
+            stderr_bytes=completion.stderr_bytes,
         )
-        self.execution_id = None
-        return frame
+        frames.append(encode(ProcessCompletedNotification(jsonrpc="2.0", method="process.completed", params=params)))
+        self.execution_id, self._stopping = None, False
+        actions: list[Action] = [Send(frame) for frame in frames]
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            actions.append(self._begin(queued))
+        return actions
 
     def status(
         self, request: ReportStatus, execution: RunningExecution | None, active_sessions: int, max_sessions: int
     ) -> list[bytes]:
         if not request.answer:
             return []
-        return [
-            encode(
-                SuccessResponse(
-                    jsonrpc="2.0",
-                    id=request.request_id,
-                    result=StatusResult(
-                        session_id=self.session_id,
-                        version=self.version,
-                        active_sessions=active_sessions,
-                        max_sessions=max_sessions,
-                        execution=execution,
-                    ).model_dump(mode="json"),
-                )
-            )
-        ]
+        result = StatusResult(
+            session_id=self.session_id,
+            version=self.version,
+            active_sessions=active_sessions,
+            max_sessions=max_sessions,
+            execution=execution,
+        )
+        return [self._success(request.request_id, result).frame]
 
     def sessions(self, request: ReportSessions, sessions: list[SessionInfo], max_sessions: int) -> list[bytes]:
         if not request.answer:
@@ -414,7 +445,7 @@ class ConnectionProtocol:
         field: str | None = None,
         execution_id: str | None = None,
     ) -> Send:
-        details = ErrorDetails(reason=reason, field=field, execution_id=execution_id)
+        details = ErrorDetails.model_validate({"reason": reason, "field": field, "execution_id": execution_id})
         return Send(
             encode(
                 ErrorResponse(jsonrpc="2.0", id=request_id, error=ErrorObject(code=code, message=message, data=details))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import http
 import ipaddress
-import json
 import logging
 import time
 import uuid
@@ -13,25 +12,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from cc_executor import __version__
+from cc_executor.generated.common.health import Health, Healthz
 from cc_executor.token import tokens_match
 
 from .leftovers import RunningExecutions
 from .metrics import HandlerMetrics
 from .process_runner import RunLimits
 from .protocol import ConnectionProtocol
+from .protocol_mode import MODES, V2_SUBPROTOCOL, ProtocolMode, mode_for
 from .session import Session, SessionSettings
 
 log = logging.getLogger("cc_executor.handler")
 
 WS_PATH = "/ws/mcp"
+WS_PATHS = (WS_PATH, "/ws")  # /ws: where the old Docker deployment (and its MCP manifest) served the protocol
 DEFAULT_PORT = 8003
 SERVICE_NAME = "cc-executor-handler"
+OLD_SERVICE_NAME = "cc_executor_mcp"  # what the old handler's /health said; old health checkers may compare it
+OLD_CLIENT_MAX_FRAME_BYTES = 10 << 20  # the old handler's WS_MAX_SIZE default
 BAD_TOKEN_DELAY_S = 0.25  # slows down guessing; honest clients never pay it
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(Exception):
@@ -44,9 +51,17 @@ class HandlerConfig:
     port: int = DEFAULT_PORT
     token: str | None = None  # None only with no_auth
     no_auth: bool = False
+    #: with no_auth off loopback: the source networks whose clients need no token (everyone else does)
+    trusted_networks: tuple[Network, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     max_sessions: int = 32
-    max_frame_bytes: int = 1 << 20
+    max_frame_bytes: int = 1 << 20  # protocol 2.0 clients
+    old_client_max_frame_bytes: int = OLD_CLIENT_MAX_FRAME_BYTES  # protocol 1.0 clients: the old handler's limit
+    heartbeat_s: float | None = 30.0  # protocol 1.0's ping notification
+    idle_timeout_s: float | None = None
+    allowed_commands: tuple[str, ...] = ()  # the old ALLOWED_COMMANDS: first words a command may start with
+    ws_ping_interval_s: float | None = 20.0  # WebSocket ping frames (both modes)
+    ws_ping_timeout_s: float | None = 20.0
     #: permessage-deflate: off by default; on loopback it costs far more CPU than it saves
     #: (docs/performance.md: 32 MiB of output 136 -> 192 MB/s, base64-like output 36 -> 254 MB/s)
     compression: bool = False
@@ -56,12 +71,40 @@ class HandlerConfig:
     state_dir: Path | None = None
 
     def check(self) -> None:
-        if self.no_auth and not is_loopback(self.host):
-            raise ConfigError(f"--no-auth is refused on {self.host}: without a token only a loopback address is safe")
-        if not self.no_auth and not self.token:
+        if self.no_auth and not is_loopback(self.host) and not self.trusted_networks:
+            raise ConfigError(
+                f"--no-auth is refused on {self.host}: without a token only a loopback address is safe; name the "
+                "networks whose clients may connect without one with --trust-network CIDR (e.g. a Docker bridge)"
+            )
+        if self.trusted_networks and not self.no_auth:
+            raise ConfigError("--trust-network only makes sense with --no-auth")
+        if self.token_required_somewhere and not self.token:
             raise ConfigError("a token is required unless --no-auth is given")
         if self.max_sessions < 1:
             raise ConfigError("--max-sessions must be at least 1")
+
+    @property
+    def token_required_somewhere(self) -> bool:
+        """False only when every client may connect without a token (--no-auth on loopback)."""
+        return not self.no_auth or bool(self.trusted_networks)
+
+    def needs_token(self, peer: str) -> bool:
+        """Whether a client connecting from `peer` must present the token."""
+        if not self.no_auth:
+            return True
+        if not self.trusted_networks:
+            return False
+        return not any(address_in(peer, network) for network in self.trusted_networks)
+
+
+def address_in(peer: str, network: Network) -> bool:
+    try:
+        address = ipaddress.ip_address(peer.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # a dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d
+    return address.version == network.version and address in network
 
 
 def is_loopback(host: str) -> bool:
@@ -74,7 +117,7 @@ def is_loopback(host: str) -> bool:
 
 
 def json_response(status: http.HTTPStatus, body: dict[str, object], extra: Sequence[tuple[str, str]] = ()) -> Response:
-    payload = json.dumps(body).encode()
+    payload = orjson.dumps(body)
     headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(payload))), *extra])
     return Response(status.value, status.phrase, headers, payload)
 
@@ -106,17 +149,25 @@ class HandlerServer:
         host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
         return f"ws://{host}:{self.port}{WS_PATH}"
 
-    def health(self) -> dict[str, object]:
-        return {
-            "status": "healthy",
-            "service": SERVICE_NAME,
-            "version": __version__,
-            "active_sessions": len(self.sessions),
-            "max_sessions": self.config.max_sessions,
-            "uptime_seconds": round(time.monotonic() - self.started_at, 3),
-            "running_executions": self.running_executions(),
-            "auth_required": not self.config.no_auth,
-        }
+    def health(self) -> Health:
+        return Health(
+            status="healthy",
+            service=OLD_SERVICE_NAME,
+            version=__version__,
+            active_sessions=len(self.sessions),
+            max_sessions=self.config.max_sessions,
+            uptime_seconds=round(time.monotonic() - self.started_at, 3),
+            implementation=SERVICE_NAME,
+            protocols=[mode.version for mode in sorted(MODES, key=lambda mode: mode.version)],
+            running_executions=self.running_executions(),
+            auth_required=self.config.token_required_somewhere,
+        )
+
+    def max_frame_bytes(self, mode: ProtocolMode) -> int:
+        """The largest client frame a connection of this mode is answered for."""
+        if mode.subprotocol is None:
+            return max(self.config.old_client_max_frame_bytes, self.config.max_frame_bytes)
+        return self.config.max_frame_bytes
 
     def running_executions(self) -> int:
         return sum(1 for session in self.sessions if session.running is not None)
@@ -129,11 +180,21 @@ class HandlerServer:
             self.config.host,
             self.config.port,
             process_request=self._admit,
-            max_size=max(self.config.max_frame_bytes * 4, 1 << 20),  # the protocol answers frames above its own limit
+            select_subprotocol=select_subprotocol,
+            # the protocol answers frames above its own limit; each connection narrows this to its mode's
+            max_size=max(max(map(self.max_frame_bytes, MODES)) * 4, 1 << 20),
             compression="deflate" if self.config.compression else None,
             server_header=f"{SERVICE_NAME}/{__version__}",
+            ping_interval=self.config.ws_ping_interval_s,
+            ping_timeout=self.config.ws_ping_timeout_s,
         )
         log.info("handler listening", extra={"event": {"url": self.url, "auth": not self.config.no_auth}})
+        if self.config.trusted_networks:
+            networks = [str(network) for network in self.config.trusted_networks]
+            log.warning(
+                "clients from trusted networks connect without a token",
+                extra={"event": {"trusted_networks": networks, "host": self.config.host}},
+            )
 
     async def serve_forever(self) -> None:
         assert self._server is not None
@@ -152,19 +213,21 @@ class HandlerServer:
     async def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
         """HTTP endpoints, then the handshake checks: path, Origin, token, session limit."""
         path = request.path.split("?", 1)[0]
-        if path in ("/health", "/metrics") and request.method != "GET":
+        if path in ("/health", "/healthz", "/metrics") and request.method != "GET":
             return error_response(
                 http.HTTPStatus.METHOD_NOT_ALLOWED,
                 f"{request.method} is not allowed on {path}; use GET",
                 [("Allow", "GET")],
             )
         if path == "/health":
-            return json_response(http.HTTPStatus.OK, self.health())
+            return json_response(http.HTTPStatus.OK, self.health().model_dump(mode="json"))
+        if path == "/healthz":
+            return json_response(http.HTTPStatus.OK, Healthz(status="ok").model_dump(mode="json"))
         if path == "/metrics":
             body = self.metrics.render()
             headers = Headers([("Content-Type", self.metrics.content_type), ("Content-Length", str(len(body)))])
             return Response(http.HTTPStatus.OK.value, "OK", headers, body)
-        if path != WS_PATH:
+        if path not in WS_PATHS:
             return error_response(http.HTTPStatus.NOT_FOUND, f"No such endpoint; the WebSocket endpoint is {WS_PATH}")
         origin = request.headers.get("Origin")
         if origin is not None and origin not in self.config.allowed_origins:
@@ -173,7 +236,8 @@ class HandlerServer:
                 http.HTTPStatus.FORBIDDEN,
                 f"Origin {origin} is not allowed (see --allow-origin); browsers may not connect",
             )
-        if not self.config.no_auth and not self._authorized(request.headers.get("Authorization", "")):
+        peer = str(connection.remote_address[0]) if connection.remote_address else ""
+        if self.config.needs_token(peer) and not self._authorized(request.headers.get("Authorization", "")):
             await asyncio.sleep(BAD_TOKEN_DELAY_S)
             return error_response(
                 http.HTTPStatus.UNAUTHORIZED,
@@ -181,7 +245,7 @@ class HandlerServer:
                 "token file, or given by --token / CC_EXECUTOR_TOKEN)",
                 [("WWW-Authenticate", 'Bearer realm="cc-executor"')],
             )
-        if len(self.sessions) >= self.config.max_sessions:
+        if len(self.sessions) >= self.config.max_sessions and not offered_mode(request.headers).session_limit_in_band:
             return error_response(
                 http.HTTPStatus.SERVICE_UNAVAILABLE,
                 f"Too many sessions: {len(self.sessions)} of {self.config.max_sessions} in use; try again later",
@@ -195,14 +259,31 @@ class HandlerServer:
         return scheme.lower() == "bearer" and tokens_match(presented.strip(), self.config.token)
 
     async def _serve_connection(self, websocket: ServerConnection) -> None:
+        mode = mode_for(websocket.subprotocol)
+        limit = self.max_frame_bytes(mode)
+        websocket.protocol.max_message_size = max(limit * 4, 1 << 20)
         protocol = ConnectionProtocol(
-            session_id=str(uuid.uuid4()), version=__version__, max_frame_bytes=self.config.max_frame_bytes
+            session_id=str(uuid.uuid4()),
+            version=__version__,
+            mode=mode,
+            max_frame_bytes=limit,
+            allowed_commands=self.config.allowed_commands,
         )
-        if len(self.sessions) >= self.config.max_sessions:  # lost a race with another handshake
-            await websocket.close(1013, f"Too many sessions (max {self.config.max_sessions})")
+        if len(self.sessions) >= self.config.max_sessions:  # protocol 1.0, or lost a race with another handshake
+            if mode.session_limit_in_band:  # the old handler's way: accept, say why, close
+                await websocket.send(protocol.session_limit(), text=True)
+                await websocket.close(1008, "Session limit exceeded")
+            else:
+                await websocket.close(1013, f"Too many sessions (max {self.config.max_sessions})")
             return
         settings = SessionSettings(
-            self.config.run_limits, self.config.default_timeout_s, self.config.max_sessions, self.metrics, self.running
+            self.config.run_limits,
+            self.config.default_timeout_s,
+            self.config.max_sessions,
+            self.metrics,
+            self.running,
+            heartbeat_s=self.config.heartbeat_s,
+            idle_timeout_s=self.config.idle_timeout_s,
         )
         session = Session(websocket, protocol, settings, lambda: self.sessions)
         self.sessions.add(session)
@@ -210,3 +291,17 @@ class HandlerServer:
             await session.serve()
         finally:
             self.sessions.discard(session)
+
+
+def offered_subprotocols(headers: Headers) -> list[str]:
+    return [value.strip() for header in headers.get_all("Sec-WebSocket-Protocol") for value in header.split(",")]
+
+
+def offered_mode(headers: Headers) -> ProtocolMode:
+    """The mode the handshake in these headers is going to agree to (select_subprotocol's choice)."""
+    return mode_for(V2_SUBPROTOCOL if V2_SUBPROTOCOL in offered_subprotocols(headers) else None)
+
+
+def select_subprotocol(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+    """cc-executor.v2 when the client offers it; otherwise no subprotocol (protocol 1.0), whatever else it offers."""
+    return Subprotocol(V2_SUBPROTOCOL) if V2_SUBPROTOCOL in offered else None

@@ -17,15 +17,15 @@ from cc_executor.generated.ws.requests.sessions import SessionInfo
 from cc_executor.generated.ws.requests.status import RunningExecution
 from cc_executor.logs import command_digest
 
+from .execution_types import OutputPiece, StreamName
 from .leftovers import RunningExecutions
 from .metrics import HandlerMetrics
-from .output_framer import OutputPiece
-from .process_runner import RunLimits, RunningProcess, SpawnError, StreamName
+from .params import ControlType
+from .process_runner import RunLimits, RunningProcess, SpawnError
 from .protocol import (
     Action,
     ConnectionProtocol,
     ControlExecution,
-    ControlType,
     ReportSessions,
     ReportStatus,
     Send,
@@ -33,6 +33,10 @@ from .protocol import (
 )
 
 log = logging.getLogger("cc_executor.handler")
+
+#: Frames handed to the transport at once: few writes, and a read of short lines (256 KiB, 40,000 frames
+#: of one line each) never sits in memory encoded all at once.
+WRITE_BATCH_FRAMES = 1024
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class SessionSettings:
     max_sessions: int
     metrics: HandlerMetrics
     running: RunningExecutions | None = None
+    heartbeat_s: float | None = 30.0  # protocol 1.0's ping notification; None: never
+    idle_timeout_s: float | None = None  # close a connection that sends nothing and runs nothing this long
 
 
 def describe(running: RunningProcess, execution_id: str) -> RunningExecution:
@@ -60,6 +66,28 @@ def describe(running: RunningProcess, execution_id: str) -> RunningExecution:
     )
 
 
+async def send_frames(websocket: ServerConnection, frames: list[bytes]) -> None:
+    """Text frames (UTF-8 JSON already), handed to the transport in one write.
+
+    One line per frame (protocol 1.0) makes many small frames: one `send` each would cost
+    more than framing them. This is what `send` does for one frame (websockets' own
+    send_context: checks the state, then drains with flow control), for a batch.
+    """
+    if len(frames) == 1:
+        await websocket.send(frames[0], text=True)
+        return
+    for start in range(0, len(frames), WRITE_BATCH_FRAMES):
+        while websocket.send_in_progress is not None:  # a fragmented message is being sent: never interleave
+            await asyncio.shield(websocket.send_in_progress)
+        async with websocket.send_context():  # on exit: waits while the socket's buffer is full
+            for frame in frames[start : start + WRITE_BATCH_FRAMES]:
+                websocket.protocol.send_text(frame)
+            chunks = websocket.protocol.data_to_send()
+            websocket.transport.writelines([chunk for chunk in chunks if chunk])
+            if not all(chunks) and websocket.transport.can_write_eof():  # b"": end of stream (as send_data does)
+                websocket.transport.write_eof()
+
+
 class Session:
     """Serves one connection until it closes, then takes its running process group down."""
 
@@ -75,21 +103,29 @@ class Session:
         self.settings = settings
         self.peers = peers  # every session of the handler, this one included
         self.connected_at = time.monotonic()
+        self.last_heard = self.connected_at
         self.running: RunningProcess | None = None
         self._announced = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
 
     async def serve(self) -> None:
         started = time.monotonic()
-        log.info("session opened", extra={"event": {"session_id": self.protocol.session_id}})
+        log.info(
+            "session opened",
+            extra={"event": {"session_id": self.protocol.session_id, "protocol": self.protocol.mode.version}},
+        )
+        chores = self._chores()
         try:
             await self._send(self.protocol.greeting())
             async for frame in self.websocket:
+                self.last_heard = time.monotonic()
                 for action in self.protocol.receive(frame):
                     await self._perform_safely(action)
         except ConnectionClosed:
             pass
         finally:
+            for chore in chores:
+                chore.cancel()
             self.cancel_execution("Client disconnected")
             if self._watcher is not None:
                 with contextlib.suppress(asyncio.CancelledError):
@@ -98,6 +134,31 @@ class Session:
             log.info(
                 "session closed", extra={"event": {"session_id": self.protocol.session_id, "duration_s": duration}}
             )
+
+    def _chores(self) -> list[asyncio.Future[None]]:
+        """What runs beside the message loop: protocol 1.0's heartbeat, the idle-session timeout."""
+        chores: list[asyncio.Future[None]] = []
+        if self.protocol.mode.heartbeat and self.settings.heartbeat_s:
+            chores.append(asyncio.ensure_future(self._heartbeat(self.settings.heartbeat_s)))
+        if self.settings.idle_timeout_s:
+            chores.append(asyncio.ensure_future(self._close_when_idle(self.settings.idle_timeout_s)))
+        return chores
+
+    async def _heartbeat(self, interval_s: float) -> None:
+        """The old handler's `ping` notification every interval, answered or not (its clients' idle timers need it)."""
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await asyncio.sleep(interval_s)
+                await self._send(self.protocol.ping(time.time()))
+
+    async def _close_when_idle(self, idle_s: float) -> None:
+        while True:
+            quiet = time.monotonic() - self.last_heard
+            if quiet >= idle_s and self.running is None and self.protocol.execution_id is None:
+                log.info("idle session closed", extra={"event": {"session_id": self.protocol.session_id}})
+                await self.websocket.close(1000, f"Session idle for {idle_s:g} s")
+                return
+            await asyncio.sleep(idle_s - quiet if quiet < idle_s else min(idle_s, 1.0))  # busy: look again later
 
     def cancel_execution(self, reason: str) -> None:
         """A client that goes away, or a handler that stops, takes the process group with it."""
@@ -138,12 +199,17 @@ class Session:
         return SessionInfo(session_id=self.protocol.session_id, connected_s=connected_s, execution=self.execution())
 
     async def _start(self, request: StartExecution) -> None:
-        params = request.params
-        timeout = params.timeout if params.timeout is not None else self.settings.default_timeout_s
+        execute = request.execute
+        timeout = execute.timeout_s if execute.timeout_s is not None else self.settings.default_timeout_s
         self._announced.clear()
         try:
             running = await RunningProcess.start(
-                params.command, self._forward_output, cwd=params.cwd, timeout_s=timeout, limits=self.settings.run_limits
+                execute.command,
+                self._forward_output,
+                cwd=execute.cwd,
+                timeout_s=timeout,
+                limits=self.settings.run_limits,
+                framing=self.protocol.mode.framing,
             )
         except SpawnError as exc:
             self.settings.metrics.spawn_failures.inc()
@@ -162,7 +228,7 @@ class Session:
                     "execution_id": request.execution_id,
                     "session_id": self.protocol.session_id,
                     "pid": running.pid,
-                    "command_sha256": command_digest(params.command),
+                    "command_sha256": command_digest(execute.command),
                     "timeout_s": timeout,
                 }
             },
@@ -173,11 +239,11 @@ class Session:
             self._announced.set()
             self._watcher = asyncio.create_task(self._report_completion(running, request.execution_id))
 
-    async def _forward_output(self, stream: StreamName, piece: OutputPiece) -> None:
+    async def _forward_output(self, stream: StreamName, pieces: list[OutputPiece]) -> None:
         """The runner's sink: waits for the socket (backpressure); output for a gone client is dropped."""
         await self._announced.wait()
         with contextlib.suppress(ConnectionClosed):
-            await self._send(self.protocol.output(stream, piece))
+            await self._send_all(self.protocol.output(stream, pieces))
 
     async def _report_completion(self, running: RunningProcess, execution_id: str) -> None:
         completion = await running.wait()
@@ -201,7 +267,8 @@ class Session:
             },
         )
         with contextlib.suppress(ConnectionClosed):
-            await self._send(self.protocol.completed(completion))
+            for action in self.protocol.completed(completion):  # then an execute that waited on a CANCEL
+                await self._perform_safely(action)
 
     async def _control(self, request: ControlExecution) -> None:
         running = self.running
@@ -217,8 +284,8 @@ class Session:
         await self._send_all(self.protocol.control_done(request, _STATUS[request.action], changed))
 
     async def _send_all(self, frames: list[bytes]) -> None:
-        for frame in frames:
-            await self._send(frame)
+        if frames:
+            await send_frames(self.websocket, frames)
 
     async def _send(self, frame: bytes) -> None:
         """Frames are UTF-8 JSON already; send them as text without decoding and encoding again."""

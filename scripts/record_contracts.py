@@ -19,20 +19,14 @@ from pathlib import Path
 
 from websockets.exceptions import WebSocketException
 
+from cc_executor.contract_tests.comparison import compare_frames, output_problems
+from cc_executor.contract_tests.driver import ScenarioFailed, run_scenario
+from cc_executor.contract_tests.frames import Event, received
 from cc_executor.contract_tests.live_handler import live_handler
-from cc_executor.contract_tests.scenarios import (
-    RECORDINGS_DIR,
-    SCENARIOS,
-    Event,
-    Scenario,
-    ScenarioFailed,
-    compare_frames,
-    output_problems,
-    received,
-    run_scenario,
-    write_transcript,
-)
+from cc_executor.contract_tests.scenarios import SCENARIOS
 from cc_executor.contract_tests.spec_validation import transcript_errors
+from cc_executor.contract_tests.steps import Scenario
+from cc_executor.contract_tests.transcripts import RECORDINGS_DIR, write_transcript
 
 
 async def record_one(scenario: Scenario, url: str, token: str | None, local: bool | None) -> list[Event]:
@@ -40,7 +34,7 @@ async def record_one(scenario: Scenario, url: str, token: str | None, local: boo
     first = await run_scenario(scenario, url, token=token, local=local)
     second = await run_scenario(scenario, url, token=token, local=local)
     problems = compare_frames(received(first), received(second))
-    problems += transcript_errors(first) + output_problems(received(first))
+    problems += transcript_errors(first, closed=True) + output_problems(received(first))
     if problems:
         raise ScenarioFailed(f"{scenario.name}: " + "\n  ".join(problems), first)
     return first

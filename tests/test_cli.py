@@ -228,7 +228,7 @@ def test_doctor_prints_details_and_fixes_literally() -> None:
 
 
 def test_every_command_help_shows_defaults_and_choices(tmp_path: Path) -> None:
-    commands = ("mcp", "run", "status", "doctor")
+    commands = ("handler", "mcp", "run", "status", "doctor", "verify")
     for command in commands:
         done = cli(command, "--help", data_dir=tmp_path)
         assert done.returncode == 0 and "Usage" in done.stdout, done.stderr

@@ -27,7 +27,9 @@ def test_our_handler_passes_every_scenario(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 failed; differences: 0 known, 0 unexpected" in result.stdout
     suite = ElementTree.parse(report).getroot()
-    assert suite.get("failures") == "0" and int(suite.get("tests")) >= 20
+    assert suite.get("failures") == "0" and int(suite.get("tests")) >= 30
+    protocols = {case.get("classname") for case in suite.iter("testcase")}
+    assert protocols == {"contract.protocol-1.0", "contract.protocol-2.0"}, "both modes are checked"
 
 
 def test_a_handler_that_behaves_differently_fails_with_reasons(tmp_path):
@@ -55,6 +57,10 @@ def test_a_handler_that_behaves_differently_fails_with_reasons(tmp_path):
 
 def test_unknown_scenarios_and_refusals_are_clear_errors():
     with live_handler() as handler:
+        only_v2 = run_verify(handler.url, handler.token, "--protocol", "2.0", "--scenario", "v2_echo")
+        assert only_v2.returncode == 0 and "v2_echo" in only_v2.stdout and "2.0" in only_v2.stdout
+        wrong = run_verify(handler.url, handler.token, "--protocol", "3.0")
+        assert wrong.returncode == 2 and "'3.0' is not one of 1.0, 2.0" in wrong.stderr
         unknown = run_verify(handler.url, handler.token, "--scenario", "nope")
         assert unknown.returncode == 2 and "no such scenario: nope" in unknown.stderr
         refused = run_verify(handler.url, "wrong", "--scenario", "echo")

@@ -22,7 +22,8 @@ from fixtures import old_handler_standin
 
 from cc_executor.contract_tests.known_differences import readme_rows
 from cc_executor.contract_tests.live_handler import free_port, stop, wait_healthy
-from cc_executor.contract_tests.scenarios import read_transcript, replay_against
+from cc_executor.contract_tests.replay import replay_against
+from cc_executor.contract_tests.transcripts import read_transcript
 
 STANDIN = Path(old_handler_standin.__file__)
 
@@ -48,6 +49,11 @@ COVERED = (
     "error_control_idle",
     "error_parse",
     "long_line",
+    "timeout",
+    "lines",
+    "pong",
+    "execute_after_cancel",
+    "v2_echo",
 )
 
 
@@ -109,7 +115,7 @@ def test_old_handler_differences_are_known_and_allowed(old_handler: str, tmp_pat
     result = run_verify(old_handler, *scenario_args(COVERED), "--allow-known", "--junit", str(report))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "unexpected —" not in result.stdout
-    assert f"0 passed ({len(COVERED)} with known differences only), 0 failed" in result.stdout
+    assert f"{len(COVERED)} passed ({len(COVERED)} with known differences only), 0 failed" in result.stdout
     assert result.stdout.rstrip().endswith(" unexpected") and ", 0 unexpected" in result.stdout
 
     lines = junit_lines(report)
@@ -137,6 +143,9 @@ def test_old_handler_differences_are_known_and_allowed(old_handler: str, tmp_pat
     assert labelled("error_control_idle", "control with nothing running", "expected -32602, got -32002")
     assert labelled("error_parse", "frame that is not JSON", "expected -32700, got -32603")
     assert labelled("long_line", "a line over the frame limit", "truncated expected false, got true")
+    assert labelled("timeout", "timeout", 'status expected "timed_out", got "completed"')
+    assert labelled("execute_after_cancel", "CANCEL", "process.completed: not sent")
+    assert labelled("v2_echo", "additions of protocol 2.0", "subprotocol: the handler agreed to none")
     # the table shows the same labels
     assert "known: CANCEL — process.completed: not sent" in result.stdout
 
@@ -162,8 +171,10 @@ def test_a_renamed_field_is_unexpected_even_with_allow_known(tmp_path: Path) -> 
 
 def test_the_rules_do_not_excuse_real_changes() -> None:
     """Offline, on the echo recording: only what a README row covers is known; the rest stays unexpected."""
+    from cc_executor.contract_tests.comparison import compare_frames
+    from cc_executor.contract_tests.frames import received
     from cc_executor.contract_tests.known_differences import label_problems
-    from cc_executor.contract_tests.scenarios import RECORDINGS_DIR, compare_frames, received
+    from cc_executor.contract_tests.transcripts import RECORDINGS_DIR
 
     recorded = read_transcript(RECORDINGS_DIR / "echo.jsonl")
 

@@ -19,7 +19,7 @@ class ErrorDetails(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     reason: Annotated[
         Literal[
@@ -32,6 +32,8 @@ class ErrorDetails(BaseModel):
             "no_execution",
             "spawn_failed",
             "internal_error",
+            "command_not_allowed",
+            "session_limit",
         ]
         | None,
         Field(title="ErrorReason"),

@@ -19,7 +19,7 @@ class StateChangeParams(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     status: Annotated[
         Literal["started", "paused", "resumed", "canceled"],

@@ -10,17 +10,43 @@ from . import errors
 class JsonRpc(RootModel[Any]):
     root: Annotated[Any, Field(title="JsonRpc")]
     """
-    JSON-RPC 2.0 envelopes shared by every WebSocket message.
+    JSON-RPC 2.0 envelopes shared by every WebSocket message. Objects the handler sends are open (additionalProperties true): a reader ignores fields it does not know, because server-sent objects may gain fields within a major version. What clients send is closed in protocol 2.0.
     """
 
 
 class Request(BaseModel):
     """
-    Any client frame, before its method is known. A frame without `id` is a notification: the handler acts on it but never answers it.
+    Any client frame, before its method is known, as protocol 2.0 reads it: closed, so an unknown top-level field is answered with -32600. A frame without `id` is a notification: the handler acts on it but never answers it.
     """
 
     model_config = ConfigDict(
         extra="forbid",
+    )
+    jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
+    """
+    Always the string "2.0".
+    """
+    method: Annotated[str, Field(min_length=1)]
+    """
+    The method to call: execute, control, status, hook_status or sessions.
+    """
+    id: Annotated[str | int | None, Field(title="RequestId")] = None
+    """
+    Chosen by the client and echoed in the response. Strings and integers are both accepted; null is used only in error responses to frames whose id could not be read.
+    """
+    params: dict[str, Any] | list[Any] | None = None
+    """
+    The method's parameters; an object (arrays are answered with -32602).
+    """
+
+
+class LenientRequest(BaseModel):
+    """
+    Any client frame as protocol 1.0 reads it (clients without the cc-executor.v2 subprotocol): like Request, but top-level fields other than jsonrpc, method, id and params are ignored, as the old handler ignored them.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
     )
     jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
     """
@@ -46,7 +72,7 @@ class SuccessResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
     """
@@ -68,14 +94,14 @@ class ErrorObject(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     code: Annotated[
-        Literal[-32700, -32600, -32601, -32602, -32603, -32000],
+        Literal[-32700, -32600, -32601, -32602, -32603, -32000, -32001, -32003],
         Field(title="ErrorCode"),
     ]
     """
-    -32700 parse error (the frame is not JSON, or not text); -32600 invalid request (JSON, but not a JSON-RPC request object, or too large); -32601 method not found; -32602 invalid params, or the request does not fit the session's state (e.g. execute while a process runs); -32603 internal error; -32000 the process could not be started.
+    -32700 parse error (the frame is not JSON, or not text); -32600 invalid request (JSON, but not a JSON-RPC request object, or too large); -32601 method not found; -32602 invalid params, or the request does not fit the session's state (e.g. execute while a process runs); -32603 internal error; -32000 the process could not be started; -32001 the command is refused (empty, or not in the handler's allowed commands); -32003 too many sessions (protocol 1.0 only: sent before the handler closes the connection, as the old handler did; protocol 2.0 clients are refused in the handshake with HTTP 503).
     """
     message: str
     """
@@ -93,7 +119,7 @@ class ErrorResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
     """

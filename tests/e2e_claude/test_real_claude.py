@@ -280,8 +280,12 @@ def test_claude_calls_the_bridge_which_runs_claude(claude_bin, sandbox):
     assert outer.returncode == 0, outer.explain() + "\n" + api.describe()
     messages = [json.loads(line) for line in outer.stdout.splitlines()]
     init, final = messages[0], messages[-1]
-    assert {"name": "cc-executor", "status": "connected", "source": "local"} in init["mcp_servers"]
-    assert BRIDGE_TOOLS <= {name.removeprefix("mcp__cc-executor__") for name in init["tools"]}
+    # claude -p connects local-scope servers in the background: at init the bridge may still be "pending"
+    # (its tools listed once connected); the tool call below is what proves the connection.
+    (server,) = [server for server in init["mcp_servers"] if server["name"] == "cc-executor"]
+    assert server["status"] in ("connected", "pending"), init["mcp_servers"]
+    if server["status"] == "connected":
+        assert BRIDGE_TOOLS <= {name.removeprefix("mcp__cc-executor__") for name in init["tools"]}
     assert final["type"] == "result" and final["is_error"] is False, final
     assert final["result"].startswith("The bridge said: ")
     task_result = json.loads(final["result"].removeprefix("The bridge said: "))

@@ -20,10 +20,12 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from cc_executor.bridge.tool_specs import bundle
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
 from cc_executor.contract_tests.spec_validation import FrameChecker
+from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
 
 SCALE = int(os.environ.get("CC_EXECUTOR_FUZZ_SCALE", "1"))
 SPEC = Path(__file__).resolve().parents[2] / "spec"
@@ -42,10 +44,13 @@ FRAMES_SENT = itertools.count()
 class Probe:
     """One connection, shared by a test's examples: send a frame, then prove the handler still answers."""
 
-    def __init__(self, handler: LiveHandler) -> None:
+    def __init__(self, handler: LiveHandler, subprotocol: str | None) -> None:
         self.handler = handler
-        self.ws: ClientConnection = connect(handler.url, additional_headers=handler.headers, max_size=None).__enter__()
-        self.checker = FrameChecker()
+        offered = [Subprotocol(subprotocol)] if subprotocol else None
+        self.ws: ClientConnection = connect(
+            handler.url, additional_headers=handler.headers, subprotocols=offered, max_size=None
+        ).__enter__()
+        self.checker = FrameChecker(closed=True)
         self.ids = itertools.count(1_000_000)
         self._receive()  # connected
 
@@ -99,9 +104,10 @@ def handler() -> LiveHandler:
         assert running.process.poll() is None, "the handler died during the fuzzing"
 
 
-@pytest.fixture
-def probe(handler):
-    connection = Probe(handler)
+@pytest.fixture(params=[None, V2_SUBPROTOCOL], ids=["old_client", "v2"])
+def probe(handler, request):
+    """Both protocol modes: the lenient reading of old clients' frames and the strict one of v2."""
+    connection = Probe(handler, request.param)
     yield connection
     connection.close()
 
@@ -127,7 +133,7 @@ methods = st.sampled_from(["execute", "control", "status", "hook_status", "sessi
 valid_requests = st.one_of([from_schema(bundle(path)) for path in REQUESTS]).map(harmless)
 
 
-@settings(FUZZ, max_examples=600 * SCALE)
+@settings(FUZZ, max_examples=300 * SCALE)  # per protocol mode
 @given(frame=valid_requests)
 def test_frames_generated_from_the_spec(probe, frame):
     probe.attack(json.dumps(frame))
@@ -157,7 +163,7 @@ def mutate(frame: dict[str, Any], how: str, value: Any) -> Any:
     return harmless(frame)
 
 
-@settings(FUZZ, max_examples=1500 * SCALE)
+@settings(FUZZ, max_examples=750 * SCALE)  # per protocol mode
 @given(
     frame=valid_requests,
     how=st.sampled_from(["drop", "extra", "param_type", "param_extra", "id", "params", "method", "jsonrpc"]),
@@ -179,7 +185,7 @@ garbage = st.one_of(
 )
 
 
-@settings(FUZZ, max_examples=900 * SCALE)
+@settings(FUZZ, max_examples=450 * SCALE)  # per protocol mode
 @given(frame=garbage)
 def test_garbage_frames(probe, frame):
     probe.attack(frame)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cc_executor.handler.output_framer import OutputFramer, OutputPiece
+from cc_executor.handler.execution_types import OutputPiece
+from cc_executor.handler.output_framer import Framing, OutputFramer
 
 ALPHABET = st.sampled_from([b"a", b"bc", b"\n", b"\xc3\xa9", b"\xe2\x9c\x93", b"\xf0\x9f\x98\x80", b"\xff", b"\r\n"])
 
 
-def frame_all(chunks: list[bytes], frame_chars: int, flush_after: set[int] = frozenset()) -> list[OutputPiece]:
-    framer = OutputFramer(frame_chars)
+def frame_all(
+    chunks: list[bytes], frame_chars: int, flush_after: set[int] = frozenset(), framing: Framing = "batched"
+) -> list[OutputPiece]:
+    framer = OutputFramer(frame_chars, framing)
     pieces: list[OutputPiece] = []
     for index, chunk in enumerate(chunks):
         pieces += framer.feed(chunk)
@@ -26,15 +29,19 @@ def frame_all(chunks: list[bytes], frame_chars: int, flush_after: set[int] = fro
     cuts=st.lists(st.integers(min_value=0, max_value=600), max_size=20),
     frame_chars=st.integers(min_value=1, max_value=12),
     flushes=st.sets(st.integers(min_value=0, max_value=20), max_size=5),
+    framing=st.sampled_from(["batched", "line"]),
 )
-def test_pieces_reassemble_exactly_and_respect_the_limit(tokens, cuts, frame_chars, flushes):
+def test_pieces_reassemble_exactly_and_respect_the_limit(tokens, cuts, frame_chars, flushes, framing):
     data = b"".join(tokens)
     bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
     chunks = [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
-    pieces = frame_all(chunks, frame_chars, flushes)
+    pieces = frame_all(chunks, frame_chars, flushes, framing)
 
     assert "".join(p.data for p in pieces) == data.decode("utf-8", errors="replace")
     assert all(len(p.data) <= frame_chars for p in pieces)
+    if framing == "line":  # a half-written line is never sent before its end: whole pieces end with a newline
+        whole = [p for p in pieces if p.chunk_index is None]
+        assert all(p.data.endswith("\n") for p in whole[:-1])
     # Split lines are numbered 0..n-1 and only the last piece carries total_chunks = n.
     expected_index = 0
     for piece in pieces:
@@ -87,3 +94,22 @@ def test_a_long_line_without_newline_is_closed_at_the_end_of_the_stream():
 def test_invalid_utf8_becomes_replacement_characters():
     framer = OutputFramer(100)
     assert framer.feed(b"\xff\xfeok\n") == [OutputPiece("\ufffd\ufffdok\n")]
+
+
+def test_line_framing_holds_a_half_line_until_its_newline():
+    framer = OutputFramer(100, "line")
+    assert framer.feed(b"one\ntwo\nthr") == [OutputPiece("one\ntwo\n")]
+    assert framer.flush() == [], "a half-written line waits for its newline, as the old handler's readline did"
+    assert framer.feed(b"ee\n\n") == [OutputPiece("three\n\n")]
+    assert framer.feed(b"end") + framer.finish() == [OutputPiece("end")]
+
+
+def test_line_framing_numbers_the_pieces_of_a_long_line():
+    framer = OutputFramer(4, "line")
+    assert framer.feed(b"ab\nabcdefgh\ncd\n") + framer.finish() == [
+        OutputPiece("ab\n"),
+        OutputPiece("abcd", 0),
+        OutputPiece("efgh", 1),
+        OutputPiece("\n", 2, 3),
+        OutputPiece("cd\n"),
+    ]

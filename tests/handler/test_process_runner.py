@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from cc_executor.handler.output_framer import OutputPiece
+from cc_executor.handler.execution_types import OutputPiece
+from cc_executor.handler.proc_scan import pid_alive
 from cc_executor.handler.process_runner import RunLimits, RunningProcess, SpawnError, child_environment
 
 FAST = RunLimits(kill_grace_s=1.0, drain_grace_s=0.3)
@@ -22,21 +23,13 @@ class Collector:
         self.pieces: dict[str, list[OutputPiece]] = {"stdout": [], "stderr": []}
         self.delay_s = delay_s
 
-    async def __call__(self, stream, piece) -> None:
+    async def __call__(self, stream, pieces) -> None:
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        self.pieces[stream].append(piece)
+        self.pieces[stream] += pieces
 
     def text(self, stream: str) -> str:
         return "".join(p.data for p in self.pieces[stream])
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 async def run(command: str, **kwargs) -> tuple[Collector, object]:
@@ -187,7 +180,27 @@ async def test_a_slow_consumer_slows_the_process_instead_of_filling_memory():
     completion = await asyncio.wait_for(running.wait(), 10)
     # Everything read from the pipe was delivered: bounded by what the slow sink took, plus buffers.
     assert completion.stdout_bytes - received < 2 * 1024 * 1024
-    assert received < 1024 * 1024, "the consumer sets the pace"
+    # The sink takes a batch (at most one 256 KiB read) per 50 ms: about 20 batches in the second; `yes`
+    # alone writes gigabytes in that time.
+    assert received < 8 * 1024 * 1024, "the consumer sets the pace"
+
+
+async def test_line_framing_holds_a_half_line_until_its_newline():
+    sink = Collector()
+    command = "printf 'a\\nb\\n'; printf 'half'; sleep 0.3; printf ' done\\nlast'"
+    running = await RunningProcess.start(command, sink, limits=FAST, framing="line")
+    completion = await asyncio.wait_for(running.wait(), 10)
+    assert completion.status == "completed"
+    texts = [p.data for p in sink.pieces["stdout"]]
+    assert "".join(texts) == "a\nb\nhalf done\nlast" and any(text.startswith("half done\n") for text in texts)
+    assert all(text.endswith("\n") for text in texts[:-1]), "no piece ends mid-line but the stream's last"
+
+
+async def test_batched_framing_sends_a_half_line_when_the_stream_goes_quiet():
+    sink = Collector()
+    running = await RunningProcess.start("printf 'a\\nb\\n'; printf 'half'; sleep 0.3; echo", sink, limits=FAST)
+    await asyncio.wait_for(running.wait(), 10)
+    assert [p.data for p in sink.pieces["stdout"]] == ["a\nb\n", "half", "\n"]
 
 
 async def test_output_bytes_are_counted_and_hash_matches():

@@ -1,4 +1,4 @@
-"""The protocol core without a socket: every error class, one execution at a time, notifications."""
+"""The protocol core without a socket: every error class, one execution at a time, notifications, both modes."""
 
 from __future__ import annotations
 
@@ -6,20 +6,38 @@ import json
 
 import pytest
 
-from cc_executor.handler.output_framer import OutputPiece
-from cc_executor.handler.process_runner import Completion
+from cc_executor.generated.ws.notifications.process_output import ProcessOutputNotification, ProcessOutputParams
+from cc_executor.handler.execution_types import Completion, OutputPiece
 from cc_executor.handler.protocol import (
     ConnectionProtocol,
     ControlExecution,
+    OutputEncoder,
     ReportStatus,
     Send,
     StartExecution,
+    encode,
 )
+from cc_executor.handler.protocol_mode import OLD_CLIENTS, V2, mode_for
 
 
 @pytest.fixture
 def core() -> ConnectionProtocol:
-    return ConnectionProtocol(session_id="s-1", version="2.0.0", max_frame_bytes=1000)
+    """Protocol 2.0 (cc-executor.v2): strict."""
+    return ConnectionProtocol(session_id="s-1", version="2.0.0", mode=V2, max_frame_bytes=1000)
+
+
+@pytest.fixture
+def old() -> ConnectionProtocol:
+    """Protocol 1.0: what a client without the subprotocol gets."""
+    return ConnectionProtocol(session_id="s-1", version="2.0.0", mode=OLD_CLIENTS, max_frame_bytes=1000)
+
+
+def sent(actions) -> list[dict]:
+    return [json.loads(action.frame) for action in actions if isinstance(action, Send)]
+
+
+def done(status: str = "completed", timeout_s=None) -> Completion:
+    return Completion(status, 0, None, None, 1.0, 5, 0, timeout_s)
 
 
 def only_error(actions) -> dict:
@@ -100,8 +118,9 @@ def test_one_execution_at_a_time(core):
     assert isinstance(control, ControlExecution) and control.action == "PAUSE"
     wrong = only_error(core.receive(request("control", {"type": "CANCEL", "execution_id": "job-0"}, 4)))
     assert wrong["error"]["data"]["reason"] == "no_execution"
-    completed = json.loads(core.completed(Completion("completed", 0, None, None, 1.0, 5, 0)))
+    [completed] = sent(core.completed(done()))
     assert completed["method"] == "process.completed" and completed["params"]["execution_id"] == "job-1"
+    assert completed["params"]["time_saved"] == 0 and isinstance(completed["params"]["time_saved"], int)
     assert isinstance(core.receive(request("execute", {"command": "echo"}, 5))[0], StartExecution)
 
 
@@ -138,7 +157,7 @@ def test_hook_status_and_status(core):
 def test_frames_keep_the_old_handlers_field_order_and_explicit_nulls(core):
     [start] = core.receive(request("execute", {"command": "echo"}))
     core.execution_started(start, 9, 9)
-    output = json.loads(core.output("stdout", OutputPiece("hi\n")))
+    [output] = [json.loads(frame) for frame in core.output("stdout", [OutputPiece("hi\n")])]
     assert list(output) == ["jsonrpc", "method", "params"]
     assert list(output["params"])[:5] == ["type", "data", "truncated", "chunk_index", "total_chunks"]
     assert output["params"]["chunk_index"] is None and output["params"]["truncated"] is False
@@ -146,3 +165,131 @@ def test_frames_keep_the_old_handlers_field_order_and_explicit_nulls(core):
     assert greeting["method"] == "connected" and {"execute", "control", "stream"} <= set(
         greeting["params"]["capabilities"]
     )
+
+
+def test_the_subprotocol_picks_the_mode():
+    assert mode_for("cc-executor.v2") is V2
+    assert mode_for(None) is OLD_CLIENTS and mode_for("something-else") is OLD_CLIENTS
+
+
+def test_the_fast_output_frames_are_the_models_encoding():
+    encoder = OutputEncoder("job-1")
+    for piece in [OutputPiece('a "quoted" \\ line ✓\n'), OutputPiece("\x00\x1b[0m\n"), OutputPiece("xx", 3, 4)]:
+        params = ProcessOutputParams(
+            type="stderr",
+            data=piece.data,
+            truncated=False,
+            chunk_index=piece.chunk_index,
+            total_chunks=piece.total_chunks,
+            execution_id="job-1",
+        )
+        model = ProcessOutputNotification(jsonrpc="2.0", method="process.output", params=params)
+        assert encoder.frame("stderr", piece) == encode(model)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"command": "echo", "id": "health-1", "path": "/tmp"},  # the old health checker
+        {"command": "echo", "model": "opus", "temp": 0.2},  # the old CLI
+    ],
+)
+def test_old_clients_unknown_params_and_fields_are_ignored(old, core, params):
+    frame = json.dumps({"jsonrpc": "2.0", "method": "execute", "id": 1, "params": params, "client": "old"})
+    [start] = old.receive(frame)
+    assert isinstance(start, StartExecution) and start.execute.command == "echo"
+    assert only_error(core.receive(frame))["error"]["code"] == -32600
+
+
+@pytest.mark.parametrize(
+    ("timeout", "seconds"),
+    [(5, 5), ("5", 5), (" 5 ", 5), ("5.0", 5), (5.0, 5), ("+5", 5), (True, 1), (False, None), (0, None),
+     (None, None), ("0", None), (-2, -2), (10**30, None)],
+)  # fmt: skip
+def test_old_clients_timeouts_are_converted_as_the_old_handler_did(old, timeout, seconds):
+    [start] = old.receive(request("execute", {"command": "sleep 1", "timeout": timeout}))
+    assert isinstance(start, StartExecution) and start.execute.timeout_s == seconds
+
+
+@pytest.mark.parametrize("timeout", [5.5, "soon", "1e3", [], {}])
+def test_old_clients_impossible_timeouts_are_invalid_params(old, timeout):
+    reply = only_error(old.receive(request("execute", {"command": "sleep 1", "timeout": timeout})))
+    assert reply["error"]["code"] == -32602 and reply["error"]["data"]["field"] == "timeout"
+
+
+def test_old_clients_an_empty_command_gets_the_old_answer(old, core):
+    for command in ("", "   "):
+        reply = only_error(old.receive(request("execute", {"command": command})))
+        assert (reply["error"]["code"], reply["error"]["message"]) == (-32001, "Command cannot be empty")
+    assert only_error(core.receive(request("execute", {"command": ""})))["error"]["code"] == -32602
+
+
+def test_allowed_commands_refuse_other_first_words():
+    limited = ConnectionProtocol(session_id="s", version="2.0.0", mode=OLD_CLIENTS, allowed_commands=("echo", "ls"))
+    assert isinstance(limited.receive(request("execute", {"command": "ls -la"}))[0], StartExecution)
+    reply = only_error(limited.receive(request("execute", {"command": "rm -rf /tmp/x"}, 2)))
+    assert reply["error"]["code"] == -32001 and reply["error"]["message"] == "Command 'rm' is not allowed"
+
+
+def test_old_clients_pong_is_accepted_silently_v2_does_not_know_it(old, core):
+    assert old.receive('{"jsonrpc": "2.0", "method": "pong", "id": 9}') == []
+    assert old.receive('{"jsonrpc": "2.0", "method": "pong", "params": {"timestamp": 1.5}}') == []
+    assert only_error(core.receive(request("pong", {}, 9)))["error"]["code"] == -32601
+    ping = json.loads(old.ping(1764539651.5))
+    assert ping == {"jsonrpc": "2.0", "method": "ping", "params": {"timestamp": 1764539651.5}}
+    with pytest.raises(AssertionError):
+        core.ping(1.0)
+
+
+@pytest.mark.parametrize("mode", [OLD_CLIENTS, V2], ids=["1.0", "2.0"])
+def test_an_execute_right_after_cancel_waits_for_the_group_then_starts(mode):
+    core = ConnectionProtocol(session_id="s", version="2.0.0", mode=mode)
+    [first] = core.receive(request("execute", {"command": "sleep 30"}))
+    core.execution_started(first, 10, 10)
+    [cancel] = core.receive(request("control", {"type": "CANCEL"}, 2))
+    assert [f.get("method") for f in map(json.loads, core.control_done(cancel, "canceled", True))] == [
+        None,
+        "process.canceled",
+    ]
+    assert core.receive(request("execute", {"command": "echo next"}, 3)) == [], "accepted, not refused"
+    busy = only_error(core.receive(request("execute", {"command": "echo third"}, 4)))
+    assert busy["error"]["data"]["reason"] == "execution_running", "only one waits"
+    actions = core.completed(done("canceled"))
+    assert [f["method"] for f in sent(actions)] == ["process.completed"]
+    [start] = [a for a in actions if isinstance(a, StartExecution)]
+    assert start.execute.command == "echo next" and start.request_id == 3 and core.execution_id == start.execution_id
+
+
+def test_an_execute_while_one_runs_is_still_refused(old):
+    [first] = old.receive(request("execute", {"command": "sleep 30"}))
+    old.execution_started(first, 10, 10)
+    [pause] = old.receive(request("control", {"type": "PAUSE"}, 2))
+    old.control_done(pause, "paused", True)
+    assert only_error(old.receive(request("execute", {"command": "echo"}, 3)))["error"]["code"] == -32602
+
+
+@pytest.mark.parametrize(("mode", "markers"), [(OLD_CLIENTS, True), (V2, False)], ids=["1.0", "2.0"])
+def test_a_timeout_writes_the_old_marker_lines_for_old_clients(mode, markers):
+    core = ConnectionProtocol(session_id="s", version="2.0.0", mode=mode)
+    [start] = core.receive(request("execute", {"command": "sleep 30", "timeout": 5}))
+    core.execution_started(start, 10, 10)
+    frames = sent(core.completed(done("timed_out", timeout_s=5)))
+    expected = ["process.output", "process.output", "process.completed"] if markers else ["process.completed"]
+    assert [f["method"] for f in frames] == expected
+    if markers:
+        assert [(f["params"]["type"], f["params"]["data"]) for f in frames[:2]] == [
+            ("stdout", "\n[Stream timed out after 5s]\n"),
+            ("stderr", "\n[Stream timed out after 5s]\n"),
+        ]
+    assert frames[-1]["params"]["status"] == "timed_out"
+
+
+@pytest.mark.parametrize(("mode", "frames"), [(OLD_CLIENTS, ["a\n", "\n", "b\n", "c"]), (V2, ["a\n\nb\nc"])])
+def test_old_clients_get_one_line_per_frame(mode, frames):
+    core = ConnectionProtocol(session_id="s", version="2.0.0", mode=mode)
+    [start] = core.receive(request("execute", {"command": "x"}))
+    core.execution_started(start, 10, 10)
+    sent_frames = [json.loads(frame) for frame in core.output("stdout", [OutputPiece("a\n\nb\nc")])]
+    assert [frame["params"]["data"] for frame in sent_frames] == frames
+    long_piece = [json.loads(f) for f in core.output("stdout", [OutputPiece("x\ny", 0)])]
+    assert [(f["params"]["data"], f["params"]["chunk_index"]) for f in long_piece] == [("x\ny", 0)]

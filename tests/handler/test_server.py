@@ -14,10 +14,14 @@ import urllib.request
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
 from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable
 from cc_executor.contract_tests.live_handler import live_handler
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
+from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
+
+V2 = Subprotocol(V2_SUBPROTOCOL)
 
 
 def get(url: str) -> tuple[int, dict]:
@@ -94,8 +98,8 @@ async def test_execute_status_and_errors_through_the_typed_client(handler):
 
 
 async def test_an_oversized_frame_is_answered_and_the_connection_survives():
-    with live_handler("--max-frame-bytes", "1000") as small:
-        async with connect(small.url, additional_headers=small.headers) as ws:
+    with live_handler("--max-frame-bytes", "1000") as small:  # protocol 2.0's limit
+        async with connect(small.url, additional_headers=small.headers, subprotocols=[V2]) as ws:
             await ws.recv()
             await ws.send(
                 json.dumps({"jsonrpc": "2.0", "method": "execute", "id": 1, "params": {"command": "x" * 5000}})
@@ -286,3 +290,93 @@ async def test_a_restarted_handler_ends_what_a_killed_one_left_running(tmp_path)
         while live_group_members(started.pgid) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
     assert live_group_members(started.pgid) == []
+
+
+async def test_old_settings_apply_when_no_flag_is_given():
+    """STREAM_TIMEOUT (with ENABLE_STREAM_TIMEOUT), ALLOWED_COMMANDS and SESSION_TIMEOUT, read as the old handler did."""
+    old_env = {"ENABLE_STREAM_TIMEOUT": "true", "STREAM_TIMEOUT": "1", "ALLOWED_COMMANDS": "sleep, echo"}
+    with live_handler(env={**old_env, "SESSION_TIMEOUT": "1.5"}) as configured:
+        async with await HandlerClient.connect(configured.url, configured.token) as client:
+            await client.execute("sleep 5")
+            completed = await until_completed(client)
+            assert completed.status == "timed_out" and "Timed out after 1 s" in completed.error
+            with pytest.raises(HandlerError) as refused:
+                await client.execute("ls /")
+            assert refused.value.code == -32001 and refused.value.message == "Command 'ls' is not allowed"
+            started = time.monotonic()
+            async for _ in client.events():  # nothing runs, nothing is sent: the idle session is closed
+                pass
+            assert client.closed and 1.0 < time.monotonic() - started < 10
+
+
+async def test_a_running_session_is_not_idle():
+    with live_handler("--session-timeout", "0.5") as configured:
+        async with await HandlerClient.connect(configured.url, configured.token) as client:
+            await client.execute("sleep 1.5; echo done")
+            completed = await until_completed(client)
+            assert completed.status == "completed" and not client.closed
+
+
+def test_default_port_and_log_level_come_from_the_old_variables(tmp_path):
+    from cc_executor.contract_tests.live_handler import free_port, stop, wait_healthy
+
+    port = free_port()
+    log_path = tmp_path / "handler.log"
+    env = {**os.environ, "CC_EXECUTOR_DATA_DIR": str(tmp_path), "DEFAULT_PORT": str(port), "LOG_LEVEL": "WARNING"}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cc_executor", "handler", "--no-auth"], env=env, stderr=log, stdin=subprocess.DEVNULL
+        )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process, 15, log_path)
+    finally:
+        stop(process)
+    log = log_path.read_text()
+    assert "listening on" in log and "INFO" not in log, "INFO lines are below LOG_LEVEL=WARNING"
+
+
+def test_trusted_networks_decide_who_needs_a_token():
+    import ipaddress
+
+    from cc_executor.handler.server import ConfigError, HandlerConfig
+
+    bridge = ipaddress.ip_network("172.17.0.0/16")
+    trusted = HandlerConfig(host="0.0.0.0", no_auth=True, trusted_networks=(bridge,), token="t")
+    trusted.check()
+    assert not trusted.needs_token("172.17.0.5") and not trusted.needs_token("::ffff:172.17.0.5")
+    assert trusted.needs_token("10.1.2.3") and trusted.needs_token("127.0.0.1") and trusted.needs_token("garbage")
+    assert not HandlerConfig(no_auth=True).needs_token("127.0.0.1")  # --no-auth on loopback: everyone
+    assert HandlerConfig(token="t").needs_token("172.17.0.5")
+    with pytest.raises(ConfigError, match="--trust-network"):
+        HandlerConfig(host="0.0.0.0", no_auth=True).check()
+    with pytest.raises(ConfigError, match="only makes sense with --no-auth"):
+        HandlerConfig(host="0.0.0.0", trusted_networks=(bridge,), token="t").check()
+
+
+async def test_no_auth_off_loopback_trusts_only_the_named_networks(tmp_path):
+    """Bound to every address (traffic stays on loopback): 127.0.0.0/8 trusted needs no token; else one is needed."""
+    for network, needs_token in (("127.0.0.0/8", False), ("10.99.0.0/16", True)):
+        with live_handler("--host", "0.0.0.0", "--no-auth", "--trust-network", network, token=None) as public:
+            log = public.log_path.read_text()
+            assert "clients from trusted networks connect without a token" in log
+            if needs_token:
+                with pytest.raises(HandlerUnavailable, match="HTTP 401"):
+                    await HandlerClient.connect(public.url)
+                token = (public.data_dir / "handler.token").read_text().strip()
+                async with await HandlerClient.connect(public.url, token) as client:
+                    assert client.protocol_version == "2.0"
+            else:
+                async with await HandlerClient.connect(public.url) as client:
+                    assert client.protocol_version == "2.0"
+            assert get(f"{public.http_url}/health")[1]["auth_required"] is True
+
+
+def test_a_trusted_network_that_is_not_one_is_a_clear_error(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "cc_executor", "handler", "--host", "0.0.0.0", "--no-auth", "--trust-network", "x/99"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "CC_EXECUTOR_DATA_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 2 and "--trust-network" in result.stderr and "Traceback" not in result.stderr

@@ -12,7 +12,7 @@ class ConnectedParams(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     session_id: str
     """
@@ -34,7 +34,7 @@ class ConnectedNotification(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
     """

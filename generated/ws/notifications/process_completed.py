@@ -12,7 +12,7 @@ class ProcessCompletedParams(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     status: Annotated[
         Literal["completed", "failed", "canceled", "timed_out"],
@@ -49,9 +49,9 @@ class ProcessCompletedParams(BaseModel):
     """
     Kept for old clients; always null.
     """
-    time_saved: float | None = None
+    time_saved: Literal[0] | None = None
     """
-    Kept for old clients; always 0.
+    Kept for old clients; always the integer 0 (as the old handler sent it).
     """
     completion_marker: str | None = None
     """
@@ -84,7 +84,7 @@ class ProcessCompletedNotification(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
     """

@@ -12,7 +12,7 @@ class ProcessOutputParams(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     type: Annotated[Literal["stdout", "stderr"], Field(title="StreamName")]
     """
@@ -45,11 +45,11 @@ class ProcessOutputParams(BaseModel):
 
 class ProcessOutputNotification(BaseModel):
     """
-    Output of the running process. Per stream, concatenating `data` in arrival order gives exactly what the process wrote (decoded as UTF-8; bytes that are not UTF-8 become U+FFFD; a character is never split). A frame may hold many lines and ends at a line boundary when it can; a line longer than the handler's frame limit arrives in pieces numbered by chunk_index.
+    Output of the running process. Per stream, concatenating `data` in arrival order gives exactly what the process wrote (decoded as UTF-8; bytes that are not UTF-8 become U+FFFD; a character is never split). How lines are framed depends on the protocol mode. Protocol 1.0 (the default): exactly one line per frame, newline included, as the old handler sent it, so each frame of line-oriented output (e.g. Claude's stream-json) parses on its own; a line without its newline yet waits for it or for the end of the stream. Protocol 2.0 (cc-executor.v2): a frame holds as many whole lines as fit the frame limit, and a half-written line is sent when the stream goes quiet. In both, a line longer than the handler's frame limit (65,536 characters) arrives in pieces numbered by chunk_index. Protocol 1.0 only: when a timeout ends the execution, one frame per stream carrying the old handler's marker line "\\n[Stream timed out after N s]\\n" (N the timeout, e.g. "\\n[Stream timed out after 5s]\\n") comes right before process.completed.
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
     """

@@ -13,7 +13,7 @@ class ProcessPausedNotification(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     jsonrpc: Annotated[Literal["2.0"], Field(title="JsonRpcVersion")]
     """

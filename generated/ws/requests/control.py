@@ -8,11 +8,32 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class ControlParams(BaseModel):
     """
-    What to do to the running execution.
+    What to do to the running execution, as protocol 2.0 reads it (closed).
     """
 
     model_config = ConfigDict(
         extra="forbid",
+    )
+    type: Annotated[Literal["PAUSE", "RESUME", "CANCEL"], Field(title="ControlType")]
+    """
+    PAUSE (SIGSTOP the group), RESUME (SIGCONT), CANCEL (terminate the group).
+    """
+    execution_id: Annotated[
+        str | None,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
+    ] = None
+    """
+    If given, must name the running execution (a guard against acting on a newer one). Added in protocol 2.0.
+    """
+
+
+class LenientControlParams(BaseModel):
+    """
+    What to do, as protocol 1.0 reads it: parameters it does not know are ignored, as the old handler ignored them.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
     )
     type: Annotated[Literal["PAUSE", "RESUME", "CANCEL"], Field(title="ControlType")]
     """
@@ -33,7 +54,7 @@ class ControlResult(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     status: Literal["paused", "resumed", "canceled"]
     """

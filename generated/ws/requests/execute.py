@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class ExecuteParams(BaseModel):
     """
-    What to run, and how.
+    What to run, and how, as protocol 2.0 reads it: closed, and `timeout` must be an integer of at least 1 or null.
     """
 
     model_config = ConfigDict(
@@ -37,13 +37,42 @@ class ExecuteParams(BaseModel):
     """
 
 
+class LenientExecuteParams(BaseModel):
+    """
+    What to run, as protocol 1.0 reads it (clients without the cc-executor.v2 subprotocol): parameters it does not know (`id`, `path`, `model`, `temp`, ...) are ignored, as the old handler ignored them, and `timeout` is converted as the old handler converted it.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    command: Annotated[str, Field(max_length=1048576, pattern="^[^\\u0000]*$")]
+    """
+    The shell command. An empty or blank command is answered with -32001 "Command cannot be empty", the old handler's answer.
+    """
+    timeout: int | float | str | bool | None = None
+    """
+    Seconds, converted as the old handler converted them: an integer as is; a float without a fractional part (5.0); a string of an integer, with surrounding blanks, a sign or digit-separating underscores allowed (" 5 ", "+5", "5_000") or of a float without a fractional part ("5.0"); true is 1 and false is 0. 0, false and null mean no timeout (the handler's default applies); a negative timeout fires at once. Anything else (5.5, "soon", "1e3") is answered with -32602.
+    """
+    cwd: Annotated[str | None, Field(min_length=1, pattern="^[^\\u0000]*$")] = None
+    """
+    Working directory of the process; absent means the handler's own. Added in protocol 2.0.
+    """
+    execution_id: Annotated[
+        str | None,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
+    ] = None
+    """
+    Identifies one execution: 1 to 128 printable ASCII characters, no spaces. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    """
+
+
 class ExecuteResult(BaseModel):
     """
     The process has started.
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     status: Literal["started"]
     pid: Annotated[int, Field(ge=1, title="Pid")]
@@ -65,7 +94,7 @@ class ExecuteResult(BaseModel):
 
 class ExecuteRequest(BaseModel):
     """
-    Start one command in a new process group. One execution at a time per connection: while one runs, another `execute` is refused with -32602 (reason execution_running). The reply comes once the process has started; then come process.started, any number of process.output, and exactly one process.completed.
+    Start one command in a new process group. One execution at a time per connection: while one runs, another `execute` is refused with -32602 (reason execution_running), except right after a CANCEL was answered: then the new execution starts as soon as the canceled group is gone (its process.completed comes first), never refused. The reply comes once the process has started; then come process.started, any number of process.output, and exactly one process.completed. Protocol 2.0 reads params strictly (ExecuteParams); protocol 1.0 reads them as the old handler did (LenientExecuteParams).
     """
 
     model_config = ConfigDict(

@@ -22,7 +22,7 @@ class HookStatusResult(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     enabled: bool
     """

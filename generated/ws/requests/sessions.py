@@ -43,7 +43,7 @@ class SessionInfo(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     session_id: str
     """
@@ -65,7 +65,7 @@ class SessionsResult(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     sessions: list[SessionInfo]
     max_sessions: Annotated[int, Field(ge=1)]

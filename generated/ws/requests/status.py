@@ -22,7 +22,7 @@ class RunningExecution(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     execution_id: Annotated[
         str,
@@ -77,7 +77,7 @@ class StatusResult(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
     )
     session_id: str
     """
