@@ -8,18 +8,26 @@ import os
 import signal
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
 from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 
+from cc_executor.handler.process_runner import reap_strays_forever
+from cc_executor.login_guard import FailedLogins
+
 from .executions import ExecutionManager
+from .http_auth import RequireBearerToken
 from .http_guards import LabelPlainTextErrors, RefuseMalformedMessages
 from .mcp_server import build_server
 
 log = logging.getLogger("cc_executor.bridge")
 UNWIND_TIMEOUT_S = 1.0
+#: Requests handled at once by the HTTP transport (uvicorn answers 503 beyond): connections that never finish
+#: their request cannot use up the bridge's file descriptors.
+HTTP_CONCURRENCY = 256
 LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
 LOOPBACK_ORIGINS = [
     "http://127.0.0.1",
@@ -51,14 +59,31 @@ def bind_http(host: str, port: int) -> socket.socket:
     return listener
 
 
-async def serve_http(manager: ExecutionManager, listener: socket.socket) -> None:
+@dataclass(frozen=True)
+class HttpAccess:
+    """Who may use the HTTP transport, and how many MCP sessions it keeps for how long."""
+
+    token: str
+    max_sessions: int = 16
+    #: a session with no request in flight and no event stream open for this long is ended (its id then gets 404)
+    session_idle_timeout_s: float = 300.0
+
+
+async def serve_http(manager: ExecutionManager, listener: socket.socket, access: HttpAccess) -> None:
     host = listener.getsockname()[0]
     app = build_server(manager).streamable_http_app(
-        streamable_http_path="/mcp", transport_security=loopback_only(), host=host
+        streamable_http_path="/mcp",
+        transport_security=loopback_only(),
+        host=host,
+        max_sessions=access.max_sessions,
+        session_idle_timeout=access.session_idle_timeout_s,
     )
     app.add_middleware(RefuseMalformedMessages)
+    app.add_middleware(RequireBearerToken, token=access.token, failed_logins=FailedLogins(log))
     app.add_middleware(LabelPlainTextErrors)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", limit_concurrency=HTTP_CONCURRENCY, timeout_keep_alive=5
+    )
     await uvicorn.Server(config).serve(sockets=[listener])
 
 
@@ -80,8 +105,11 @@ async def run_until_stopped(serve: Callable[[ExecutionManager], Awaitable[None]]
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop_on, signum)
+    reaper = asyncio.ensure_future(reap_strays_forever()) if manager.settings.run_limits.reap_strays else None
     running: set[asyncio.Future[Any]] = {asyncio.ensure_future(serve(manager)), asyncio.ensure_future(stop.wait())}
     await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+    if reaper is not None:
+        reaper.cancel()
     for task in running:
         task.cancel()
     # Bounded: stdio's stdin thread unwinds only when a line or EOF arrives, which may be never.
