@@ -6,12 +6,9 @@ fake is a real process, found and checked through /proc.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -19,29 +16,16 @@ import httpx
 import httpx2
 import pytest
 from fixtures import bridge_helpers as b
-from mcp import Client, ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
+from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from cc_executor.bridge.executions import ABANDONED
 
 pytestmark = pytest.mark.timeout(60)
-BRIDGE = [sys.executable, "-m", "cc_executor", "mcp", "--backend", "local"]
-MARK = "cc_executor mcp"
-
-
-def stdio_params(data_dir: Path) -> StdioServerParameters:
-    return StdioServerParameters(command=BRIDGE[0], args=BRIDGE[1:], env=b.bridge_env(data_dir))
-
-
-@contextlib.asynccontextmanager
-async def stdio_session(data_dir: Path) -> AsyncIterator[ClientSession]:
-    """A legacy (2025-11-25) session with a fresh `cc-executor mcp` over stdio; its stderr goes to a file."""
-    with open(data_dir / "bridge-stderr.log", "a") as errlog:
-        async with stdio_client(stdio_params(data_dir), errlog=errlog) as (read, write):
-            async with ClientSession(read, write) as session:
-                yield session
+MARK = b.BRIDGE_MARK
+stdio_params = b.stdio_params
+stdio_session = b.stdio_session
 
 
 def bridge_pid(data_dir: Path) -> int:
