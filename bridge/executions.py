@@ -327,7 +327,7 @@ class ExecutionManager:
             found.store.flush()
             ended = found.finished.is_set()
         folder = output_folder(self.outputs_dir, execution_id)
-        if folder is None:  # not an id this bridge ever made (no path is built from it)
+        if folder is None or folder.is_symlink():  # not an id this bridge made, nor a folder it made
             return "", offset, 0, ended
         text, next_offset, total = read_page(folder / f"{stream}.txt", offset, limit)
         return text, next_offset, total, ended

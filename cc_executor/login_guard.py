@@ -30,7 +30,7 @@ REMEMBERED_ADDRESSES = 4096
 
 @dataclass
 class _Address:
-    failures: list[float] = field(default_factory=list)  # times of the failures within the window
+    failures: list[float] = field(default_factory=list)  # times of the wrong tokens within the window
     turn: asyncio.Lock = field(default_factory=asyncio.Lock)  # failures of one address are answered in turn
     logged_at: float = float("-inf")
     unlogged: int = 0  # failures since the last log line
@@ -46,7 +46,7 @@ class FailedLogins:
         """Note one failed login from `address` (`guessed`: it presented a wrong token, else none), log it
         (rate-limited) and wait out a guess's delay after the address's earlier guesses. Returns the seconds to
         tell the client to wait when the address is throttled, else None."""
-        record = self._note(address)
+        record = self._note(address, guessed)
         throttled = guessed and len(record.failures) >= MAX_FAILURES
         self._log(address, "wrong bearer token" if guessed else "no bearer token", record, throttled)
         if not guessed:
@@ -55,13 +55,13 @@ class FailedLogins:
             await asyncio.sleep(THROTTLED_DELAY_S if throttled else FAILURE_DELAY_S)
         return WINDOW_S if throttled else None
 
-    def _note(self, address: str) -> _Address:
+    def _note(self, address: str, guessed: bool) -> _Address:
         now = self.clock()
         record = self._addresses.pop(address, None) or _Address()
         self._addresses[address] = record  # the most recent last
         while len(self._addresses) > REMEMBERED_ADDRESSES:
             self._addresses.popitem(last=False)
-        record.failures = [at for at in record.failures if now - at < WINDOW_S] + [now]
+        record.failures = [at for at in record.failures if now - at < WINDOW_S] + ([now] if guessed else [])
         return record
 
     def _log(self, address: str, reason: str, record: _Address, throttled: bool) -> None:

@@ -424,7 +424,7 @@ class RunningProcess:
             if not exited.done():  # only when we are cancelled ourselves
                 self._signal_group(signal.SIGKILL)
                 if self.cgroup is not None:
-                    self.cgroup.kill()
+                    self.cgroup.end()  # blocks briefly: nothing can be awaited any more
             pumps.cancel()
             with contextlib.suppress(BaseException):
                 await pumps

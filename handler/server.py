@@ -175,6 +175,8 @@ class HandlerServer:
         self.metrics = HandlerMetrics(lambda: len(self.sessions), self.running_executions)
         self.running = RunningExecutions(config.state_dir) if config.state_dir else None
         self.pending = PendingConnections(config.max_pending_connections)
+        #: counted apart: a flood of TCP connections must not keep the local user out of the socket
+        self.local_pending = PendingConnections(config.max_pending_connections)
         self.failed_logins = FailedLogins(log)
         self.local_socket = LocalSocket(config.unix_socket) if config.unix_socket else None
         self._server: Server | None = None
@@ -236,7 +238,8 @@ class HandlerServer:
         }
         self._server = await serve(self._serve_connection, self.config.host, self.config.port, ssl=self.tls, **options)
         if self.local_socket is not None:
-            self._unix_server = await self.local_socket.serve(self._serve_connection, options)
+            local = {**options, "create_connection": self.local_pending.connection_class()}
+            self._unix_server = await self.local_socket.serve(self._serve_connection, local)
         log.info(
             "handler listening",
             extra={"event": {"url": self.url, "unix_url": self.unix_url, "auth": not self.config.no_auth}},
@@ -337,7 +340,8 @@ class HandlerServer:
         )
 
     async def _serve_connection(self, websocket: ServerConnection) -> None:
-        self.pending.settled(websocket)  # through the door: counted as a session from here
+        for pending in (self.pending, self.local_pending):  # through the door: counted as a session from here
+            pending.settled(websocket)
         mode = mode_for(websocket.subprotocol)
         limit = self.max_frame_bytes(mode)
         websocket.protocol.max_message_size = max(limit * 4, 1 << 20)
