@@ -8,6 +8,10 @@
             elif isinstance(event, ProcessCompletedParams):
                 break
 
+The URL is `ws://HOST:PORT/ws/mcp`, `wss://…` (checked against the system's CAs or a
+`ca_file`), or `ws+unix:///path/to/handler.sock`: the local handler's socket in the data
+dir, which only its user can reach (cc_executor/endpoints.py).
+
 Replies are matched to requests by id; notifications arrive in order through `events()`.
 The event queue is bounded, so a consumer that stops reading slows the handler (and
 the process) down instead of filling memory.
