@@ -11,9 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import h11
 import uvicorn
 from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from cc_executor.handler.process_runner import reap_strays_forever
 from cc_executor.login_guard import FailedLogins
@@ -25,9 +27,27 @@ from .mcp_server import build_server
 
 log = logging.getLogger("cc_executor.bridge")
 UNWIND_TIMEOUT_S = 1.0
-#: Requests handled at once by the HTTP transport (uvicorn answers 503 beyond): connections that never finish
-#: their request cannot use up the bridge's file descriptors.
+#: Requests handled at once by the HTTP transport (uvicorn answers 503 beyond).
 HTTP_CONCURRENCY = 256
+#: Time a new connection has to send its first request, and an idle one its next (uvicorn's keep-alive).
+REQUEST_DEADLINE_S = 5.0
+
+
+class FirstRequestDeadline(H11Protocol):
+    """uvicorn waits forever for the first request on a new connection: half-open connections would pile up and
+    use up the bridge's file descriptors. This one closes a connection that has not sent a whole request head in
+    REQUEST_DEADLINE_S."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's own
+        super().connection_made(transport)
+        self.loop.call_later(REQUEST_DEADLINE_S, self._close_if_no_request)
+
+    def _close_if_no_request(self) -> None:
+        """Still waiting for a request head (none yet, or the next one of a kept-alive connection): close."""
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
 LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
 LOOPBACK_ORIGINS = [
     "http://127.0.0.1",
@@ -82,7 +102,12 @@ async def serve_http(manager: ExecutionManager, listener: socket.socket, access:
     app.add_middleware(RequireBearerToken, token=access.token, failed_logins=FailedLogins(log))
     app.add_middleware(LabelPlainTextErrors)
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", limit_concurrency=HTTP_CONCURRENCY, timeout_keep_alive=5
+        app,
+        log_level="warning",
+        lifespan="on",
+        http=FirstRequestDeadline,
+        limit_concurrency=HTTP_CONCURRENCY,
+        timeout_keep_alive=int(REQUEST_DEADLINE_S),
     )
     await uvicorn.Server(config).serve(sockets=[listener])
 

@@ -206,3 +206,24 @@ def test_each_session_sees_and_steers_only_its_own_executions(tmp_path):
             other.end()
     finally:
         b.kill_all(tag)
+
+
+def test_connections_that_send_no_request_are_closed(tmp_path):
+    """uvicorn alone keeps a connection that never sends a request open forever: enough of them use up the
+    bridge's descriptors. Half-open ones, and one stuck in the middle of its request head, are closed."""
+    import socket
+
+    with b.http_bridge(tmp_path) as base_url:
+        port = httpx.URL(base_url).port
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(30)]
+        stuck = socket.create_connection(("127.0.0.1", port))
+        stuck.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        try:
+            for connection in [*idle, stuck]:
+                connection.settimeout(15)
+                assert connection.recv(1) == b"", "the bridge closed it"
+        finally:
+            for connection in [*idle, stuck]:
+                connection.close()
+        with httpx.Client(base_url=base_url, timeout=10) as http:
+            Session(http, b.http_token(tmp_path)).end()
