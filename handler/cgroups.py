@@ -5,7 +5,8 @@ but one that also drops the tag from its environment would escape both. No proce
 leave a cgroup it was put in without write access to another one, so where cgroup v2
 delegation is available (this user may create a sub-cgroup of its own cgroup: root, or
 a systemd unit with Delegate=yes) every execution starts inside `cc-executor-<tag>`
-below this process's cgroup, and ending the execution ends the cgroup (cgroup.kill).
+below this process's cgroup (its shell moves itself there before running the command),
+and ending the execution ends the cgroup (cgroup.kill).
 Elsewhere executions run as before, and docs/security.md says what is not contained.
 """
 
@@ -71,18 +72,13 @@ class ExecutionCgroup:
         path = parent / f"{PREFIX}{tag}" if parent is not None else None
         return cls(path) if path is not None and path.is_dir() else None
 
-    def join(self) -> None:
-        """Move the calling process into the cgroup: run in the child between fork and exec (preexec_fn).
-
-        Only system calls here (no logging, no locks); a failure leaves the child where it
-        was, which `holds()` tells the parent afterwards.
-        """
-        with contextlib.suppress(OSError):
-            descriptor = os.open(self.path / "cgroup.procs", os.O_WRONLY)
-            try:
-                os.write(descriptor, b"0")
-            finally:
-                os.close(descriptor)
+    def argv(self, command: str) -> list[str]:
+        """`/bin/sh -c command`, preceded by the shell moving itself into the cgroup (it writes 0 to cgroup.procs)
+        before it runs anything, so all the command starts is inside. The shell does it rather than a preexec_fn:
+        that would cost a full fork of this process (no vfork) and a slow migration, about 3 ms per execution;
+        the shell's own move costs about 0.5 ms. Where the move fails the command runs all the same."""
+        join_then_run = '{ echo 0 >"$0"; } 2>/dev/null; exec /bin/sh -c "$1"'
+        return ["/bin/sh", "-c", join_then_run, str(self.path / "cgroup.procs"), command]
 
     def pids(self) -> list[int]:
         """Every process in the cgroup and the cgroups below it."""
@@ -123,7 +119,14 @@ class ExecutionCgroup:
         return left
 
     def remove(self) -> None:
-        """rmdir the cgroup and any cgroup an execution inside it made (innermost first)."""
+        """rmdir the cgroup, and any cgroup an execution inside it made (innermost first)."""
+        try:
+            os.rmdir(self.path)  # the usual case: nothing nested
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            pass
         for folder, _, _ in sorted(os.walk(self.path), key=lambda entry: -len(entry[0])):
             with contextlib.suppress(OSError):
                 os.rmdir(folder)

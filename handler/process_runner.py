@@ -277,16 +277,13 @@ class RunningProcess:
         try:
             transport, protocol = await loop.subprocess_exec(
                 lambda: _ExitAwareProtocol(exited, limit=READ_SIZE, loop=loop),
-                "/bin/sh",
-                "-c",
-                command,
+                *(["/bin/sh", "-c", command] if cgroup is None else cgroup.argv(command)),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=cwd,
                 env=environment,
                 start_new_session=True,
-                preexec_fn=cgroup.join if cgroup is not None else None,
             )
             process = asyncio.subprocess.Process(transport, protocol, loop)
             _LEADERS.add(process.pid)
@@ -380,6 +377,9 @@ class RunningProcess:
     async def _end_cgroup(self) -> None:
         """Kill what is left in the execution's cgroup (what left the group and dropped the tag), and remove it."""
         if self.cgroup is None:
+            return
+        if not self.cgroup.populated():  # the usual case: everything ended with the group
+            self.cgroup.remove()
             return
         left = await asyncio.to_thread(self.cgroup.end)
         if left:
