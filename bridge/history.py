@@ -98,9 +98,6 @@ class History:
             (_stored(result), row.execution_id, *UNFINISHED),
         )
 
-    def owners(self) -> set[str]:
-        return {row[0] for row in self._db.execute("SELECT DISTINCT owner FROM executions WHERE owner IS NOT NULL")}
-
     def set_tag(self, execution_id: str, tag: str) -> None:
         self._db.execute("UPDATE executions SET tag=? WHERE execution_id=?", (tag, execution_id))
 

@@ -105,10 +105,6 @@ class HandlerConfig:
             raise ConfigError("--tls-cert and --tls-key go together: give both, or neither")
 
     @property
-    def tls(self) -> bool:
-        return self.tls_cert is not None
-
-    @property
     def token_required_somewhere(self) -> bool:
         """False only when every client may connect without a token (--no-auth on loopback)."""
         return not self.no_auth or bool(self.trusted_networks)

@@ -110,24 +110,11 @@ exec "{python}" -c "pass" "$@"
 
 
 def zombie_children(pid: int) -> list[int]:
-    zombies = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[0] == "Z" and int(fields[1]) == pid:
-            zombies.append(int(entry.name))
-    return zombies
+    return [proc.pid for proc in b.all_processes() if proc.state == "Z" and proc.ppid == pid]
 
 
 async def test_a_long_running_bridge_collects_no_zombies(tmp_path):
-    claude = tmp_path / "daemonizing-claude"
-    claude.write_text(LEAVES_A_DAEMON.replace("{python}", sys.executable))
-    claude.chmod(0o755)
+    claude = b.executable(tmp_path / "daemonizing-claude", LEAVES_A_DAEMON.replace("{python}", sys.executable))
     tag = b.marker()
     try:
         with anyio.fail_after(60):

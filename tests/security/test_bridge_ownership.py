@@ -98,9 +98,7 @@ exec "{python}" -c "import time; time.sleep(300)" "$@"  # the task's argv (and i
 
 async def test_a_tasks_inner_bridge_does_not_kill_the_task(tmp_path):
     log = tmp_path / "inner.log"
-    inner = tmp_path / "inner-claude"
-    inner.write_text(INNER_CLAUDE.format(python=sys.executable, log=log))
-    inner.chmod(0o755)
+    inner = b.executable(tmp_path / "inner-claude", INNER_CLAUDE.format(python=sys.executable, log=log))
     tag = b.marker()
     try:
         with anyio.fail_after(60):

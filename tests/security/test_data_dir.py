@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fixtures import other_user
+from fixtures.commands import cc_executor
 
 from cc_executor.paths import DataDirError, create_private_file, data_dir, open_private_for_append
 from cc_executor.token import TokenFileError, load_or_create_token, read_token_file
@@ -24,16 +25,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CC_EXECUTOR_")}
-    env["CC_EXECUTOR_DATA_DIR"] = str(data)
-    return subprocess.run(
-        [sys.executable, "-m", "cc_executor", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    return cc_executor(data, *args)
 
 
 def refused(done: subprocess.CompletedProcess[str], *words: str) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from fixtures import other_user
+from fixtures.commands import cc_executor
 
 from cc_executor.contract_tests.live_handler import live_handler, stop, wait_healthy
 
@@ -27,17 +28,8 @@ pytestmark = pytest.mark.timeout(120)
 SQUATTED_PORT = 8003
 
 
-def cli(data_dir: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CC_EXECUTOR_")}
-    env.update(CC_EXECUTOR_DATA_DIR=str(data_dir), PATH="/usr/bin:/bin")  # no claude: doctor stays quick
-    return subprocess.run(
-        [sys.executable, "-m", "cc_executor", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return cc_executor(data_dir, *args, env={"PATH": "/usr/bin:/bin"})  # no claude: doctor stays quick
 
 
 @contextmanager

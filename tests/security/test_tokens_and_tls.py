@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fixtures.commands import cc_executor
 
 from cc_executor.contract_tests.live_handler import free_port, stop, wait_healthy
 
@@ -24,17 +25,7 @@ pytestmark = pytest.mark.timeout(120)
 WARNING = "can be read by every user of this machine"
 
 
-def cli(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CC_EXECUTOR_")}
-    clean.update(CC_EXECUTOR_DATA_DIR=str(data_dir), **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "cc_executor", *args],
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+cli = cc_executor
 
 
 class Handler:
