@@ -423,8 +423,8 @@ class RunningProcess:
                 task.cancel()
             if not exited.done():  # only when we are cancelled ourselves
                 self._signal_group(signal.SIGKILL)
-                if self.cgroup is not None:
-                    self.cgroup.end()  # blocks briefly: nothing can be awaited any more
+            if self.cgroup is not None and self.cgroup.path.exists():  # cancelled before _end_cgroup ran
+                self.cgroup.end()  # blocks briefly: nothing can be awaited any more
             pumps.cancel()
             with contextlib.suppress(BaseException):
                 await pumps

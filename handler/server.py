@@ -274,8 +274,8 @@ class HandlerServer:
         """The door (headers, Host), the HTTP endpoints, then the handshake checks: path, Origin, token, limit."""
         try:
             check_headers(request.headers, self.config.allowed_hosts)
-        except Refused as refused:
-            log.warning("request refused", extra={"event": {"status": refused.status.value, "reason": str(refused)}})
+        except Refused as refused:  # the answer says why; a warning per request would let anyone flood the log
+            log.debug("request refused", extra={"event": {"status": refused.status.value, "reason": str(refused)}})
             return error_response(refused.status, refused.message)
         path = request.path.split("?", 1)[0]
         if path in ("/health", "/healthz", "/metrics") and request.method != "GET":
