@@ -163,3 +163,14 @@ def test_tls_needs_both_the_certificate_and_its_key(tmp_path):
     wrong = cli(tmp_path, "handler", "--port", "0", "--tls-cert", str(cert), "--tls-key", str(cert))
     assert wrong.returncode == 2 and "cannot load the TLS certificate" in wrong.stderr
     assert "Traceback" not in refused.stderr + wrong.stderr
+
+
+def test_doctor_checks_the_bridges_http_token_file_too(tmp_path):
+    token = tmp_path / "bridge-http.token"
+    token.write_text("t" * 43 + "\n")
+    token.chmod(0o644)
+    loose = cli(tmp_path, "doctor", env={"PATH": "/usr/bin:/bin"})
+    assert loose.returncode == 1 and "✗ bridge HTTP token file" in loose.stdout and "chmod 600" in loose.stdout
+    token.chmod(0o600)
+    fine = cli(tmp_path, "doctor", env={"PATH": "/usr/bin:/bin"})
+    assert "✓ bridge HTTP token file" in fine.stdout, fine.stdout
