@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+from typing_extensions import TypeAliasType
 
 
 class McpCommon(RootModel[Any]):
@@ -215,13 +216,10 @@ class AddDir(RootModel[str]):
     root: Annotated[str, Field(max_length=4096, min_length=1, pattern="^/")]
 
 
-class ClaudeSettings1(RootModel[str]):
-    root: Annotated[
-        str, Field(max_length=4096, min_length=1, pattern="^/", title="ClaudeSettings")
-    ]
-    """
-    Claude Code settings for this task (`--settings`): a settings object (e.g. {"hooks": {"PostToolUse": [...]}} for Claude Code's own hooks, which the result's progress shows as they run), or the absolute path of a settings file where the task runs. At most 100,000 characters as JSON.
-    """
+ClaudeSettingsString = TypeAliasType(
+    "ClaudeSettingsString",
+    Annotated[str, Field(max_length=4096, min_length=1, pattern="^/")],
+)
 
 
 class TaskFields(BaseModel):
@@ -342,7 +340,7 @@ class TaskFields(BaseModel):
     More directories Claude may read and edit besides cwd (`--add-dir`): absolute paths.
     """
     settings: Annotated[
-        dict[str, Any] | ClaudeSettings1 | None, Field(title="ClaudeSettings")
+        dict[str, Any] | ClaudeSettingsString | None, Field(title="ClaudeSettings")
     ] = None
     """
     Claude Code settings for this task (`--settings`): a settings object (e.g. {"hooks": {"PostToolUse": [...]}} for Claude Code's own hooks, which the result's progress shows as they run), or the absolute path of a settings file where the task runs. At most 100,000 characters as JSON.

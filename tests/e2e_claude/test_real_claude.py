@@ -48,6 +48,7 @@ BRIDGE_TOOLS = {
     "get_execution_output",
     "control_execution",
     "get_hook_status",
+    "wait_executions",
 }
 
 
