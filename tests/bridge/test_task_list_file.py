@@ -4,8 +4,8 @@ and `cc-executor run --task-list` running them (sequential or --parallel, --json
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path

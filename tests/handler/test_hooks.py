@@ -294,7 +294,11 @@ async def test_stdin_reaches_the_process_in_protocol_2_and_has_its_own_limit():
     import hashlib
 
     assert output.split()[0] == hashlib.sha256(big.encode()).hexdigest()
-    assert too_big.value.code == -32602 and "stdin: 8388610 bytes exceed the handler's limit of 8388608 bytes (--max-stdin-bytes)" in too_big.value.message
+    assert (
+        too_big.value.code == -32602
+        and "stdin: 8388610 bytes exceed the handler's limit of 8388608 bytes (--max-stdin-bytes)"
+        in too_big.value.message
+    )
     assert [line["params"]["data"] for line in lines if line.get("method") == "process.output"] == ["0\n"]
 
 
