@@ -464,12 +464,11 @@ class ConnectionProtocol:
     # -- helpers ---------------------------------------------------------------
 
     def _too_large(self, size: int) -> Send:
-        extra = f" (an execute's stdin may add up to {self.max_stdin_bytes} bytes)" if self.max_stdin_bytes else ""
         return self._error(
             None,
             INVALID_REQUEST,
             "frame_too_large",
-            f"Frame of {size} bytes exceeds the limit of {self.max_frame_bytes} bytes{extra}",
+            f"Frame of {size} bytes exceeds the limit of {self.max_frame_bytes} bytes",
         )
 
     def _stdin_carries(self, message: dict[str, Any], size: int) -> bool:

@@ -310,4 +310,4 @@ async def test_an_oversized_frame_that_is_not_an_execute_with_stdin_is_too_large
             await ws.send(json.dumps(padded))
             reply = json.loads(await ws.recv())
     assert reply["error"]["code"] == -32600 and reply["error"]["data"]["reason"] == "frame_too_large"
-    assert "an execute's stdin may add up to 8388608 bytes" in reply["error"]["message"]
+    assert reply["error"]["message"].endswith("exceeds the limit of 1048576 bytes")
