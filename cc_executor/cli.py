@@ -21,6 +21,7 @@ from cc_executor.token import TOKEN_ENV, TokenFileError, load_or_create_token
 
 if TYPE_CHECKING:  # imported where used: each command loads only what it needs
     from cc_executor.bridge.executions import BridgeSettings
+    from cc_executor.handler.hooks_file import HooksSetup
     from cc_executor.handler.server import HandlerServer
 
 DEBUG_ENV = "CC_EXECUTOR_DEBUG"
@@ -99,6 +100,15 @@ MaxOutputBytes = Annotated[int, typer.Option(min=1, metavar="BYTES", help="Most 
 LogFormatOption = Annotated[
     LogFormatChoice, typer.Option(help="Log lines as text or as one JSON object each (stderr).")
 ]
+HooksFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--hooks",
+        metavar="FILE",
+        help="Hooks file in the old .claude-hooks.json shape: commands run before and after each execution "
+        "(docs/hooks.md). Default: .claude-hooks.json in the working directory, if there is one.",
+    ),
+]
 
 
 @app.command()
@@ -164,6 +174,15 @@ def handler(
         int,
         typer.Option(metavar="BYTES", min=256, help="Largest client frame answered, for protocol 2.0 clients (bytes)."),
     ] = 1 << 20,
+    max_stdin_bytes: Annotated[
+        int,
+        typer.Option(
+            metavar="BYTES",
+            min=0,
+            help="Largest stdin of an execute (protocol 2.0; UTF-8 bytes): an execute frame may exceed "
+            "--max-frame-bytes by its stdin. 8 MiB takes a 4 MiB prompt.",
+        ),
+    ] = 8 << 20,
     old_client_max_frame_bytes: Annotated[
         int,
         typer.Option(
@@ -250,6 +269,7 @@ def handler(
             metavar="NAME", help="Environment variable never passed to executions (repeatable), e.g. a secret."
         ),
     ] = None,
+    hooks: HooksFile = None,
     log_format: LogFormatOption = "text",
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -278,6 +298,7 @@ def handler(
             allowed_origins=tuple(allow_origin or ()),
             max_sessions=max_sessions,
             max_frame_bytes=max_frame_bytes,
+            max_stdin_bytes=max_stdin_bytes,
             old_client_max_frame_bytes=old_client_max_frame_bytes,
             compression=compression,
             default_timeout_s=default_timeout if default_timeout is not None else _old_stream_timeout(),
@@ -288,6 +309,7 @@ def handler(
             ws_ping_timeout_s=ws_ping_timeout or None,
             run_limits=RunLimits(kill_grace_s=kill_grace, scrub_env=tuple(scrub_env or ()), reap_strays=True),
             state_dir=data_dir() / "running",
+            hooks=_hooks(hooks),
         )
         if config.token_required_somewhere:
             config = replace(config, token=token or load_or_create_token())
@@ -335,6 +357,16 @@ async def _serve_until_signalled(server: HandlerServer) -> None:
     await server.close()
 
 
+def _hooks(explicit: Path | None) -> HooksSetup:
+    """--hooks FILE (it must load), else .claude-hooks.json in the working directory (reported if unusable)."""
+    from cc_executor.handler.hooks_file import HooksFileError, find_hooks
+
+    try:
+        return find_hooks(explicit, Path.cwd())
+    except HooksFileError as exc:
+        _fail(str(exc))
+
+
 def _bridge_settings(
     handler_url: list[str] | None,
     token: str | None,
@@ -343,6 +375,7 @@ def _bridge_settings(
     task_timeout: int,
     max_concurrent: int,
     max_output_bytes: int,
+    hooks: Path | None = None,
 ) -> BridgeSettings:
     from cc_executor.bridge.claude_command import resolve_claude_bin
     from cc_executor.bridge.executions import BridgeSettings
@@ -364,6 +397,7 @@ def _bridge_settings(
         task_timeout_s=task_timeout,
         max_concurrent=max_concurrent,
         max_output_bytes=max_output_bytes,
+        hooks=_hooks(hooks),
     )
 
 
@@ -386,6 +420,7 @@ def mcp(
     task_timeout: TaskTimeout = 1800,
     max_concurrent: MaxConcurrent = 8,
     max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
+    hooks: HooksFile = None,
     log_format: LogFormatOption = "text",
 ) -> None:
     """Run the MCP server (register it: claude mcp add --scope user cc-executor -- /path/to/cc-executor mcp)."""
@@ -396,7 +431,9 @@ def mcp(
     configure_logging(log_format)
     if transport == "http" and not is_loopback(host):
         _fail(f"--host {host} is refused: the MCP HTTP transport has no authentication, so it binds loopback only")
-    settings = _bridge_settings(handler_url, token, claude_bin, backend, task_timeout, max_concurrent, max_output_bytes)
+    settings = _bridge_settings(
+        handler_url, token, claude_bin, backend, task_timeout, max_concurrent, max_output_bytes, hooks
+    )
     if transport == "http":
         try:
             listener = bind_http(host, port)
@@ -450,8 +487,36 @@ def run(
             "are denied).",
         ),
     ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(metavar="SESSION", help="Continue this Claude Code session (a result's session_id)."),
+    ] = None,
+    fork_session: Annotated[
+        bool, typer.Option("--fork-session", metavar="", help="With --resume: branch the session into a new one.")
+    ] = False,
+    max_budget_usd: Annotated[
+        float | None, typer.Option(min=0.000001, metavar="USD", help="Stop a task once it has cost this much.")
+    ] = None,
+    task_list: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Run the tasks of a task-list file: Markdown (### Task N: title, the body is the task), JSON or "
+            "YAML ([{task, ...options}]); the options above apply to every task that does not set its own.",
+        ),
+    ] = None,
+    parallel: Annotated[
+        int, typer.Option(min=1, max=16, metavar="N", help="With --task-list: run up to N tasks at once.")
+    ] = 1,
+    stop_on_failure: Annotated[
+        bool,
+        typer.Option("--stop-on-failure", metavar="", help="With --task-list: start no task once one fails."),
+    ] = False,
     json_output: Annotated[
-        bool, typer.Option("--json", metavar="", help="Print the result as JSON (nothing else on stdout).")
+        bool,
+        typer.Option(
+            "--json", metavar="", help="Print the result (with --task-list, every result) as JSON; nothing else."
+        ),
     ] = (False),
     handler_url: HandlerUrls = None,
     token: Token = None,
@@ -459,16 +524,37 @@ def run(
     backend: BackendChoice = "auto",
     task_timeout: TaskTimeout = 1800,
     max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
+    hooks: HooksFile = None,
     log_format: LogFormatOption = "text",
 ) -> None:
-    """Run one task (or --command) through the same engine as the MCP tools, with live progress."""
-    from cc_executor.bridge.terminal import run_in_terminal
+    """Run one task (or --command, or a --task-list file) through the same engine as the MCP tools, with live
+    progress. The exit status is non-zero when a task did not complete."""
+    from cc_executor.bridge.terminal import run_in_terminal, run_list_in_terminal
 
-    if (task is None) == (command is None):
-        _fail("give either a TASK or --command (one of them)")
+    if sum(given is not None for given in (task, command, task_list)) != 1:
+        _fail("give a TASK, --command or --task-list (one of them)")
     configure_logging(log_format, level=logging.WARNING)
-    settings = _bridge_settings(handler_url, token, claude_bin, backend, task_timeout, 1, max_output_bytes)
-    options = {"cwd": cwd, "model": model, "max_turns": max_turns, "permission_mode": permission_mode}
+    options = {
+        "cwd": cwd,
+        "model": model,
+        "max_turns": max_turns,
+        "permission_mode": permission_mode,
+        "resume_session_id": resume,
+        "fork_session": fork_session or None,
+        "max_budget_usd": max_budget_usd,
+    }
+    if task_list is not None:
+        from cc_executor.bridge.task_list_file import TaskListError, read_task_list
+
+        try:
+            specs = read_task_list(task_list, {k: v for k, v in options.items() if v is not None})
+        except TaskListError as exc:
+            _fail(str(exc))
+        settings = _bridge_settings(
+            handler_url, token, claude_bin, backend, task_timeout, parallel, max_output_bytes, hooks
+        )
+        raise typer.Exit(asyncio.run(run_list_in_terminal(settings, specs, parallel, stop_on_failure, json_output)))
+    settings = _bridge_settings(handler_url, token, claude_bin, backend, task_timeout, 1, max_output_bytes, hooks)
     raise typer.Exit(asyncio.run(run_in_terminal(settings, task, command, options, json_output)))
 
 

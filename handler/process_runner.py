@@ -194,6 +194,7 @@ class RunningProcess:
         limits: RunLimits,
         tag: str,
         framing: Framing,
+        stdin: bytes | None = None,
     ) -> None:
         self.process = process
         self.tag = tag
@@ -214,6 +215,7 @@ class RunningProcess:
         self._resumed.set()
         self._open_streams: set[StreamName] = {"stdout", "stderr"}
         self._reading: set[StreamName] = set()  # pumps waiting on the pipe, not on the sink
+        self._feeder = asyncio.create_task(self._feed_stdin(stdin), name=f"stdin {self.pid}") if stdin else None
         self._supervisor = asyncio.create_task(self._supervise(), name=f"execution {self.pid}")
 
     @classmethod
@@ -227,8 +229,12 @@ class RunningProcess:
         limits: RunLimits = RunLimits(),
         environ: Mapping[str, str] | None = None,
         framing: Framing = "batched",
+        stdin: bytes | None = None,
     ) -> RunningProcess:
-        """Spawn `/bin/sh -c command` in a new session with stdin closed; `framing` cuts its output into pieces."""
+        """Spawn `/bin/sh -c command` in a new session; `framing` cuts its output into pieces.
+
+        Its stdin is closed, or with `stdin` a pipe that gets those bytes and is then closed (written
+        beside the run, so a process that never reads them blocks nothing but its own writer)."""
         if cwd is not None and not os.path.isdir(cwd):
             raise SpawnError(f"working directory does not exist: {cwd}")
         become_subreaper()
@@ -243,7 +249,7 @@ class RunningProcess:
                 "/bin/sh",
                 "-c",
                 command,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=cwd,
@@ -256,7 +262,7 @@ class RunningProcess:
             raise SpawnError(f"could not start the process: {exc}") from exc
         process = asyncio.subprocess.Process(transport, protocol, loop)
         _LEADERS.add(process.pid)
-        return cls(transport, process, exited, command, timeout_s, sink, limits, tag, framing)
+        return cls(transport, process, exited, command, timeout_s, sink, limits, tag, framing, stdin)
 
     # -- steering -------------------------------------------------------------
 
@@ -299,6 +305,16 @@ class RunningProcess:
         return await asyncio.shield(self._supervisor)
 
     # -- inside ---------------------------------------------------------------
+
+    async def _feed_stdin(self, data: bytes) -> None:
+        """Write `data` to the process's stdin, then close it; a process that exits or closes it first is no error."""
+        writer = self.process.stdin
+        assert writer is not None
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            writer.write(data)
+            await writer.drain()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            writer.close()
 
     def _request_stop(self, status: CompletionStatus, reason: str) -> bool:
         if self._stop_reason is not None or self.done:
@@ -367,8 +383,9 @@ class RunningProcess:
             await self._drain(pumps)
             await self._end_escaped()
         finally:
-            for task in (timer, stop):
-                task.cancel()
+            for task in (timer, stop, self._feeder):
+                if task is not None:
+                    task.cancel()
             if not exited.done():  # only when we are cancelled ourselves
                 self._signal_group(signal.SIGKILL)
             pumps.cancel()

@@ -22,6 +22,8 @@ from cc_executor import __version__
 from cc_executor.generated.common.health import Health, Healthz
 from cc_executor.token import tokens_match
 
+from .hooks import HooksEngine
+from .hooks_file import HooksSetup
 from .leftovers import RunningExecutions
 from .metrics import HandlerMetrics
 from .process_runner import RunLimits
@@ -56,6 +58,7 @@ class HandlerConfig:
     allowed_origins: tuple[str, ...] = ()
     max_sessions: int = 32
     max_frame_bytes: int = 1 << 20  # protocol 2.0 clients
+    max_stdin_bytes: int = 8 << 20  # protocol 2.0's execute stdin (an execute frame may be larger by it)
     old_client_max_frame_bytes: int = OLD_CLIENT_MAX_FRAME_BYTES  # protocol 1.0 clients: the old handler's limit
     heartbeat_s: float | None = 30.0  # protocol 1.0's ping notification
     idle_timeout_s: float | None = None
@@ -69,6 +72,7 @@ class HandlerConfig:
     run_limits: RunLimits = field(default_factory=lambda: RunLimits(reap_strays=True))
     #: where running executions are noted, so a restarted handler ends what a crashed one left
     state_dir: Path | None = None
+    hooks: HooksSetup = field(default_factory=HooksSetup)
 
     def check(self) -> None:
         if self.no_auth and not is_loopback(self.host) and not self.trusted_networks:
@@ -136,6 +140,7 @@ class HandlerServer:
         self.sessions: set[Session] = set()
         self.metrics = HandlerMetrics(lambda: len(self.sessions), self.running_executions)
         self.running = RunningExecutions(config.state_dir) if config.state_dir else None
+        self.hooks = HooksEngine(config.hooks, config.run_limits)
         self._server: Server | None = None
 
     @property
@@ -164,10 +169,17 @@ class HandlerServer:
         )
 
     def max_frame_bytes(self, mode: ProtocolMode) -> int:
-        """The largest client frame a connection of this mode is answered for."""
+        """The largest client frame a connection of this mode is answered for (an execute's stdin aside)."""
         if mode.subprotocol is None:
             return max(self.config.old_client_max_frame_bytes, self.config.max_frame_bytes)
         return self.config.max_frame_bytes
+
+    def max_message_bytes(self, mode: ProtocolMode) -> int:
+        """The largest message read at all: beyond the answered limit (four times it, or twice an execute with the
+        largest stdin), the connection is closed (1009)."""
+        limit = self.max_frame_bytes(mode)
+        stdin = self.config.max_stdin_bytes if mode.takes_stdin else 0
+        return max(limit * 4, (limit + stdin) * 2, 1 << 20)
 
     def running_executions(self) -> int:
         return sum(1 for session in self.sessions if session.running is not None)
@@ -182,7 +194,7 @@ class HandlerServer:
             process_request=self._admit,
             select_subprotocol=select_subprotocol,
             # the protocol answers frames above its own limit; each connection narrows this to its mode's
-            max_size=max(max(map(self.max_frame_bytes, MODES)) * 4, 1 << 20),
+            max_size=max(map(self.max_message_bytes, MODES)),
             compression="deflate" if self.config.compression else None,
             server_header=f"{SERVICE_NAME}/{__version__}",
             ping_interval=self.config.ws_ping_interval_s,
@@ -261,12 +273,13 @@ class HandlerServer:
     async def _serve_connection(self, websocket: ServerConnection) -> None:
         mode = mode_for(websocket.subprotocol)
         limit = self.max_frame_bytes(mode)
-        websocket.protocol.max_message_size = max(limit * 4, 1 << 20)
+        websocket.protocol.max_message_size = self.max_message_bytes(mode)
         protocol = ConnectionProtocol(
             session_id=str(uuid.uuid4()),
             version=__version__,
             mode=mode,
             max_frame_bytes=limit,
+            max_stdin_bytes=self.config.max_stdin_bytes,
             allowed_commands=self.config.allowed_commands,
         )
         if len(self.sessions) >= self.config.max_sessions:  # protocol 1.0, or lost a race with another handshake
@@ -284,6 +297,7 @@ class HandlerServer:
             self.running,
             heartbeat_s=self.config.heartbeat_s,
             idle_timeout_s=self.config.idle_timeout_s,
+            hooks=self.hooks,
         )
         session = Session(websocket, protocol, settings, lambda: self.sessions)
         self.sessions.add(session)
