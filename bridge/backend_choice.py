@@ -13,8 +13,9 @@ import logging
 import shutil
 
 from cc_executor.client import HandlerUnavailable
+from cc_executor.handler.hooks import HookListener, HooksEngine
 
-from .backends import Execution, LocalBackend, StartFailed, TextSink
+from .backends import Backend, Execution, LocalBackend, StartFailed, TextSink
 from .execution_state import TrackedExecution
 from .handler_pool import HandlerPool
 from .settings import BridgeSettings
@@ -34,27 +35,40 @@ class BackendChoice:
 
     def __init__(self, settings: BridgeSettings) -> None:
         self.settings = settings
-        self.local = LocalBackend(settings.run_limits)
+        self.local = LocalBackend(settings.run_limits, HooksEngine(settings.hooks, settings.run_limits))
         self.pool = (
             HandlerPool(list(settings.handler_urls), settings.token, ca_file=settings.ca_file)
             if settings.handler_urls and settings.backend != "local"
             else None
         )
 
-    async def start(self, execution: TrackedExecution, sink: TextSink) -> Execution:
+    async def start(self, execution: TrackedExecution, sink: TextSink, on_hook: HookListener) -> Execution:
         """The started process; StartFailed (with a hint) when nothing could start it."""
         try:
-            return await self._start(execution, sink)
+            return await self._start(execution, sink, on_hook)
         except StartFailed as exc:
             if exc.hint is None and MISSING_CWD in str(exc):
                 raise StartFailed(str(exc), CWD_HINT) from exc
             raise
 
-    async def _start(self, execution: TrackedExecution, sink: TextSink) -> Execution:
+    async def _start(self, execution: TrackedExecution, sink: TextSink, on_hook: HookListener) -> Execution:
         request = execution.request
+
+        async def launch(backend: Backend) -> Execution:
+            return await backend.start(
+                request.command,
+                cwd=request.cwd,
+                timeout_s=request.timeout_s,
+                sink=sink,
+                stdin=request.stdin,
+                claude=request.claude,
+                execution_id=execution.id,
+                on_hook=on_hook,
+            )
+
         if self.pool is not None:
             try:
-                return await self.pool.start(request.command, cwd=request.cwd, timeout_s=request.timeout_s, sink=sink)
+                return await launch(self.pool)
             except HandlerUnavailable as exc:
                 if self.settings.backend == "handler":
                     raise StartFailed(str(exc), NO_HANDLER_HINT) from exc
@@ -71,7 +85,7 @@ class BackendChoice:
                 f"the claude executable {self.settings.claude_bin!r} was not found; install Claude Code "
                 "(npm install -g @anthropic-ai/claude-code) or point --claude-bin / CC_EXECUTOR_CLAUDE_BIN at it"
             )
-        return await self.local.start(request.command, cwd=request.cwd, timeout_s=request.timeout_s, sink=sink)
+        return await launch(self.local)
 
     async def close(self) -> None:
         if self.pool is not None:

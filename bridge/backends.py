@@ -1,8 +1,9 @@
 """Where a task's process runs: here (the local fallback) or in a handler; both behind one small interface.
 
 The local backend drives the same execution core the handler uses
-(cc_executor.handler.process_runner), so process groups, streaming, pause/resume,
-cancel and timeouts behave identically wherever a task runs.
+(cc_executor.handler.process_runner), and the same hooks engine, so process groups,
+streaming, pause/resume, cancel, timeouts and hooks behave identically wherever a
+task runs.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from cc_executor.client import ControlAction, HandlerClient, HandlerError, HandlerUnavailable
+from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
 from cc_executor.handler.execution_types import Completion, OutputPiece, StreamName
+from cc_executor.handler.hooks import HookContext, HookListener, HooksEngine, failure_message
 from cc_executor.handler.process_runner import RunLimits, RunningProcess, SpawnError
 
 TextSink = Callable[[StreamName, str], Awaitable[None]]
 LOCAL = "local"
+HOOK_HINT = "Nothing ran. The hooks file's pre-execution hook refused the task: see its error, fix what it checks."
 
 
 class StartFailed(Exception):
@@ -43,7 +47,18 @@ class Execution(Protocol):
 
 
 class Backend(Protocol):
-    async def start(self, command: str, *, cwd: str | None, timeout_s: int | None, sink: TextSink) -> Execution: ...
+    async def start(
+        self,
+        command: str,
+        *,
+        cwd: str | None,
+        timeout_s: int | None,
+        sink: TextSink,
+        stdin: str | None = None,
+        claude: bool = False,
+        execution_id: str | None = None,
+        on_hook: HookListener | None = None,
+    ) -> Execution: ...
 
 
 # -- here ------------------------------------------------------------------------
@@ -52,9 +67,12 @@ class Backend(Protocol):
 class LocalExecution:
     backend = LOCAL
 
-    def __init__(self, running: RunningProcess) -> None:
+    def __init__(
+        self, running: RunningProcess, hooks: HooksEngine, context: HookContext, on_hook: HookListener | None
+    ) -> None:
         self.running = running
         self.tag: str | None = running.tag  # finds its processes again after a bridge crash
+        self._done = asyncio.create_task(self._finish(hooks, context, on_hook), name=f"local {running.pid}")
 
     async def pause(self) -> bool:
         return self.running.pause()
@@ -66,24 +84,53 @@ class LocalExecution:
         return self.running.cancel(reason)
 
     async def wait(self) -> Completion:
-        return await self.running.wait()
+        return await asyncio.shield(self._done)
+
+    async def _finish(self, hooks: HooksEngine, context: HookContext, on_hook: HookListener | None) -> Completion:
+        completion = await self.running.wait()
+        await hooks.after(context, completion, on_hook)
+        return completion
 
 
 class LocalBackend:
-    """Runs the process in this process (no handler needed)."""
+    """Runs the process in this process (no handler needed), with the bridge's own hooks."""
 
-    def __init__(self, limits: RunLimits | None = None) -> None:
+    def __init__(self, limits: RunLimits | None = None, hooks: HooksEngine | None = None) -> None:
         self.limits = limits or RunLimits()
+        self.hooks = hooks or HooksEngine(limits=self.limits)
 
-    async def start(self, command: str, *, cwd: str | None, timeout_s: int | None, sink: TextSink) -> LocalExecution:
+    async def start(
+        self,
+        command: str,
+        *,
+        cwd: str | None,
+        timeout_s: int | None,
+        sink: TextSink,
+        stdin: str | None = None,
+        claude: bool = False,
+        execution_id: str | None = None,
+        on_hook: HookListener | None = None,
+    ) -> LocalExecution:
         async def forward(stream: StreamName, pieces: list[OutputPiece]) -> None:
             await sink(stream, "".join(piece.data for piece in pieces))
 
+        execution_id = execution_id or "local"
+        context = HookContext(execution_id, command, cwd, claude, execution_id)
+        refused = await self.hooks.before(context, on_hook)
+        if refused is not None:
+            raise StartFailed(failure_message(refused), HOOK_HINT)
         try:
-            running = await RunningProcess.start(command, forward, cwd=cwd, timeout_s=timeout_s, limits=self.limits)
+            running = await RunningProcess.start(
+                command,
+                forward,
+                cwd=cwd,
+                timeout_s=timeout_s,
+                limits=self.limits,
+                stdin=stdin.encode("utf-8", "surrogatepass") if stdin else None,
+            )
         except SpawnError as exc:
             raise StartFailed(str(exc)) from exc
-        return LocalExecution(running)
+        return LocalExecution(running, self.hooks, context, on_hook)
 
 
 # -- in a handler ------------------------------------------------------------------
@@ -92,11 +139,19 @@ class LocalBackend:
 class HandlerExecution:
     """One execution on one pooled connection; the connection goes back to the pool when it ends."""
 
-    def __init__(self, url: str, client: HandlerClient, sink: TextSink, release: Callable[[HandlerClient], None]):
+    def __init__(
+        self,
+        url: str,
+        client: HandlerClient,
+        sink: TextSink,
+        release: Callable[[HandlerClient], None],
+        on_hook: HookListener | None = None,
+    ):
         self.backend = url
         self.tag: str | None = None  # the handler ends its own executions when this connection goes
         self.client = client
         self._sink = sink
+        self._on_hook = on_hook
         self._release = release
         self._done = asyncio.create_task(self._follow(), name=f"follow {url}")
 
@@ -124,6 +179,9 @@ class HandlerExecution:
         async for event in self.client.events():
             if isinstance(event, ProcessOutputParams):
                 await self._sink(event.type, event.data)
+            elif isinstance(event, HookRun):
+                if self._on_hook is not None:
+                    await self._on_hook(event)
             elif isinstance(event, ProcessCompletedParams):
                 completed = event
                 break

@@ -1,23 +1,21 @@
 """Build the command line that runs one task in a fresh headless ``claude``.
 
-One job: turn a task and its options into an argv list for the real Claude Code CLI
-(flag names as the CLI and claude-agent-sdk spell them). Running it, quoting it for a
-shell (``shlex.join``) and reading its output belong elsewhere. The options arrive
-checked against spec/mcp (TaskFields: permission modes, positive max_turns, non-blank
-task and tool names); only what no schema can say is checked here: NUL bytes and the
-kernel's limit on an argument's size.
-
-Why the task goes after ``--``: ``--allowedTools``, ``--disallowedTools`` and
-``--mcp-config`` are variadic in the CLI (commander ``<values...>``), so a bare task
-right after them would be swallowed as one more tool or config, and a task starting
-with ``-`` would be taken for a flag. After ``--`` it is always the prompt.
+One job: turn a task's options into an argv list for the real Claude Code CLI (flag
+names as the CLI and claude-agent-sdk spell them). The task itself is not on it: it
+goes to ``claude -p`` on its standard input (with no prompt argument the CLI reads
+stdin to its end), so a task of any size fits and is never taken for a flag or a
+subcommand. Running the command, quoting it for a shell (``shlex.join``) and reading
+its output belong elsewhere. The options arrive checked against spec/mcp (TaskFields);
+only what no schema can say is checked here: NUL bytes and the kernel's limit on an
+argument's size.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Any, Final
 
 CLAUDE_BIN_ENV: Final = "CC_EXECUTOR_CLAUDE_BIN"
 DEFAULT_CLAUDE_BIN: Final = "claude"
@@ -26,15 +24,10 @@ DEFAULT_CLAUDE_BIN: Final = "claude"
 #: When the argv is shlex-joined into one ``sh -c`` string, the whole command counts.
 MAX_ARG_BYTES: Final = 128 * 1024 - 1
 
-#: Subcommands of the CLI. commander dispatches on the first operand even after ``--``,
-#: so a task that is exactly one of these words would run it (``update`` updates claude).
-CLAUDE_SUBCOMMANDS: Final = frozenset(
-    "mcp plugin plugins setup-token doctor update upgrade install migrate-installer config auth".split()
-)
-
-#: The fixed head of every headless run: print mode, one JSON message per line.
-#: The CLI refuses stream-json in print mode without --verbose.
-HEADLESS_FLAGS: Final = ("-p", "--output-format", "stream-json", "--verbose")
+#: The fixed head of every headless run: print mode, one JSON message per line, hook events
+#: included (Claude Code's own hooks show in progress). The CLI refuses stream-json in print
+#: mode without --verbose.
+HEADLESS_FLAGS: Final = ("-p", "--output-format", "stream-json", "--verbose", "--include-hook-events")
 
 
 def resolve_claude_bin(explicit: str | None = None, *, environ: Mapping[str, str] | None = None) -> str:
@@ -48,7 +41,6 @@ def resolve_claude_bin(explicit: str | None = None, *, environ: Mapping[str, str
 
 def build_claude_argv(
     claude_bin: str,
-    task: str,
     *,
     model: str | None = None,
     allowed_tools: Sequence[str] | None = None,
@@ -57,15 +49,28 @@ def build_claude_argv(
     max_turns: int | None = None,
     append_system_prompt: str | None = None,
     mcp_config: str | None = None,
+    resume_session_id: str | None = None,
+    fork_session: bool = False,
+    max_budget_usd: float | None = None,
+    json_schema: Mapping[str, Any] | None = None,
+    system_prompt: str | None = None,
+    fallback_model: str | None = None,
+    add_dirs: Sequence[str] | None = None,
+    settings: Mapping[str, Any] | str | None = None,
 ) -> list[str]:
-    """Return the argv for ``claude -p … --output-format stream-json --verbose -- TASK``.
+    """Return the argv for ``claude -p --output-format stream-json --verbose …`` (the task goes on stdin).
 
-    Raises ValueError for what the kernel would reject anyway (NUL bytes, an argument
-    over MAX_ARG_BYTES), so the caller gets a clear message instead of a failed spawn.
+    Raises ValueError for what the kernel or the CLI would reject anyway (NUL bytes, an argument
+    over MAX_ARG_BYTES, --fork-session without --resume), so the caller gets a clear message
+    instead of a failed spawn.
     """
+    if fork_session and not resume_session_id:
+        raise ValueError("fork_session needs resume_session_id: it branches the session being resumed")
     argv = [claude_bin, *HEADLESS_FLAGS]
     if model:
         argv += ["--model", model]
+    if fallback_model:
+        argv += ["--fallback-model", fallback_model]
     # Tool lists go as one comma-joined argument, as claude-agent-sdk sends them (the CLI
     # splits it again, keeping rules like ``Bash(git log:*)`` whole).
     if allowed_tools:
@@ -76,16 +81,31 @@ def build_claude_argv(
         argv += ["--permission-mode", permission_mode]
     if max_turns is not None:
         argv += ["--max-turns", str(max_turns)]
+    if max_budget_usd is not None:
+        argv += ["--max-budget-usd", f"{max_budget_usd:g}"]
+    if system_prompt:
+        argv += ["--system-prompt", system_prompt]
     if append_system_prompt:
         argv += ["--append-system-prompt", append_system_prompt]
+    if json_schema is not None:
+        argv += ["--json-schema", _json(json_schema)]
+    if settings is not None:
+        argv += ["--settings", settings if isinstance(settings, str) else _json(settings)]
     if mcp_config:
         argv += ["--mcp-config", mcp_config]
-    if task in CLAUDE_SUBCOMMANDS:
-        task += "\n"  # no longer the subcommand's name; the model reads the same words
-    argv += ["--", task]
+    for directory in add_dirs or ():
+        argv += ["--add-dir", directory]  # one flag per directory: the value list never runs on
+    if resume_session_id:
+        argv += ["--resume", resume_session_id]
+        if fork_session:
+            argv.append("--fork-session")
     for arg in argv:
         _check_arg(arg)
     return argv
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _check_arg(arg: str) -> None:
@@ -96,5 +116,5 @@ def _check_arg(arg: str) -> None:
     if size > MAX_ARG_BYTES:
         raise ValueError(
             f"argument of {size} bytes exceeds the kernel's per-argument limit of "
-            f"{MAX_ARG_BYTES} bytes; pass long text through a file instead"
+            f"{MAX_ARG_BYTES} bytes; pass long text through a file instead (settings: a file path)"
         )

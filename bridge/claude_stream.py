@@ -13,7 +13,10 @@ What the real CLI (2.1.x) does that this parser relies on:
 * message types ``system`` (subtype ``init`` first, then others such as ``status``,
   ``api_retry`` when an API request failed and is retried, ``permission_denied`` when a
   tool call needed approval nobody could give), ``assistant``, ``user`` (tool results),
-  ``stream_event`` and a final ``result`` (with the run's ``permission_denials``); unknown
+  ``hook_started`` / ``hook_response`` around each of Claude Code's own hooks, with
+  ``--include-hook-events``), ``assistant``, ``user`` (tool results),
+  ``stream_event`` and a final ``result`` (with the run's ``permission_denials``, and
+  ``structured_output`` when ``--json-schema`` was given); unknown
   types and subtypes are skipped, for newer CLIs add new ones;
 * one API response may come as several ``assistant`` lines sharing ``message.id``
   (one per content block), so a turn is a new top-level ``message.id``;
@@ -150,6 +153,16 @@ class PermissionDeniedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class HookEvent:
+    """One of Claude Code's own hooks (its settings) ran: ``hook_response``; ``outcome`` success, error, ..."""
+
+    name: str  # e.g. "PostToolUse:Write", "Stop"
+    outcome: str | None
+    exit_code: int | None
+    output: str = ""  # the start of what it printed
+
+
+@dataclass(frozen=True, slots=True)
 class UnparsedLineEvent:
     """A line that is not stream-json (text a plugin printed, a cut line): its start, for people to read."""
 
@@ -175,6 +188,7 @@ ClaudeEvent = (
     | ToolResultEvent
     | ApiRetryEvent
     | PermissionDeniedEvent
+    | HookEvent
     | UnparsedLineEvent
     | ResultEvent
 )
@@ -217,6 +231,9 @@ class ClaudeOutcome:
     permission_denials: tuple[Denial, ...] = ()
     api_retries: int = 0
     last_api_retry: ApiRetryEvent | None = None
+    #: the result's structured_output (--json-schema); has_structured_output tells a JSON null from none
+    structured_output: Any = None
+    has_structured_output: bool = False
 
     @property
     def ok(self) -> bool:
@@ -429,8 +446,18 @@ class ClaudeStreamParser:
                 PermissionDeniedEvent(denial, tool_use_id, (_str(msg.get("message")) or "")[:EVENT_TEXT_CHARS])
             )
             return True
+        if subtype == "hook_response":
+            events.append(
+                HookEvent(
+                    name=_str(msg.get("hook_name")) or _str(msg.get("hook_event")) or "?",
+                    outcome=_str(msg.get("outcome")),
+                    exit_code=_int(msg.get("exit_code")),
+                    output=(_str(msg.get("output")) or "")[:PREVIEW_CHARS],
+                )
+            )
+            return True
         if subtype != "init":
-            return True  # status, hooks, ...: not progress we report
+            return True  # status, hook_started, ...: not progress we report
         model = _str(msg.get("model"))
         self._model = model or self._model
         tools = msg.get("tools")
@@ -588,6 +615,8 @@ class ClaudeStreamParser:
             permission_denials=_denials(res.get("permission_denials")) if self._result else tuple(self._denials),
             api_retries=self._api_retries,
             last_api_retry=self._last_api_retry,
+            structured_output=res.get("structured_output"),
+            has_structured_output="structured_output" in res,
         )
         if outcome.ok:
             return outcome

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cc_executor.generated.mcp.common import ExecutionSummary, TaskResult
+from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 
 from .execution_state import ProgressListener, TrackedExecution
 from .executions import Action, ExecutionManager
@@ -74,5 +75,5 @@ class ClientView:
             raise KeyError(execution_id)
         return await self.manager.control(execution_id, action, reason)
 
-    async def hook_status(self) -> tuple[str, bool, str]:
+    async def hook_status(self) -> tuple[str, HookStatusResult]:
         return await self.manager.hook_status()

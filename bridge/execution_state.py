@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.mcp.common import TaskResult
 from cc_executor.handler.execution_types import StreamName
 
@@ -84,6 +85,15 @@ class TrackedExecution:
         if short is None:
             return
         self.store.note(step(event, turn, width=None) or short)
+        self.store.remember(short)
+        self.announce(short, interval_s)
+
+    def take_hook(self, run: HookRun, interval_s: float) -> None:
+        """A hook of the hooks file ran for this execution (here or in the handler): a step like any other."""
+        outcome = run.status.replace("_", " ") + (f" ({run.error})" if run.error else "")
+        line = f"hook {run.stage} `{run.command}`: {outcome}"
+        self.store.note(line)
+        short = " ".join(line.split())[:COMMAND_LINE_CHARS]
         self.store.remember(short)
         self.announce(short, interval_s)
 

@@ -22,8 +22,11 @@ import uuid
 from typing import Literal
 
 from cc_executor.client import HandlerUnavailable
+from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.mcp.common import ExecutionSummary, TaskResult
+from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 from cc_executor.handler.execution_types import Completion, StreamName
+from cc_executor.handler.hooks import HookListener
 from cc_executor.handler.process_runner import end_tagged_processes
 from cc_executor.logs import command_digest
 
@@ -176,7 +179,7 @@ class ExecutionManager:
                 execution.started = time.monotonic()
                 execution.store.open()
                 try:
-                    handle = await self.backends.start(execution, self._sink(execution))
+                    handle = await self.backends.start(execution, self._sink(execution), self._hooks(execution))
                 except StartFailed as exc:
                     self._finish(execution, not_run(execution, "failed", str(exc), exc.hint))
                     return
@@ -215,6 +218,12 @@ class ExecutionManager:
                 listener(stream, text)
             if stream == "stdout":
                 execution.take_stdout(text, interval)
+
+        return take
+
+    def _hooks(self, execution: TrackedExecution) -> HookListener:
+        async def take(run: HookRun) -> None:
+            execution.take_hook(run, self.settings.progress_interval_s)
 
         return take
 
@@ -337,11 +346,12 @@ class ExecutionManager:
         folder = output_folder(self.outputs_dir, execution_id)
         return folder is not None and (folder / "transcript.txt").is_file()
 
-    async def hook_status(self) -> tuple[str, bool, str]:
+    async def hook_status(self) -> tuple[str, HookStatusResult]:
+        """(who answered, their hook status): the handler tasks go to, else the bridge's own hooks."""
         if self.backends.pool is not None:
             with contextlib.suppress(HandlerUnavailable):
                 return await self.backends.pool.hook_status()
-        return LOCAL, False, "No handler reachable; tasks run locally, where no hooks are configured"
+        return LOCAL, self.backends.local.hooks.status()
 
     async def close(self) -> None:
         """Cancel what still runs, wait for it to be recorded, and let go of connections."""

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable, RequestNotSent
 from cc_executor.endpoints import fetch_health
+from cc_executor.generated.ws.requests.hook_status import HookStatusResult
+from cc_executor.handler.hooks import HookListener
 
 from .backends import HandlerExecution, StartFailed, TextSink
 
@@ -60,16 +62,33 @@ class HandlerPool:
         self.open_timeout_s = open_timeout_s
         self.handlers = {url: _Handler(url) for url in urls}
 
-    async def start(self, command: str, *, cwd: str | None, timeout_s: int | None, sink: TextSink) -> HandlerExecution:
-        """Raises HandlerUnavailable when no handler takes the task (then nothing started anywhere)."""
+    async def start(
+        self,
+        command: str,
+        *,
+        cwd: str | None,
+        timeout_s: int | None,
+        sink: TextSink,
+        stdin: str | None = None,
+        claude: bool = False,
+        execution_id: str | None = None,
+        on_hook: HookListener | None = None,
+    ) -> HandlerExecution:
+        """Raises HandlerUnavailable when no handler takes the task (then nothing started anywhere).
+
+        The handler decides about `claude` itself (it runs its own hooks); the execution id is sent along, so
+        its hooks see the bridge's id."""
         while True:
             handler, client = await self.acquire()
             try:
-                started = await client.execute(command, timeout=timeout_s, cwd=cwd)
+                started = await client.execute(
+                    command, timeout=timeout_s, cwd=cwd, stdin=stdin, execution_id=execution_id
+                )
             except RequestNotSent as exc:  # a stale idle connection: nothing reached the handler, try another
                 log.info("pooled connection was stale", extra={"event": {"handler": handler.url, "error": str(exc)}})
                 continue
             except HandlerError as exc:
+                client.discard_events()  # a refused execute's hook notifications
                 self.release(handler, client)
                 raise StartFailed(f"the handler at {handler.url} did not start the task: {exc.message}") from exc
             except HandlerUnavailable as exc:
@@ -78,7 +97,7 @@ class HandlerPool:
                     f"because it may have started ({exc})"
                 ) from exc
             log.info("task started on handler", extra={"event": {"handler": handler.url, "pid": started.pid}})
-            return HandlerExecution(handler.url, client, sink, functools.partial(self.release, handler))
+            return HandlerExecution(handler.url, client, sink, functools.partial(self.release, handler), on_hook)
 
     async def acquire(self) -> tuple[_Handler, HandlerClient]:
         for handler in self.handlers.values():
@@ -111,13 +130,13 @@ class HandlerPool:
             return
         handler.idle.append(client)
 
-    async def hook_status(self) -> tuple[str, bool, str]:
+    async def hook_status(self) -> tuple[str, HookStatusResult]:
         handler, client = await self.acquire()
         try:
             status = await client.hook_status()
         finally:
             self.release(handler, client)
-        return handler.url, status.enabled, status.message
+        return handler.url, status
 
     async def close(self) -> None:
         for handler in self.handlers.values():

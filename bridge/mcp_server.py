@@ -33,8 +33,11 @@ log = logging.getLogger("cc_executor.bridge")
 INSTRUCTIONS = """\
 cc-executor runs tasks in fresh Claude Code instances, each with a full, clean context.
 Use execute_task for one task (wait=false for long ones, then get_execution_status with
-wait_s to wait in bounded steps), execute_task_list for several in sequence,
-control_execution to pause/resume/cancel, get_execution_output to read what a task did.
+wait_s to wait in bounded steps), execute_task_list for several (in sequence, or up to
+max_parallel at once), or start several with wait=false and wait for them together with
+wait_executions. A result's session_id continues that conversation in a follow-up task
+(resume_session_id). control_execution pauses/resumes/cancels, get_execution_output
+shows what a task did.
 A result's hint says what to do next; a task that did not complete is an error result.
 Headless, a task's Claude cannot ask for permission: give permission_mode or
 allowed_tools for tasks that write files or run commands."""
@@ -45,46 +48,70 @@ PROGRESS_FLUSH_S = 1.0
 
 class ToolProgress:
     """One tools/call's context and progress: every execution step the call follows becomes an MCP progress
-    notification. Values only grow on the call's progress token, across all the tasks of a list too: the
-    n-th task of N counts from n-1 towards n (total N); a single task counts its steps."""
+    notification. Values only grow on the call's progress token, across all the tasks of a list too, run one
+    after another or at once: a list's value is the number of its tasks that have ended plus a fraction that
+    grows with every step since the last one ended (total N); a single task counts its steps. One sender
+    sends them all, in order."""
 
     def __init__(self, manager: ClientView, ctx: ServerRequestContext) -> None:
         self.manager = manager
         self.ctx = ctx
         self._queue: asyncio.Queue[tuple[float, float | None, str]] = asyncio.Queue(maxsize=64)
         self._last = 0.0
+        self._ended = 0  # tasks of a list that have ended
+        self._steps = 0  # steps of a list's tasks since the last one ended
+        self._open = 0
+        self._sender: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
     async def progress(self, index: int = 1, of: int = 1) -> AsyncIterator[ProgressListener]:
         prefix = f"task {index}/{of} · " if of > 1 else ""
 
         def report(update: ProgressUpdate) -> None:
-            value = index - 1 + update.count / (update.count + 1) if of > 1 else float(update.count)
+            if of > 1:
+                self._steps += 1
+                value = self._ended + self._steps / (self._steps + 1)
+            else:
+                value = float(update.count)
             if value <= self._last:  # never backwards, never standing still (MCP forbids both)
                 return
             self._last = value
             with contextlib.suppress(asyncio.QueueFull):  # a slow client misses intermediate steps, not the task
                 self._queue.put_nowait((value, of if of > 1 else None, prefix + update.message))
 
-        async def forward() -> None:
-            while True:
-                value, total, message = await self._queue.get()
-                try:
-                    with contextlib.suppress(Exception):  # a client that went away must not fail the task
-                        await self.ctx.session.report_progress(value, total, message)
-                finally:
-                    self._queue.task_done()
-
-        sender = asyncio.create_task(forward())
+        self._open += 1
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._forward())
+        flush = False
         try:
             yield report
-            # the last updates (the final status) go out before the result does
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._queue.join(), PROGRESS_FLUSH_S)
+            flush = True
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+            self._ended, self._steps = self._ended + 1, 0
+            self._open -= 1
+            if self._open == 0:
+                await self._stop_sender(flush)
+
+    async def _forward(self) -> None:
+        while True:
+            value, total, message = await self._queue.get()
+            try:
+                with contextlib.suppress(Exception):  # a client that went away must not fail the task
+                    await self.ctx.session.report_progress(value, total, message)
+            finally:
+                self._queue.task_done()
+
+    async def _stop_sender(self, flush: bool) -> None:
+        """The last updates (the final status) go out before the result does, then the sender stops."""
+        sender, self._sender = self._sender, None
+        if sender is None:
+            return
+        if flush:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._queue.join()), PROGRESS_FLUSH_S)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
 
 
 def http_session(ctx: ServerRequestContext) -> str | None:

@@ -22,6 +22,10 @@ RESULT_CHARS = 20_000
 #: Denials listed in a result (the hint counts them all).
 LISTED_DENIALS = 10
 NOTHING_RAN = "none"
+NO_STRUCTURED_OUTPUT = (
+    "Claude Code finished without the structured output json_schema asks for (its answer is not JSON of that schema)"
+)
+UNKNOWN_SESSION = "No conversation found with session ID"
 
 
 def claude_result(execution: TrackedExecution, completion: Completion) -> TaskResult:
@@ -37,18 +41,22 @@ def claude_result(execution: TrackedExecution, completion: Completion) -> TaskRe
             error = f"{error}. {retries_note(outcome)}"
     elif outcome.ok and completion.exit_code in (0, None):
         status, error = "completed", None
+        if execution.request.wants_structured_output and not outcome.has_structured_output:
+            status, error = "failed", NO_STRUCTURED_OUTPUT
     else:
         status, error = "failed", _failure_reason(outcome, completion, execution.store.stderr_tail)
-    shown = answer[:RESULT_CHARS] if outcome.ok and answer else None
+    structured = outcome.has_structured_output and outcome.ok
+    shown = answer[:RESULT_CHARS] if outcome.ok and answer and not structured else None
     truncated = shown is not None and len(answer) > len(shown)
     hints = [
         _paging_hint(execution.id, answer, shown) if shown is not None and truncated else None,
         _denials_hint(outcome.permission_denials),
-        _failure_hint(status, outcome),
+        _failure_hint(status, outcome, error),
     ]
     return TaskResult(
         status=status,
         result=shown,
+        structured_output=outcome.structured_output if structured else None,
         result_truncated=True if truncated else None,
         result_chars=len(answer) if truncated else None,
         error=error,
@@ -165,7 +173,7 @@ def _allow_rule(denial: Denial) -> str:
     return denial.tool_name
 
 
-def _failure_hint(status: str, outcome: ClaudeOutcome) -> str | None:
+def _failure_hint(status: str, outcome: ClaudeOutcome, error: str | None) -> str | None:
     if status == "timed_out":
         if outcome.api_retries:
             return "The Claude API was failing; try again later, or give a larger timeout_s."
@@ -176,6 +184,15 @@ def _failure_hint(status: str, outcome: ClaudeOutcome) -> str | None:
         return "The Claude API failed; try again later."
     if outcome.subtype == "error_max_turns":
         return "Give a larger max_turns, or split the task."
+    if outcome.subtype == "error_max_budget_usd":
+        return "Give a larger max_budget_usd, or split the task; total_cost_usd says what this run cost."
+    if error == NO_STRUCTURED_OUTPUT:
+        return "Run it again, saying in the task what the JSON should hold; get_execution_output shows its answer."
+    if any(UNKNOWN_SESSION in item for item in outcome.errors):
+        return (
+            "resume_session_id must be the session_id of an earlier task's result, run by the same handler (or "
+            "locally by this bridge): Claude Code keeps sessions per user and machine. Leave it out to start afresh."
+        )
     if outcome.assistant_error:
         return None  # the error says what to do (log in, billing, ...)
     return "get_execution_output with stream 'stderr', or with format 'raw', shows what claude printed."

@@ -7,8 +7,11 @@ its structured content: a failed task must read as well as a successful one.
 
 from __future__ import annotations
 
+import json
+
 from cc_executor.generated.mcp.common import TaskResult
 from cc_executor.generated.mcp.execute_task_list_output import TaskListSummary
+from cc_executor.generated.mcp.wait_executions_output import WaitExecutionsOutput
 
 
 def task_text(result: TaskResult) -> str:
@@ -29,6 +32,8 @@ def task_text(result: TaskResult) -> str:
         lines.append(f"Next: {result.hint}")
     if result.output_truncated:
         lines.append("Stored output hit the bridge's cap (--max-output-bytes); later output was dropped.")
+    if result.structured_output is not None:
+        lines += ["Structured output:", json.dumps(result.structured_output, ensure_ascii=False)]
     if result.result is not None:
         shown = (
             f" (the first {len(result.result):,} of {result.result_chars:,} characters)" if result.result_chars else ""
@@ -44,6 +49,26 @@ def list_text(results: list[TaskResult], summary: TaskListSummary) -> str:
         f"{summary.canceled} canceled, {summary.timed_out} timed out, {summary.skipped} skipped."
     )
     return "\n\n".join(parts)
+
+
+def wait_text(answer: WaitExecutionsOutput) -> str:
+    """One line per execution, then what to do next."""
+    lines = []
+    for entry in answer.executions:
+        line = f"{entry.execution_id}: {entry.status}"
+        if entry.duration_ms is not None:
+            line += f" ({entry.duration_ms / 1000:.1f} s)"
+        if entry.session_id:
+            line += f", session {entry.session_id}"
+        if entry.error:
+            line += f"; error: {entry.error}"
+        if entry.result is not None:
+            line += f"; answer: {entry.result}"
+        lines.append(line)
+    lines.append(f"{'Done' if answer.done else 'Not done'}: {answer.pending} not ended.")
+    if answer.hint:
+        lines.append(f"Next: {answer.hint}")
+    return "\n".join(lines)
 
 
 def _headline(result: TaskResult) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from cc_executor.handler.hooks_file import HooksSetup
 from cc_executor.handler.process_runner import RunLimits
 
 BackendMode = Literal["auto", "handler", "local"]
@@ -32,3 +33,5 @@ class BridgeSettings:
     progress_interval_s: float = 0.5
     run_limits: RunLimits = field(default_factory=RunLimits)
     ca_file: Path | None = None  # CA certificates for wss:// handlers (default: the system's)
+    #: the hooks of tasks the bridge runs itself (--hooks, or .claude-hooks.json where it started)
+    hooks: HooksSetup = field(default_factory=HooksSetup)

@@ -1,7 +1,9 @@
-"""What to run for a task: the `claude` command line for a TaskSpec, or a plain shell command, and where."""
+"""What to run for a task: the `claude` command line for a TaskSpec and the task for its stdin, or a plain
+shell command, and where."""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from dataclasses import dataclass
@@ -10,6 +12,12 @@ from cc_executor.generated.mcp.common import TaskFields
 
 from .claude_command import build_claude_argv
 from .settings import BridgeSettings
+
+#: The largest task, in UTF-8 bytes: about a million tokens (spec/mcp TaskText). A handler takes stdin
+#: up to its --max-stdin-bytes (8 MiB by default).
+MAX_TASK_BYTES = 4 * 1024 * 1024
+#: The largest json_schema or settings object, as JSON (it goes on the command line).
+MAX_OPTION_JSON_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -24,13 +32,20 @@ class TaskRequest:
     cwd: str
     timeout_s: int
     claude: bool
+    stdin: str | None = None  # a Claude task's prompt, written to claude's stdin
+    wants_structured_output: bool = False  # json_schema was given: an answer without structured_output fails
 
     @classmethod
     def for_claude(cls, spec: TaskFields, settings: BridgeSettings) -> TaskRequest:
         """Raises ValueError for what the kernel or the CLI would refuse (see build_claude_argv)."""
+        size = len(spec.task.encode("utf-8", "surrogatepass"))
+        if size > MAX_TASK_BYTES:
+            raise ValueError(f"the task is {size:,} bytes of UTF-8; at most {MAX_TASK_BYTES:,} (4 MiB) are taken")
+        for name, value in (("json_schema", spec.json_schema), ("settings", spec.settings)):
+            if isinstance(value, dict) and len(json.dumps(value, ensure_ascii=False)) > MAX_OPTION_JSON_CHARS:
+                raise ValueError(f"{name} is over {MAX_OPTION_JSON_CHARS:,} characters as JSON")
         argv = build_claude_argv(
             settings.claude_bin,
-            spec.task,
             model=spec.model,
             allowed_tools=spec.allowed_tools,
             disallowed_tools=spec.disallowed_tools,
@@ -38,12 +53,28 @@ class TaskRequest:
             max_turns=spec.max_turns,
             append_system_prompt=spec.append_system_prompt,
             mcp_config=spec.mcp_config,
+            resume_session_id=spec.resume_session_id,
+            fork_session=bool(spec.fork_session),
+            max_budget_usd=spec.max_budget_usd,
+            json_schema=spec.json_schema,
+            system_prompt=spec.system_prompt,
+            fallback_model=spec.fallback_model,
+            add_dirs=[directory.root for directory in spec.add_dirs or ()],
+            settings=spec.settings,
         )
         # `exec`: claude replaces the shell, so it leads the process group and its own exit
         # status (a negative signal number when killed) is what the task reports.
         command = "exec " + shlex.join(argv)
         timeout = spec.timeout_s or settings.task_timeout_s
-        return cls(task=spec.task, command=command, cwd=spec.cwd or os.getcwd(), timeout_s=timeout, claude=True)
+        return cls(
+            task=spec.task,
+            command=command,
+            cwd=spec.cwd or os.getcwd(),
+            timeout_s=timeout,
+            claude=True,
+            stdin=spec.task,
+            wants_structured_output=spec.json_schema is not None,
+        )
 
     @classmethod
     def for_command(cls, command: str, settings: BridgeSettings, cwd: str | None = None) -> TaskRequest:

@@ -1,4 +1,4 @@
-"""`cc-executor run`: one task through the bridge's engine, with live progress on the terminal."""
+"""`cc-executor run`: one task, or a task-list file, through the bridge's engine, with live progress on the terminal."""
 
 from __future__ import annotations
 
@@ -7,16 +7,22 @@ import contextlib
 import json
 import signal
 import sys
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
 from cc_executor.generated.mcp.common import TaskResult, TaskSpec
+from cc_executor.generated.mcp.execute_task_list_output import ExecuteTaskListOutput
 from cc_executor.terminal_text import literal, visible
 
+from .client_view import ClientView
+from .execution_state import ProgressListener
 from .executions import BridgeSettings, ExecutionManager, ProgressUpdate, TaskRequest
-from .result_text import task_text
+from .fan_out import run_list, summarize
+from .result_text import list_text, task_text
 
 
 async def run_in_terminal(
@@ -85,3 +91,62 @@ def _echo(stream: str, text: str) -> None:
     target.write(visible(text))
     with contextlib.suppress(OSError):
         target.flush()
+
+
+async def run_list_in_terminal(
+    settings: BridgeSettings, specs: list[TaskSpec], max_parallel: int, stop_on_failure: bool, json_output: bool
+) -> int:
+    """Exit status: 0 when every task completed; 1 otherwise (130 on Ctrl-C, after the running tasks are canceled)."""
+    status = Console(stderr=True)
+    try:
+        requests = [TaskRequest.for_claude(spec, settings) for spec in specs]
+    except ValueError as exc:
+        status.print(Text.assemble(("cc-executor: error: ", "red"), literal(str(exc))))
+        return 2
+    manager = ExecutionManager(settings)
+    manager.recover_abandoned()
+    started = time.monotonic()
+    try:
+        with status.status(literal(f"starting {len(requests)} tasks"), spinner="dots") as spinner:
+
+            @contextlib.asynccontextmanager
+            async def progress(index: int, of: int) -> AsyncIterator[ProgressListener]:
+                def show(update: ProgressUpdate) -> None:
+                    spinner.update(
+                        literal(f"[{time.monotonic() - started:5.1f} s] task {index}/{of} · {update.message}")
+                    )
+
+                yield show
+
+            work = asyncio.create_task(
+                run_list(
+                    ClientView(manager, None),
+                    requests,
+                    progress,
+                    max_parallel=max_parallel,
+                    stop_on_failure=stop_on_failure,
+                )
+            )
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not work.done():
+                spinner.update("canceling: ending the tasks' process groups")
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
+                return 130
+            results: list[TaskResult] = work.result()
+    finally:
+        await manager.close()
+    summary = summarize(results, len(requests), time.monotonic() - started)
+    if json_output:
+        output = ExecuteTaskListOutput(results=results, summary=summary)
+        print(json.dumps(output.model_dump(mode="json", exclude_none=True), indent=2))
+    else:
+        print(visible(list_text(results, summary)))
+    return 0 if summary.completed == summary.total else 1

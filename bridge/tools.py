@@ -22,24 +22,30 @@ from cc_executor.generated.mcp.control_execution_input import ControlExecutionIn
 from cc_executor.generated.mcp.control_execution_output import ControlExecutionOutput
 from cc_executor.generated.mcp.execute_task_input import ExecuteTaskInput
 from cc_executor.generated.mcp.execute_task_list_input import ExecuteTaskListInput
-from cc_executor.generated.mcp.execute_task_list_output import ExecuteTaskListOutput, TaskListSummary
+from cc_executor.generated.mcp.execute_task_list_output import ExecuteTaskListOutput
 from cc_executor.generated.mcp.get_execution_output_input import GetExecutionOutputInput
 from cc_executor.generated.mcp.get_execution_output_output import GetExecutionOutputOutput
 from cc_executor.generated.mcp.get_execution_status_input import GetExecutionStatusInput
 from cc_executor.generated.mcp.get_execution_status_output import GetExecutionStatusOutput
-from cc_executor.generated.mcp.get_hook_status_output import GetHookStatusOutput
+from cc_executor.generated.mcp.get_hook_status_output import GetHookStatusOutput, HookRunInfo, HookStageInfo
+from cc_executor.generated.mcp.wait_executions_input import WaitExecutionsInput
+from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 
 from .client_view import ClientView
 from .execution_state import ProgressListener
 from .executions import TaskRequest
+from .fan_out import run_list, summarize
 from .output_store import StoredStream
-from .result_text import list_text, task_text
+from .result_text import list_text, task_text, wait_text
 from .views import follow_hint
+from .waiting import briefs, unknown, wait_for
 
 NOT_COMPLETED = ("failed", "canceled", "timed_out")
 #: A wait=false reply waits this long for the task to start (or fail to), so it can say which.
 SETTLE_S = 2.0
 DEFAULT_PAGE_BYTES = 20_000
+SHOWN_HOOK_RUNS = 10
+ERROR_CHARS = 300
 
 
 class ToolFailure(Exception):
@@ -83,22 +89,15 @@ async def execute_task(call: ToolCall, args: ExecuteTaskInput) -> ToolAnswer:
 
 async def execute_task_list(call: ToolCall, args: ExecuteTaskListInput) -> ToolAnswer:
     requests = [task_request(call.manager, spec) for spec in args.tasks]  # all checked before any runs
-    results: list[TaskResult] = []
     started = asyncio.get_running_loop().time()
-    for index, request in enumerate(requests, start=1):
-        async with call.progress(index, len(requests)) as report:
-            results.append(await call.manager.run_to_end(request, report))
-        if args.stop_on_failure and results[-1].status != "completed":
-            break
-    summary = TaskListSummary(
-        total=len(requests),
-        completed=sum(1 for r in results if r.status == "completed"),
-        failed=sum(1 for r in results if r.status == "failed"),
-        canceled=sum(1 for r in results if r.status == "canceled"),
-        timed_out=sum(1 for r in results if r.status == "timed_out"),
-        skipped=len(requests) - len(results),
-        duration_ms=int((asyncio.get_running_loop().time() - started) * 1000),
+    results = await run_list(
+        call.manager,
+        requests,
+        call.progress,
+        max_parallel=args.max_parallel or 1,
+        stop_on_failure=bool(args.stop_on_failure),
     )
+    summary = summarize(results, len(requests), asyncio.get_running_loop().time() - started)
     return ToolAnswer(
         ExecuteTaskListOutput(results=results, summary=summary),
         list_text(results, summary),
@@ -163,9 +162,53 @@ async def control_execution(call: ToolCall, args: ControlExecutionInput) -> Tool
     return ToolAnswer(output, f"{message} (status: {status.status})")
 
 
+async def wait_executions(call: ToolCall, args: WaitExecutionsInput) -> ToolAnswer:
+    ids = list(dict.fromkeys(execution_id.root for execution_id in args.execution_ids))
+    missing = unknown(call.manager, ids)
+    if missing:
+        raise ToolFailure(f"Unknown execution_id(s) {missing!r} (never seen, or pruned from the history).")
+    mode = args.mode or "all"
+    await wait_for(call.manager, ids, mode, 60.0 if args.wait_s is None else args.wait_s)
+    answer = briefs(call.manager, ids, mode)
+    return ToolAnswer(answer, wait_text(answer), is_error=any(e.status in NOT_COMPLETED for e in answer.executions))
+
+
 async def get_hook_status(call: ToolCall, _args: BaseModel | None) -> ToolAnswer:
-    backend, enabled, message = await call.manager.hook_status()
-    return ToolAnswer(GetHookStatusOutput(enabled=enabled, message=message, backend=backend), f"{message} ({backend})")
+    backend, status = await call.manager.hook_status()
+    answer = hook_view(backend, status)
+    lines = [f"{answer.message} ({backend})"]
+    lines += [f"  {s.stage}: {s.command} (timeout {s.timeout_s:g} s; {s.when})" for s in answer.stages or []]
+    lines += [f"  ran {r.stage} for {r.execution_id}: {r.status}" for r in answer.last_runs or []]
+    return ToolAnswer(answer, "\n".join(lines))
+
+
+def hook_view(backend: str, status: HookStatusResult) -> GetHookStatusOutput:
+    """A handler's (or the bridge's) hook status as the model gets it: the last few runs, short errors."""
+    stages = [
+        HookStageInfo(stage=s.stage, command=s.command, timeout_s=s.timeout_s, optional=s.optional, when=s.when)
+        for s in status.stages or []
+    ]
+    runs = [
+        HookRunInfo(
+            stage=run.stage,
+            status=run.status,
+            command=run.command,
+            execution_id=run.execution_id,
+            exit_code=run.exit_code,
+            duration_s=run.duration_s,
+            error=run.error[:ERROR_CHARS] if run.error else None,
+            ended_at=run.ended_at,
+        )
+        for run in (status.last_runs or [])[-SHOWN_HOOK_RUNS:]
+    ]
+    return GetHookStatusOutput(
+        enabled=status.enabled,
+        message=status.message,
+        backend=backend,
+        config_path=status.config_path,
+        stages=stages or None,
+        last_runs=runs or None,
+    )
 
 
 ToolFunction = Callable[[Any, Any], Awaitable[ToolAnswer]]
@@ -175,6 +218,7 @@ TOOLS: dict[str, tuple[type[BaseModel] | None, ToolFunction]] = {
     "get_execution_status": (GetExecutionStatusInput, get_execution_status),
     "get_execution_output": (GetExecutionOutputInput, get_execution_output),
     "control_execution": (ControlExecutionInput, control_execution),
+    "wait_executions": (WaitExecutionsInput, wait_executions),
     "get_hook_status": (None, get_hook_status),
 }
 

@@ -12,6 +12,7 @@ from .claude_stream import (
     ApiRetryEvent,
     AssistantTextEvent,
     ClaudeEvent,
+    HookEvent,
     InitEvent,
     PermissionDeniedEvent,
     ResultEvent,
@@ -73,6 +74,10 @@ def _words(event: ClaudeEvent, turn: int, whole: bool) -> str | None:
     if isinstance(event, PermissionDeniedEvent):
         what = event.denial.tool_name + (f": {event.denial.input_summary}" if event.denial.input_summary else "")
         return f"{prefix}denied {what}" + (f" ({event.message})" if event.message else "")
+    if isinstance(event, HookEvent):
+        code = f" (exit {event.exit_code})" if event.exit_code not in (None, 0) else ""
+        said = " ".join(event.output.split())
+        return f"{prefix}Claude Code hook {event.name}: {event.outcome or '?'}{code}" + (f": {said}" if said else "")
     if isinstance(event, UnparsedLineEvent):
         return f"not stream-json: {event.preview}"
     if isinstance(event, ResultEvent):

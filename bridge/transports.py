@@ -33,19 +33,26 @@ HTTP_CONCURRENCY = 256
 REQUEST_DEADLINE_S = 5.0
 
 
-class FirstRequestDeadline(H11Protocol):
-    """uvicorn waits forever for the first request on a new connection: half-open connections would pile up and
-    use up the bridge's file descriptors. This one closes a connection that has not sent a whole request head in
-    REQUEST_DEADLINE_S."""
+class RequestDeadline(H11Protocol):
+    """uvicorn waits forever for the first request head on a new connection (and for the rest of a head once one has
+    begun): half-open connections would pile up and use up the bridge's file descriptors. This one closes a
+    connection that has begun no new request in REQUEST_DEADLINE_S while waiting for one; a connection busy with a
+    request, or kept alive and used again in time, stays open."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's own
         super().connection_made(transport)
-        self.loop.call_later(REQUEST_DEADLINE_S, self._close_if_no_request)
+        self._arm(None)
 
-    def _close_if_no_request(self) -> None:
-        """Still waiting for a request head (none yet, or the next one of a kept-alive connection): close."""
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+    def _arm(self, seen: object) -> None:
+        self.loop.call_later(REQUEST_DEADLINE_S, self._close_if_no_request, seen)
+
+    def _close_if_no_request(self, seen: object) -> None:
+        if self.transport.is_closing():
+            return
+        if self.conn.their_state is h11.IDLE and self.cycle is seen:  # waiting, and no request began since
             self.transport.close()
+        else:
+            self._arm(self.cycle)
 
 
 LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
@@ -105,7 +112,7 @@ async def serve_http(manager: ExecutionManager, listener: socket.socket, access:
         app,
         log_level="warning",
         lifespan="on",
-        http=FirstRequestDeadline,
+        http=RequestDeadline,
         limit_concurrency=HTTP_CONCURRENCY,
         timeout_keep_alive=int(REQUEST_DEADLINE_S),
     )

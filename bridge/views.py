@@ -57,7 +57,9 @@ def stored_status(row: HistoryRow) -> TaskResult:
 
 def summary(row: HistoryRow, live: TrackedExecution | None) -> ExecutionSummary:
     elapsed = live.elapsed() if live else (row.elapsed_s or 0.0)
+    result = live.result if live else row.result
     return ExecutionSummary(
+        session_id=result.session_id if result else None,
         execution_id=row.execution_id,
         status=live.status if live else row.status,
         task=row.task[:SUMMARY_TASK_CHARS],

@@ -21,6 +21,7 @@ from cc_executor.token import TOKEN_ENV, TokenFileError
 
 if TYPE_CHECKING:  # imported where used: each command loads only what it needs
     from cc_executor.bridge.executions import BridgeSettings
+    from cc_executor.handler.hooks_file import HooksSetup
     from cc_executor.handler.server import HandlerServer
 
 DEBUG_ENV = "CC_EXECUTOR_DEBUG"
@@ -126,6 +127,15 @@ MaxOutputTotalBytes = Annotated[
 ]
 LogFormatOption = Annotated[
     LogFormatChoice, typer.Option(help="Log lines as text or as one JSON object each (stderr).")
+]
+HooksFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--hooks",
+        metavar="FILE",
+        help="Hooks file in the old .claude-hooks.json shape: commands run before and after each execution "
+        "(docs/hooks.md). Default: .claude-hooks.json in the working directory, if there is one.",
+    ),
 ]
 
 
@@ -236,6 +246,15 @@ def handler(
         int,
         typer.Option(metavar="BYTES", min=256, help="Largest client frame answered, for protocol 2.0 clients (bytes)."),
     ] = 1 << 20,
+    max_stdin_bytes: Annotated[
+        int,
+        typer.Option(
+            metavar="BYTES",
+            min=0,
+            help="Largest stdin of an execute (protocol 2.0; UTF-8 bytes): an execute frame may exceed "
+            "--max-frame-bytes by its stdin. 8 MiB takes a 4 MiB prompt.",
+        ),
+    ] = 8 << 20,
     old_client_max_frame_bytes: Annotated[
         int,
         typer.Option(
@@ -322,6 +341,7 @@ def handler(
             metavar="NAME", help="Environment variable never passed to executions (repeatable), e.g. a secret."
         ),
     ] = None,
+    hooks: HooksFile = None,
     log_format: LogFormatOption = "text",
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -354,6 +374,7 @@ def handler(
             allowed_origins=tuple(allow_origin or ()),
             max_sessions=max_sessions,
             max_frame_bytes=max_frame_bytes,
+            max_stdin_bytes=max_stdin_bytes,
             old_client_max_frame_bytes=old_client_max_frame_bytes,
             compression=compression,
             default_timeout_s=default_timeout if default_timeout is not None else _old_stream_timeout(),
@@ -370,6 +391,7 @@ def handler(
             tls_key=tls_key,
             max_pending_connections=max_pending_connections,
             handshake_timeout_s=handshake_timeout,
+            hooks=_hooks(hooks),
         )
         if config.token_required_somewhere:
             config = replace(config, token=server_token(token, typed_token, token_file))
@@ -422,6 +444,16 @@ async def _serve_until_signalled(server: HandlerServer) -> None:
     await stop.wait()
     reaper.cancel()
     await server.close()
+
+
+def _hooks(explicit: Path | None) -> HooksSetup:
+    """--hooks FILE (it must load), else .claude-hooks.json in the working directory (reported if unusable)."""
+    from cc_executor.handler.hooks_file import HooksFileError, find_hooks
+
+    try:
+        return find_hooks(explicit, Path.cwd())
+    except HooksFileError as exc:
+        _fail(str(exc))
 
 
 def _bridge_settings(
@@ -511,6 +543,7 @@ def mcp(
     ] = 64,
     max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
     max_output_total_bytes: MaxOutputTotalBytes = 2 * 1024 * 1024 * 1024,
+    hooks: HooksFile = None,
     log_format: LogFormatOption = "text",
 ) -> None:
     """Run the MCP server (register it: claude mcp add --scope user cc-executor -- /path/to/cc-executor mcp)."""
@@ -535,6 +568,7 @@ def mcp(
         ca_file=ca_file,
         max_queued=max_queued,
         max_output_total_bytes=max_output_total_bytes,
+        hooks=_hooks(hooks),
     )
     raise_open_file_limit()
     if transport == "http":
@@ -600,8 +634,36 @@ def run(
             "are denied).",
         ),
     ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(metavar="SESSION", help="Continue this Claude Code session (a result's session_id)."),
+    ] = None,
+    fork_session: Annotated[
+        bool, typer.Option("--fork-session", metavar="", help="With --resume: branch the session into a new one.")
+    ] = False,
+    max_budget_usd: Annotated[
+        float | None, typer.Option(min=0.000001, metavar="USD", help="Stop a task once it has cost this much.")
+    ] = None,
+    task_list: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Run the tasks of a task-list file: Markdown (### Task N: title, the body is the task), JSON or "
+            "YAML ([{task, ...options}]); the options above apply to every task that does not set its own.",
+        ),
+    ] = None,
+    parallel: Annotated[
+        int, typer.Option(min=1, max=16, metavar="N", help="With --task-list: run up to N tasks at once.")
+    ] = 1,
+    stop_on_failure: Annotated[
+        bool,
+        typer.Option("--stop-on-failure", metavar="", help="With --task-list: start no task once one fails."),
+    ] = False,
     json_output: Annotated[
-        bool, typer.Option("--json", metavar="", help="Print the result as JSON (nothing else on stdout).")
+        bool,
+        typer.Option(
+            "--json", metavar="", help="Print the result (with --task-list, every result) as JSON; nothing else."
+        ),
     ] = (False),
     handler_url: HandlerUrls = None,
     token: Token = None,
@@ -611,19 +673,39 @@ def run(
     backend: BackendChoice = "auto",
     task_timeout: TaskTimeout = 1800,
     max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
+    hooks: HooksFile = None,
     log_format: LogFormatOption = "text",
 ) -> None:
-    """Run one task (or --command) through the same engine as the MCP tools, with live progress."""
-    from cc_executor.bridge.terminal import run_in_terminal
+    """Run one task (or --command, or a --task-list file) through the same engine as the MCP tools, with live
+    progress. The exit status is non-zero when a task did not complete."""
+    from cc_executor.bridge.terminal import run_in_terminal, run_list_in_terminal
 
-    if (task is None) == (command is None):
-        _fail("give either a TASK or --command (one of them)")
+    if sum(given is not None for given in (task, command, task_list)) != 1:
+        _fail("give a TASK, --command or --task-list (one of them)")
     configure_logging(log_format, level=logging.WARNING)
     resolved = _client_token_of(ctx, token, token_file) if backend != "local" else None
-    settings = _bridge_settings(
-        handler_url, resolved, claude_bin, backend, task_timeout, 1, max_output_bytes, ca_file=ca_file
-    )
-    options = {"cwd": cwd, "model": model, "max_turns": max_turns, "permission_mode": permission_mode}
+    more: dict[str, Any] = {"ca_file": ca_file, "hooks": _hooks(hooks)}
+    options = {
+        "cwd": cwd,
+        "model": model,
+        "max_turns": max_turns,
+        "permission_mode": permission_mode,
+        "resume_session_id": resume,
+        "fork_session": fork_session or None,
+        "max_budget_usd": max_budget_usd,
+    }
+    if task_list is not None:
+        from cc_executor.bridge.task_list_file import TaskListError, read_task_list
+
+        try:
+            specs = read_task_list(task_list, {k: v for k, v in options.items() if v is not None})
+        except TaskListError as exc:
+            _fail(str(exc))
+        settings = _bridge_settings(
+            handler_url, resolved, claude_bin, backend, task_timeout, parallel, max_output_bytes, **more
+        )
+        raise typer.Exit(asyncio.run(run_list_in_terminal(settings, specs, parallel, stop_on_failure, json_output)))
+    settings = _bridge_settings(handler_url, resolved, claude_bin, backend, task_timeout, 1, max_output_bytes, **more)
     raise typer.Exit(asyncio.run(run_in_terminal(settings, task, command, options, json_output)))
 
 

@@ -39,6 +39,7 @@ from websockets.protocol import State
 from websockets.typing import Subprotocol
 
 from cc_executor.generated.common.execution import StateChangeParams
+from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.ws.notifications.connected import ConnectedParams
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
@@ -51,8 +52,9 @@ from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
 
 from .endpoints import check_url, open_websocket, unix_socket_of
 
-Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams
+Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams | HookRun
 NOTIFICATION_PARAMS: dict[str, type[Event]] = {
+    "hook.completed": HookRun,
     "process.output": ProcessOutputParams,
     "process.completed": ProcessCompletedParams,
     "process.started": StateChangeParams,
@@ -169,9 +171,18 @@ class HandlerClient:
     # -- requests ----------------------------------------------------------------
 
     async def execute(
-        self, command: str, *, timeout: int | None = None, cwd: str | None = None, execution_id: str | None = None
+        self,
+        command: str,
+        *,
+        timeout: int | None = None,
+        cwd: str | None = None,
+        execution_id: str | None = None,
+        stdin: str | None = None,
     ) -> ExecuteResult:
-        params = ExecuteParams(command=command, timeout=timeout, cwd=cwd, execution_id=execution_id)
+        """Start `command`; `stdin` (protocol 2.0) is written to its standard input, which is then closed."""
+        if stdin is not None and self.protocol_version != "2.0":
+            raise HandlerError(-32602, "this handler speaks protocol 1.0, which cannot take stdin for a command")
+        params = ExecuteParams(command=command, timeout=timeout, cwd=cwd, execution_id=execution_id, stdin=stdin)
         return ExecuteResult.model_validate(await self.request("execute", params.model_dump(exclude_none=True)))
 
     async def control(self, action: ControlAction, execution_id: str | None = None) -> ControlResult:
@@ -196,7 +207,8 @@ class HandlerClient:
         request_id = next(self._ids)
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = reply
-        frame = json.dumps({"jsonrpc": "2.0", "method": method, "id": request_id, "params": params})
+        # unescaped UTF-8: a large stdin counts against the handler's limit as its UTF-8 bytes
+        frame = json.dumps({"jsonrpc": "2.0", "method": method, "id": request_id, "params": params}, ensure_ascii=False)
         try:
             try:
                 await self.websocket.send(frame)
@@ -216,6 +228,12 @@ class HandlerClient:
                 self._ended = True
                 return
             yield event
+
+    def discard_events(self) -> None:
+        """Drop the notifications queued so far (those of an execute that was refused), before the next execute."""
+        while not self._events.empty():
+            if self._events.get_nowait() is None:
+                self._ended = True
 
     async def _read(self) -> None:
         try:

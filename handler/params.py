@@ -33,6 +33,7 @@ class Execute:
     timeout_s: int | None  # None: the handler's default
     cwd: str | None
     execution_id: str | None
+    stdin: str | None = None  # protocol 2.0: written to the process's stdin, which is then closed
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def _validated(model: type[Model], params: Any, *, strict: bool = True) -> Model
 
 def strict_execute(params: Any) -> Params:
     read = _validated(ExecuteParams, params)
-    return Execute(read.command, read.timeout, read.cwd, read.execution_id)
+    return Execute(read.command, read.timeout, read.cwd, read.execution_id, read.stdin)
 
 
 def strict_control(params: Any) -> Params:
@@ -156,6 +157,16 @@ LENIENT_READERS: dict[str, ParamsReader] = {
     "status": ignored,
     "sessions": ignored,
 }
+
+
+def check_stdin(execute: Execute, max_bytes: int) -> None:
+    """stdin within the handler's --max-stdin-bytes (counted as UTF-8)."""
+    size = len(execute.stdin.encode("utf-8", "surrogatepass")) if execute.stdin else 0
+    if size > max_bytes:
+        raise ParamsRefused(
+            f"Invalid params: stdin: {size} bytes exceed the handler's limit of {max_bytes} bytes (--max-stdin-bytes)",
+            field="stdin",
+        )
 
 
 def check_allowed(command: str, allowed: tuple[str, ...]) -> None:

@@ -227,6 +227,7 @@ class RunningProcess:
         tag: str,
         framing: Framing,
         cgroup: ExecutionCgroup | None = None,
+        stdin: bytes | None = None,
     ) -> None:
         self.process = process
         self.tag = tag
@@ -248,6 +249,7 @@ class RunningProcess:
         self._resumed.set()
         self._open_streams: set[StreamName] = {"stdout", "stderr"}
         self._reading: set[StreamName] = set()  # pumps waiting on the pipe, not on the sink
+        self._feeder = asyncio.create_task(self._feed_stdin(stdin), name=f"stdin {self.pid}") if stdin else None
         self._supervisor = asyncio.create_task(self._supervise(), name=f"execution {self.pid}")
 
     @classmethod
@@ -261,8 +263,12 @@ class RunningProcess:
         limits: RunLimits = RunLimits(),
         environ: Mapping[str, str] | None = None,
         framing: Framing = "batched",
+        stdin: bytes | None = None,
     ) -> RunningProcess:
-        """Spawn `/bin/sh -c command` in a new session with stdin closed; `framing` cuts its output into pieces."""
+        """Spawn `/bin/sh -c command` in a new session; `framing` cuts its output into pieces.
+
+        Its stdin is closed, or with `stdin` a pipe that gets those bytes and is then closed (written
+        beside the run, so a process that never reads them blocks nothing but its own writer)."""
         if cwd is not None and not os.path.isdir(cwd):
             raise SpawnError(f"working directory does not exist: {cwd}")
         global _SPAWNING
@@ -278,7 +284,7 @@ class RunningProcess:
             transport, protocol = await loop.subprocess_exec(
                 lambda: _ExitAwareProtocol(exited, limit=READ_SIZE, loop=loop),
                 *(["/bin/sh", "-c", command] if cgroup is None else cgroup.argv(command)),
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=cwd,
@@ -294,7 +300,7 @@ class RunningProcess:
             raise SpawnError(f"could not start the process: {detail}") from exc
         finally:
             _SPAWNING -= 1
-        return cls(transport, process, exited, command, timeout_s, sink, limits, tag, framing, cgroup)
+        return cls(transport, process, exited, command, timeout_s, sink, limits, tag, framing, cgroup, stdin)
 
     # -- steering -------------------------------------------------------------
 
@@ -337,6 +343,16 @@ class RunningProcess:
         return await asyncio.shield(self._supervisor)
 
     # -- inside ---------------------------------------------------------------
+
+    async def _feed_stdin(self, data: bytes) -> None:
+        """Write `data` to the process's stdin, then close it; a process that exits or closes it first is no error."""
+        writer = self.process.stdin
+        assert writer is not None
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            writer.write(data)
+            await writer.drain()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            writer.close()
 
     def _request_stop(self, status: CompletionStatus, reason: str) -> bool:
         if self._stop_reason is not None or self.done:
@@ -419,8 +435,9 @@ class RunningProcess:
             await self._end_escaped()
             await self._end_cgroup()
         finally:
-            for task in (timer, stop):
-                task.cancel()
+            for task in (timer, stop, self._feeder):
+                if task is not None:
+                    task.cancel()
             if not exited.done():  # only when we are cancelled ourselves
                 self._signal_group(signal.SIGKILL)
             if self.cgroup is not None and self.cgroup.path.exists():  # cancelled before _end_cgroup ran

@@ -20,8 +20,10 @@ from pydantic import BaseModel, ValidationError
 
 from cc_executor.generated.common.errors import ErrorDetails
 from cc_executor.generated.common.execution import StateChangeParams
+from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.common.jsonrpc import ErrorObject, ErrorResponse, SuccessResponse
 from cc_executor.generated.ws.notifications.connected import ConnectedNotification, ConnectedParams
+from cc_executor.generated.ws.notifications.hook_completed import HookCompletedNotification
 from cc_executor.generated.ws.notifications.ping import PingNotification, PingParams
 from cc_executor.generated.ws.notifications.process_canceled import ProcessCanceledNotification
 from cc_executor.generated.ws.notifications.process_completed import (
@@ -42,7 +44,7 @@ from cc_executor.generated.ws.requests.sessions import SessionInfo, SessionsResu
 from cc_executor.generated.ws.requests.status import RunningExecution, StatusResult
 
 from .execution_types import Completion, OutputPiece, StreamName
-from .params import Control, ControlType, Execute, ParamsRefused, check_allowed, readable
+from .params import Control, ControlType, Execute, ParamsRefused, check_allowed, check_stdin, readable
 from .protocol_mode import V2, ProtocolMode
 
 RequestId = str | int | None
@@ -95,7 +97,13 @@ class ReportSessions:
     answer: bool
 
 
-Action = Send | StartExecution | ControlExecution | ReportStatus | ReportSessions
+@dataclass(frozen=True)
+class ReportHookStatus:
+    request_id: RequestId
+    answer: bool
+
+
+Action = Send | StartExecution | ControlExecution | ReportStatus | ReportSessions | ReportHookStatus
 
 
 def encode(model: BaseModel) -> bytes:
@@ -184,12 +192,15 @@ class ConnectionProtocol:
         version: str,
         mode: ProtocolMode = V2,
         max_frame_bytes: int = 1 << 20,
+        max_stdin_bytes: int = 8 << 20,
         allowed_commands: tuple[str, ...] = (),
     ) -> None:
         self.session_id = session_id
         self.version = version
         self.mode = mode
         self.max_frame_bytes = max_frame_bytes
+        #: an execute frame may be larger than max_frame_bytes by its stdin, up to this many bytes (2.0 only)
+        self.max_stdin_bytes = max_stdin_bytes if mode.takes_stdin else 0
         self.allowed_commands = allowed_commands
         self.execution_id: str | None = None  # the execution this connection runs, if any
         self._stopping = False  # a CANCEL of the current execution was accepted
@@ -220,25 +231,21 @@ class ConnectionProtocol:
     def receive(self, frame: str | bytes) -> list[Action]:
         """Everything one client frame calls for; never raises for bad input."""
         size = len(frame.encode() if isinstance(frame, str) else frame)
-        if size > self.max_frame_bytes:
-            return [
-                self._error(
-                    None,
-                    INVALID_REQUEST,
-                    "frame_too_large",
-                    f"Frame of {size} bytes exceeds the limit of {self.max_frame_bytes} bytes",
-                )
-            ]
+        if size > self.max_frame_bytes and (isinstance(frame, bytes) or not self.max_stdin_bytes):
+            return [self._too_large(size)]
+        if size > self.max_frame_bytes + self.max_stdin_bytes:
+            return [self._too_large(size)]
         if isinstance(frame, bytes):
             return [
                 self._error(
                     None, PARSE_ERROR, "parse_error", "Binary frames are not accepted; send JSON-RPC as a text frame"
                 )
             ]
-        try:
-            message = json.loads(frame, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as exc:
-            return [self._error(None, PARSE_ERROR, "parse_error", f"Parse error: {exc}")]
+        message = self._parsed(frame)
+        if size > self.max_frame_bytes and not (isinstance(message, dict) and self._stdin_carries(message, size)):
+            return [self._too_large(size)]  # only an execute's stdin may make a frame larger
+        if isinstance(message, Send):
+            return [message]
         if isinstance(message, list):
             return [
                 self._error(
@@ -261,6 +268,13 @@ class ConnectionProtocol:
         answer = "id" in request.model_fields_set
         return self._dispatch(request.method, request.id, request.params, answer)
 
+    def _parsed(self, frame: str) -> Any:
+        """The frame's JSON, or the parse error to answer."""
+        try:
+            return json.loads(frame, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:
+            return self._error(None, PARSE_ERROR, "parse_error", f"Parse error: {exc}")
+
     def _dispatch(self, method: str, request_id: RequestId, raw_params: Any, answer: bool) -> list[Action]:
         if method in self.mode.silent_methods:
             return []
@@ -273,6 +287,7 @@ class ConnectionProtocol:
             params = reader(raw_params)
             if isinstance(params, Execute):
                 check_allowed(params.command, self.allowed_commands)
+                check_stdin(params, self.max_stdin_bytes)
         except ParamsRefused as refused:
             return self._maybe(
                 answer, self._error(request_id, refused.code, refused.reason, refused.message, field=refused.field)
@@ -282,8 +297,7 @@ class ConnectionProtocol:
         if isinstance(params, Control):
             return self._control(request_id, answer, params)
         if method == "hook_status":
-            result = HookStatusResult(enabled=False, message="Hook integration not configured")
-            return self._maybe(answer, self._success(request_id, result))
+            return [ReportHookStatus(request_id, answer)] if answer else []
         if method == "sessions":
             return [ReportSessions(request_id, answer)]
         return [ReportStatus(request_id, answer)]
@@ -339,10 +353,32 @@ class ConnectionProtocol:
             frames.append(self._success(request.request_id, result).frame)
         return [*frames, self.state_changed("started")]
 
-    def execution_not_started(self, request: StartExecution, message: str) -> list[bytes]:
-        execution_id, self.execution_id = self.execution_id, None
-        frame = self._error(request.request_id, SPAWN_FAILED, "spawn_failed", message, execution_id=execution_id)
-        return [frame.frame] if request.answer else []
+    def execution_not_started(
+        self, request: StartExecution, message: str, reason: str = "spawn_failed"
+    ) -> list[Action]:
+        """The execute's error reply (the process could not start, or a pre-execution hook failed); then an
+        execute that waited on a CANCEL starts."""
+        execution_id, self.execution_id, self._stopping = self.execution_id, None, False
+        actions: list[Action] = []
+        if request.answer:
+            actions.append(self._error(request.request_id, SPAWN_FAILED, reason, message, execution_id=execution_id))
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            actions.append(self._begin(queued))
+        return actions
+
+    def hook_completed(self, run: HookRun) -> list[bytes]:
+        """A hook.completed notification, for the modes that send it (2.0)."""
+        if "hook.completed" not in self.mode.notifications:
+            return []
+        return [encode(HookCompletedNotification(jsonrpc="2.0", method="hook.completed", params=run))]
+
+    def hook_status(self, request: ReportHookStatus, result: HookStatusResult) -> list[bytes]:
+        """The facts the engine has (the old answer without a hooks file: enabled false and the message only)."""
+        if not request.answer:
+            return []
+        facts = result.model_dump(mode="json", exclude_unset=True)
+        return [encode(SuccessResponse(jsonrpc="2.0", id=request.request_id, result=facts))]
 
     def state_changed(self, status: StateStatus) -> bytes:
         params = StateChangeParams(
@@ -429,6 +465,22 @@ class ConnectionProtocol:
         return [self._error(action.request_id, INTERNAL_ERROR, "internal_error", "Internal error in the handler").frame]
 
     # -- helpers ---------------------------------------------------------------
+
+    def _too_large(self, size: int) -> Send:
+        return self._error(
+            None,
+            INVALID_REQUEST,
+            "frame_too_large",
+            f"Frame of {size} bytes exceeds the limit of {self.max_frame_bytes} bytes",
+        )
+
+    def _stdin_carries(self, message: dict[str, Any], size: int) -> bool:
+        """Whether an oversized frame is an execute whose stdin makes up the excess."""
+        params = message.get("params")
+        stdin = params.get("stdin") if message.get("method") == "execute" and isinstance(params, dict) else None
+        if not self.max_stdin_bytes or not isinstance(stdin, str):
+            return False
+        return size - len(stdin.encode("utf-8", "surrogatepass")) <= self.max_frame_bytes
 
     @staticmethod
     def _maybe(answer: bool, send: Send) -> list[Action]:

@@ -6,6 +6,8 @@ line per process.output frame, lenient params, the `ping` heartbeat, the timeout
 lines), apart from the corrections listed in spec/README.md. The protocol core asks its
 mode and never tests which mode it is.
 
+Protocol 2.0 alone takes `stdin` in execute and sends hook.completed notifications.
+
 Adding a 2.0-only method or notification is a change here: a reader in V2.readers (the
 method), or a name in V2.notifications (the notification), then its handling in the
 protocol core. Protocol 1.0 is what old clients know and does not grow.
@@ -36,6 +38,7 @@ class ProtocolMode:
     framing: Framing  # how process output is cut into frames
     timeout_markers: bool  # a timeout writes the old handler's marker line to both streams first
     session_limit_in_band: bool  # over the session limit: greet with the old error, then close (not HTTP 503)
+    takes_stdin: bool  # execute may carry `stdin` (and its frame may be larger by it)
 
     @property
     def heartbeat(self) -> bool:
@@ -52,6 +55,7 @@ OLD_CLIENTS = ProtocolMode(
     framing="line",
     timeout_markers=True,
     session_limit_in_band=True,
+    takes_stdin=False,
 )
 
 V2 = ProtocolMode(
@@ -60,10 +64,11 @@ V2 = ProtocolMode(
     envelope=Request,
     readers=STRICT_READERS,
     silent_methods=frozenset(),
-    notifications=frozenset(),
+    notifications=frozenset({"hook.completed"}),
     framing="batched",
     timeout_markers=False,
     session_limit_in_band=False,
+    takes_stdin=True,
 )
 
 MODES = (V2, OLD_CLIENTS)

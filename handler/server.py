@@ -26,6 +26,8 @@ from cc_executor.login_guard import FailedLogins
 from cc_executor.token import tokens_match
 
 from .door import DEFAULT_HANDSHAKE_TIMEOUT_S, DEFAULT_MAX_PENDING, PendingConnections, Refused, check_headers
+from .hooks import HooksEngine
+from .hooks_file import HooksSetup
 from .leftovers import RunningExecutions
 from .local_socket import LocalSocket
 from .metrics import HandlerMetrics
@@ -61,6 +63,7 @@ class HandlerConfig:
     allowed_origins: tuple[str, ...] = ()
     max_sessions: int = 32
     max_frame_bytes: int = 1 << 20  # protocol 2.0 clients
+    max_stdin_bytes: int = 8 << 20  # protocol 2.0's execute stdin (an execute frame may be larger by it)
     old_client_max_frame_bytes: int = OLD_CLIENT_MAX_FRAME_BYTES  # protocol 1.0 clients: the old handler's limit
     heartbeat_s: float | None = 30.0  # protocol 1.0's ping notification
     idle_timeout_s: float | None = None
@@ -82,6 +85,7 @@ class HandlerConfig:
     tls_key: Path | None = None
     max_pending_connections: int = DEFAULT_MAX_PENDING  # connections that are not a session yet
     handshake_timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S
+    hooks: HooksSetup = field(default_factory=HooksSetup)
 
     def check(self) -> None:
         if self.no_auth and not is_loopback(self.host) and not self.trusted_networks:
@@ -175,6 +179,7 @@ class HandlerServer:
         self.local_pending = PendingConnections(config.max_pending_connections)
         self.failed_logins = FailedLogins(log)
         self.local_socket = LocalSocket(config.unix_socket) if config.unix_socket else None
+        self.hooks = HooksEngine(config.hooks, config.run_limits)
         self._server: Server | None = None
         self._unix_server: Server | None = None
 
@@ -209,10 +214,17 @@ class HandlerServer:
         )
 
     def max_frame_bytes(self, mode: ProtocolMode) -> int:
-        """The largest client frame a connection of this mode is answered for."""
+        """The largest client frame a connection of this mode is answered for (an execute's stdin aside)."""
         if mode.subprotocol is None:
             return max(self.config.old_client_max_frame_bytes, self.config.max_frame_bytes)
         return self.config.max_frame_bytes
+
+    def max_message_bytes(self, mode: ProtocolMode) -> int:
+        """The largest message read at all: beyond the answered limit (four times it, or twice an execute with the
+        largest stdin), the connection is closed (1009)."""
+        limit = self.max_frame_bytes(mode)
+        stdin = self.config.max_stdin_bytes if mode.takes_stdin else 0
+        return max(limit * 4, (limit + stdin) * 2, 1 << 20)
 
     def running_executions(self) -> int:
         return sum(1 for session in self.sessions if session.running is not None)
@@ -224,7 +236,7 @@ class HandlerServer:
             "process_request": self._admit,
             "select_subprotocol": select_subprotocol,
             # the protocol answers frames above its own limit; each connection narrows this to its mode's
-            "max_size": max(max(map(self.max_frame_bytes, MODES)) * 4, 1 << 20),
+            "max_size": max(map(self.max_message_bytes, MODES)),
             "compression": "deflate" if self.config.compression else None,
             "server_header": f"{SERVICE_NAME}/{__version__}",
             "ping_interval": self.config.ws_ping_interval_s,
@@ -340,12 +352,13 @@ class HandlerServer:
             pending.settled(websocket)
         mode = mode_for(websocket.subprotocol)
         limit = self.max_frame_bytes(mode)
-        websocket.protocol.max_message_size = max(limit * 4, 1 << 20)
+        websocket.protocol.max_message_size = self.max_message_bytes(mode)
         protocol = ConnectionProtocol(
             session_id=str(uuid.uuid4()),
             version=__version__,
             mode=mode,
             max_frame_bytes=limit,
+            max_stdin_bytes=self.config.max_stdin_bytes,
             allowed_commands=self.config.allowed_commands,
         )
         if len(self.sessions) >= self.config.max_sessions:  # protocol 1.0, or lost a race with another handshake
@@ -363,6 +376,7 @@ class HandlerServer:
             self.running,
             heartbeat_s=self.config.heartbeat_s,
             idle_timeout_s=self.config.idle_timeout_s,
+            hooks=self.hooks,
         )
         session = Session(websocket, protocol, settings, lambda: self.sessions)
         self.sessions.add(session)

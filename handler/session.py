@@ -13,11 +13,13 @@ from typing import Literal
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.ws.requests.sessions import SessionInfo
 from cc_executor.generated.ws.requests.status import RunningExecution
 from cc_executor.logs import command_digest
 
 from .execution_types import OutputPiece, StreamName
+from .hooks import HookContext, HooksEngine, failure_message, runs_claude
 from .leftovers import RunningExecutions
 from .metrics import HandlerMetrics
 from .params import ControlType
@@ -26,6 +28,7 @@ from .protocol import (
     Action,
     ConnectionProtocol,
     ControlExecution,
+    ReportHookStatus,
     ReportSessions,
     ReportStatus,
     Send,
@@ -48,6 +51,7 @@ class SessionSettings:
     running: RunningExecutions | None = None
     heartbeat_s: float | None = 30.0  # protocol 1.0's ping notification; None: never
     idle_timeout_s: float | None = None  # close a connection that sends nothing and runs nothing this long
+    hooks: HooksEngine | None = None
 
 
 def describe(running: RunningProcess, execution_id: str) -> RunningExecution:
@@ -105,6 +109,7 @@ class Session:
         self.connected_at = time.monotonic()
         self.last_heard = self.connected_at
         self.running: RunningProcess | None = None
+        self.hooks = settings.hooks or HooksEngine()
         self._announced = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
 
@@ -188,6 +193,8 @@ class Session:
         elif isinstance(action, ReportSessions):
             infos = [peer.info() for peer in self.peers()]
             await self._send_all(self.protocol.sessions(action, infos, self.settings.max_sessions))
+        elif isinstance(action, ReportHookStatus):
+            await self._send_all(self.protocol.hook_status(action, self.hooks.status()))
 
     def execution(self) -> RunningExecution | None:
         if self.running is None or self.protocol.execution_id is None:
@@ -202,6 +209,15 @@ class Session:
         execute = request.execute
         timeout = execute.timeout_s if execute.timeout_s is not None else self.settings.default_timeout_s
         self._announced.clear()
+        context = HookContext(
+            request.execution_id, execute.command, execute.cwd, runs_claude(execute.command), self.protocol.session_id
+        )
+        refused = await self.hooks.before(context, self._report_hook)
+        if refused is not None:
+            log.warning("execution stopped by a hook", extra={"event": {"execution_id": request.execution_id}})
+            for action in self.protocol.execution_not_started(request, failure_message(refused), "hook_failed"):
+                await self._perform_safely(action)
+            return
         try:
             running = await RunningProcess.start(
                 execute.command,
@@ -210,13 +226,15 @@ class Session:
                 timeout_s=timeout,
                 limits=self.settings.run_limits,
                 framing=self.protocol.mode.framing,
+                stdin=execute.stdin.encode("utf-8", "surrogatepass") if execute.stdin else None,
             )
         except SpawnError as exc:
             self.settings.metrics.spawn_failures.inc()
             log.warning(
                 "execution not started", extra={"event": {"execution_id": request.execution_id, "error": str(exc)}}
             )
-            await self._send_all(self.protocol.execution_not_started(request, str(exc)))
+            for action in self.protocol.execution_not_started(request, str(exc)):
+                await self._perform_safely(action)
             return
         self.running = running
         if self.settings.running is not None:
@@ -237,7 +255,7 @@ class Session:
             await self._send_all(self.protocol.execution_started(request, running.pid, running.pgid))
         finally:
             self._announced.set()
-            self._watcher = asyncio.create_task(self._report_completion(running, request.execution_id))
+            self._watcher = asyncio.create_task(self._report_completion(running, context))
 
     async def _forward_output(self, stream: StreamName, pieces: list[OutputPiece]) -> None:
         """The runner's sink: waits for the socket (backpressure); output for a gone client is dropped."""
@@ -245,8 +263,14 @@ class Session:
         with contextlib.suppress(ConnectionClosed):
             await self._send_all(self.protocol.output(stream, pieces))
 
-    async def _report_completion(self, running: RunningProcess, execution_id: str) -> None:
+    async def _report_hook(self, run: HookRun) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await self._send_all(self.protocol.hook_completed(run))
+
+    async def _report_completion(self, running: RunningProcess, context: HookContext) -> None:
+        execution_id = context.execution_id
         completion = await running.wait()
+        await self.hooks.after(context, completion, self._report_hook)
         self.running = None
         if self.settings.running is not None:
             self.settings.running.remove(running.tag)

@@ -178,12 +178,14 @@ ROUND_TRIP = "1. execute_task round trip vs the fake claude run directly (defaul
 async def bench_round_trip(
     label: str, settings: BridgeSettings, mode: str, bench: Settings, details: dict[str, Any]
 ) -> Figure:
-    argv = build_claude_argv(str(FAKE_CLAUDE), ROUND_TRIP_TASK)
+    argv = build_claude_argv(str(FAKE_CLAUDE))
     bridge_ms: list[float] = []
     direct_ms: list[float] = []
     async with in_memory_bridge(settings, mode) as client:
         for _ in range(bench.rt_warmup):
-            check_direct(await run_direct(argv, bench.call_timeout_s), "round-trip task")
+            check_direct(
+                await run_direct(argv, bench.call_timeout_s, stdin=ROUND_TRIP_TASK.encode()), "round-trip task"
+            )
             await call_task(client, ROUND_TRIP_TASK, bench.call_timeout_s)
 
         async def through_bridge() -> None:
@@ -194,7 +196,7 @@ async def bench_round_trip(
                 raise BenchError(f"round trip through the bridge answered {data.get('result')!r}")
 
         async def directly() -> None:
-            direct = await run_direct(argv, bench.call_timeout_s)
+            direct = await run_direct(argv, bench.call_timeout_s, stdin=ROUND_TRIP_TASK.encode())
             check_direct(direct, "round-trip task")
             direct_ms.append(direct.elapsed_s * 1000)
 
@@ -417,8 +419,9 @@ async def bench_all(handler: LiveHandler, bench: Settings, workdir: Path) -> dic
     if not run.over_budget("concurrency"):
         run.figures += await bench_concurrency(handler, workdir / "concurrency", bench, run.details)
     if not run.over_budget("memory"):
-        argv = build_claude_argv(str(FAKE_CLAUDE), f"[fake:huge mb={bench.huge_mb}]")
-        direct = await run_direct(argv, bench.huge_timeout_s, keep=False)
+        argv = build_claude_argv(str(FAKE_CLAUDE))
+        huge = f"[fake:huge mb={bench.huge_mb}]".encode()
+        direct = await run_direct(argv, bench.huge_timeout_s, keep=False, stdin=huge)
         check_direct(direct, "huge task")
         for backend, via in (("handler", handler), ("local", None)):
             if not run.over_budget(f"memory {backend}"):

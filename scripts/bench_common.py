@@ -116,15 +116,16 @@ class Direct:
     returncode: int | None
 
 
-async def run_direct(argv: list[str], timeout_s: float, *, keep: bool = True) -> Direct:
+async def run_direct(argv: list[str], timeout_s: float, *, keep: bool = True, stdin: bytes | None = None) -> Direct:
     """`argv` with asyncio, stdout and stderr read to EOF; the process group is killed on any failure.
 
-    `keep=False` counts the output instead of holding it (a task that writes a GiB).
+    `keep=False` counts the output instead of holding it (a task that writes a GiB); `stdin` is written to
+    its standard input, which is then closed (else it is closed from the start).
     """
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
         *argv,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
@@ -142,10 +143,16 @@ async def run_direct(argv: list[str], timeout_s: float, *, keep: bool = True) ->
             count += len(chunk)
             stdout = (stdout + chunk)[-4096:]
 
+    async def write_stdin() -> None:
+        if stdin is not None and process.stdin is not None:
+            process.stdin.write(stdin)
+            await process.stdin.drain()
+            process.stdin.close()
+
     try:
         async with asyncio.timeout(timeout_s):
             assert process.stderr is not None
-            await asyncio.gather(read_stdout(), process.stderr.read())
+            await asyncio.gather(read_stdout(), process.stderr.read(), write_stdin())
             await process.wait()
     except TimeoutError:
         raise BenchError(f"direct run exceeded {timeout_s:g} s: {argv[-1][:60]!r}") from None

@@ -16,11 +16,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: The tests that read tests/reference/ (the recorded old-handler sessions and real CLI output).
+#: Tests that read tests/reference/ (the recorded old-handler sessions and real CLI output), in the test
+#: process and in the programs they start (the old-handler stand-in); the fast ones.
 READERS_OF_REFERENCE_DATA = (
     "tests/test_fake_claude.py",
     "tests/bridge/test_claude_stream.py",
-    "tests/test_verify_old_handler.py",
+    "tests/test_verify_old_handler.py::test_the_standin_answers_every_old_transcript_as_recorded",
     "contract_tests/test_compatibility.py",
 )
 
@@ -37,7 +38,7 @@ def test_a_bare_copy_of_the_repository_passes_the_reference_data_tests(tmp_path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target, follow_symlinks=False)
     assert sorted(os.listdir(clone.parent)) == ["cc-executor"]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_", "COVERAGE_"))}
     ran = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *READERS_OF_REFERENCE_DATA],
         cwd=clone,

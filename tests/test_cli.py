@@ -79,7 +79,7 @@ def test_a_busy_port_for_the_handler(tmp_path: Path, busy_port: int) -> None:
         (("run", "--backend", "nope", "x"), ("--backend", "auto", "handler", "local")),
         (("mcp", "--transport", "carrier-pigeon"), ("--transport", "stdio", "http")),
         (("run", "--log-format", "xml", "--command", "true"), ("--log-format", "text", "json")),
-        (("run",), ("TASK or --command",)),
+        (("run",), ("TASK, --command or --task-list",)),
         (("frobnicate",), ("No such command",)),
         (("mcp", "--transport", "http", "--host", "0.0.0.0"), ("loopback only",)),
     ],

@@ -34,6 +34,7 @@ class ErrorDetails(BaseModel):
             "internal_error",
             "command_not_allowed",
             "session_limit",
+            "hook_failed",
         ]
         | None,
         Field(title="ErrorReason"),

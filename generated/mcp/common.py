@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+from typing_extensions import TypeAliasType
 
 
 class McpCommon(RootModel[Any]):
@@ -13,89 +14,14 @@ class McpCommon(RootModel[Any]):
     """
 
 
-class TaskFields(BaseModel):
-    """
-    One task and its Claude Code options: the fields every tool that runs a task takes. Open, so that a tool's input can add its own fields (allOf) and close the whole with unevaluatedProperties.
-    """
-
-    task: Annotated[
-        str, Field(max_length=100000, min_length=1, pattern="\\S", title="TaskText")
+class ExecutionId(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
     ]
     """
-    The prompt for the fresh Claude Code instance (not blank). It is passed as one argument, never parsed as a flag, even if it starts with '-'. The whole command line must stay under 128 KiB.
+    Identifies one task execution; returned by execute_task and used by the status, output and control tools.
     """
-    cwd: Annotated[
-        str | None, Field(max_length=4096, min_length=1, pattern="^/", title="Cwd")
-    ] = None
-    """
-    Working directory of the task: an absolute path to an existing directory. Default: the bridge's own working directory, whichever backend runs the task (a handler is sent it explicitly).
-    """
-    model: Annotated[str | None, Field(max_length=200, min_length=1, title="Model")] = (
-        None
-    )
-    """
-    Model name or alias for `claude --model`, e.g. 'sonnet'. Default: Claude Code's own default.
-    """
-    timeout_s: Annotated[int | None, Field(ge=1, le=86400, title="TimeoutSeconds")] = (
-        None
-    )
-    """
-    Seconds the task may run (paused time not counted) before it is stopped with status timed_out. Default: the bridge's --task-timeout (1800).
-    """
-    allowed_tools: Annotated[
-        list[str] | None, Field(max_length=200, title="ToolList")
-    ] = None
-    """
-    Claude Code tool names or permission rules, e.g. ['Read', 'Write', 'Bash(git:*)'].
-    """
-    disallowed_tools: Annotated[
-        list[str] | None, Field(max_length=200, title="ToolList")
-    ] = None
-    """
-    Claude Code tool names or permission rules, e.g. ['Read', 'Write', 'Bash(git:*)'].
-    """
-    permission_mode: Annotated[
-        Literal[
-            "default",
-            "manual",
-            "acceptEdits",
-            "plan",
-            "auto",
-            "dontAsk",
-            "bypassPermissions",
-        ]
-        | None,
-        Field(title="PermissionMode"),
-    ] = None
-    """
-    Claude Code permission mode (`--permission-mode`). A headless Claude has nobody to ask, so every tool call that would need approval is denied and listed in the result's permission_denials. default (the default; `manual` is the same): reads run, but file writes and edits and shell commands that change files (rm, mv, ...) are denied. acceptEdits: file writes and edits and common filesystem commands (mkdir, touch, mv, cp) run too. plan: reads only, Claude plans and changes nothing. dontAsk: only tools pre-approved by allowed_tools run. auto: a classifier approves or denies each call. bypassPermissions: everything runs (only on a disposable machine). To allow a few specific tools instead, use allowed_tools.
-    """
-    max_turns: Annotated[int | None, Field(ge=1, le=1000, title="MaxTurns")] = None
-    """
-    Stop after this many agentic turns (`--max-turns`); the task then fails, saying so.
-    """
-    append_system_prompt: Annotated[
-        str | None, Field(max_length=20000, title="AppendSystemPrompt")
-    ] = None
-    """
-    Text appended to Claude Code's system prompt (`--append-system-prompt`).
-    """
-    mcp_config: Annotated[
-        str | None, Field(max_length=20000, min_length=1, title="McpConfig")
-    ] = None
-    """
-    MCP servers for the task (`--mcp-config`): a path to a JSON file, or the JSON text itself.
-    """
-
-
-class TaskSpec(TaskFields):
-    """
-    One task and its Claude Code options.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
 
 
 class PermissionDenial(BaseModel):
@@ -141,7 +67,7 @@ class TaskResult(BaseModel):
     """
     result: str | None = None
     """
-    Claude's final answer, at most 20,000 characters (see result_truncated).
+    Claude's final answer, at most 20,000 characters (see result_truncated); left out when structured_output holds the answer.
     """
     result_truncated: Literal[True] | None = None
     """
@@ -150,6 +76,10 @@ class TaskResult(BaseModel):
     result_chars: Annotated[int | None, Field(ge=0)] = None
     """
     Length of the whole answer in characters (given when it was truncated).
+    """
+    structured_output: Any | None = None
+    """
+    The answer as the JSON value json_schema asked for (then `result` is left out: this is the answer).
     """
     error: str | None = None
     """
@@ -172,7 +102,7 @@ class TaskResult(BaseModel):
     """
     session_id: str | None = None
     """
-    Claude Code session id (for `claude --resume`).
+    Claude Code's session id: give it as resume_session_id to continue this conversation in a follow-up task (or with fork_session to branch it).
     """
     num_turns: Annotated[int | None, Field(ge=0)] = None
     """
@@ -276,3 +206,152 @@ class ExecutionSummary(BaseModel):
     """
     Time since it was submitted, or its whole duration once it has ended.
     """
+    session_id: str | None = None
+    """
+    Claude Code's session id, once the task has ended (for resume_session_id).
+    """
+
+
+class AddDir(RootModel[str]):
+    root: Annotated[str, Field(max_length=4096, min_length=1, pattern="^/")]
+
+
+ClaudeSettingsString = TypeAliasType(
+    "ClaudeSettingsString",
+    Annotated[str, Field(max_length=4096, min_length=1, pattern="^/")],
+)
+
+
+class TaskFields(BaseModel):
+    """
+    One task and its Claude Code options: the fields every tool that runs a task takes. Open, so that a tool's input can add its own fields (allOf) and close the whole with unevaluatedProperties.
+    """
+
+    task: Annotated[
+        str, Field(max_length=4194304, min_length=1, pattern="\\S", title="TaskText")
+    ]
+    """
+    The prompt for the fresh Claude Code instance (not blank), at most 4 MiB of UTF-8 (4,194,304 bytes, about a million tokens). It reaches `claude` on its standard input, never on the command line, so its size is not bound by the kernel's limit on arguments.
+    """
+    cwd: Annotated[
+        str | None, Field(max_length=4096, min_length=1, pattern="^/", title="Cwd")
+    ] = None
+    """
+    Working directory of the task: an absolute path to an existing directory. Default: the bridge's own working directory, whichever backend runs the task (a handler is sent it explicitly).
+    """
+    model: Annotated[str | None, Field(max_length=200, min_length=1, title="Model")] = (
+        None
+    )
+    """
+    Model name or alias for `claude --model`, e.g. 'sonnet'. Default: Claude Code's own default.
+    """
+    timeout_s: Annotated[int | None, Field(ge=1, le=86400, title="TimeoutSeconds")] = (
+        None
+    )
+    """
+    Seconds the task may run (paused time not counted) before it is stopped with status timed_out. Default: the bridge's --task-timeout (1800).
+    """
+    allowed_tools: Annotated[
+        list[str] | None, Field(max_length=200, title="ToolList")
+    ] = None
+    """
+    Claude Code tool names or permission rules, e.g. ['Read', 'Write', 'Bash(git:*)'].
+    """
+    disallowed_tools: Annotated[
+        list[str] | None, Field(max_length=200, title="ToolList")
+    ] = None
+    """
+    Claude Code tool names or permission rules, e.g. ['Read', 'Write', 'Bash(git:*)'].
+    """
+    permission_mode: Annotated[
+        Literal[
+            "default",
+            "manual",
+            "acceptEdits",
+            "plan",
+            "auto",
+            "dontAsk",
+            "bypassPermissions",
+        ]
+        | None,
+        Field(title="PermissionMode"),
+    ] = None
+    """
+    Claude Code permission mode (`--permission-mode`). A headless Claude has nobody to ask, so every tool call that would need approval is denied and listed in the result's permission_denials. default (the default; `manual` is the same): reads run, but file writes and edits and shell commands that change files (rm, mv, ...) are denied. acceptEdits: file writes and edits and common filesystem commands (mkdir, touch, mv, cp) run too. plan: reads only, Claude plans and changes nothing. dontAsk: only tools pre-approved by allowed_tools run. auto: a classifier approves or denies each call. bypassPermissions: everything runs (only on a disposable machine). To allow a few specific tools instead, use allowed_tools.
+    """
+    max_turns: Annotated[int | None, Field(ge=1, le=1000, title="MaxTurns")] = None
+    """
+    Stop after this many agentic turns (`--max-turns`); the task then fails, saying so.
+    """
+    append_system_prompt: Annotated[
+        str | None, Field(max_length=20000, title="AppendSystemPrompt")
+    ] = None
+    """
+    Text appended to Claude Code's system prompt (`--append-system-prompt`).
+    """
+    mcp_config: Annotated[
+        str | None, Field(max_length=20000, min_length=1, title="McpConfig")
+    ] = None
+    """
+    MCP servers for the task (`--mcp-config`): a path to a JSON file, or the JSON text itself.
+    """
+    resume_session_id: Annotated[
+        str | None,
+        Field(
+            max_length=200,
+            min_length=1,
+            pattern="^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+            title="SessionId",
+        ),
+    ] = None
+    """
+    A Claude Code session to continue (`claude --resume`): the session_id of an earlier result. The task is then the next message of that conversation, with everything said before in context. Run it in the same cwd as the task that started the session (Claude Code keeps sessions per user, in ~/.claude on the machine that ran it: a handler's, or the bridge's).
+    """
+    fork_session: Annotated[bool | None, Field(title="ForkSession")] = None
+    """
+    With resume_session_id: branch the conversation into a new session (`--fork-session`) instead of continuing it in place; the result's session_id is then the new one. Refused without resume_session_id.
+    """
+    max_budget_usd: Annotated[
+        float | None, Field(gt=0.0, le=10000.0, title="MaxBudgetUsd")
+    ] = None
+    """
+    Stop the task once its API calls have cost this many US dollars (`--max-budget-usd`); a task that hits it fails, saying so (its cost is in total_cost_usd).
+    """
+    json_schema: Annotated[dict[str, Any] | None, Field(title="JsonSchema")] = None
+    """
+    A JSON Schema the answer must fit (`--json-schema`): Claude then answers with a JSON value, returned as the result's structured_output. A task that ends without it fails. At most 100,000 characters as JSON.
+    """
+    system_prompt: Annotated[
+        str | None, Field(max_length=100000, min_length=1, title="SystemPrompt")
+    ] = None
+    """
+    Replace Claude Code's system prompt (`--system-prompt`); to add to it instead, use append_system_prompt.
+    """
+    fallback_model: Annotated[
+        str | None, Field(max_length=400, min_length=1, title="FallbackModel")
+    ] = None
+    """
+    Models to fall back to, comma-separated and in order, when the model is overloaded or unavailable (`--fallback-model`).
+    """
+    add_dirs: Annotated[list[AddDir] | None, Field(max_length=50, title="AddDirs")] = (
+        None
+    )
+    """
+    More directories Claude may read and edit besides cwd (`--add-dir`): absolute paths.
+    """
+    settings: Annotated[
+        dict[str, Any] | ClaudeSettingsString | None, Field(title="ClaudeSettings")
+    ] = None
+    """
+    Claude Code settings for this task (`--settings`): a settings object (e.g. {"hooks": {"PostToolUse": [...]}} for Claude Code's own hooks, which the result's progress shows as they run), or the absolute path of a settings file where the task runs. At most 100,000 characters as JSON.
+    """
+
+
+class TaskSpec(TaskFields):
+    """
+    One task and its Claude Code options.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )

@@ -17,9 +17,13 @@ class ExecuteTaskListInput(BaseModel):
     )
     tasks: Annotated[list[common.TaskSpec], Field(max_length=100, min_length=1)]
     """
-    Tasks run one after another, each in its own fresh Claude Code instance.
+    Tasks, each in its own fresh Claude Code instance: one after another, or up to max_parallel at once.
     """
     stop_on_failure: bool | None = False
     """
-    Skip the remaining tasks once one does not complete.
+    Once a task does not complete, start no further task: the tasks not yet started are skipped (counted in summary.skipped). One after another, that is every later task; with max_parallel > 1, tasks already running when one fails are let finish and their results are returned.
+    """
+    max_parallel: Annotated[int | None, Field(ge=1, le=16)] = 1
+    """
+    How many of the tasks may run at once. 1 (default): one after another, each starting when the one before has ended. More: tasks start in list order as others end (never more than the bridge's --max-concurrent run at once; the rest wait, queued). The results come in list order either way.
     """

@@ -37,7 +37,7 @@ class TaskListSummary(BaseModel):
     """
     skipped: Annotated[int, Field(ge=0)]
     """
-    Tasks not run because an earlier one failed and stop_on_failure was set.
+    Tasks not started because one did not complete and stop_on_failure was set.
     """
     duration_ms: Annotated[int, Field(ge=0)]
     """
@@ -47,7 +47,7 @@ class TaskListSummary(BaseModel):
 
 class ExecuteTaskListOutput(BaseModel):
     """
-    One result per task that ran, in order, and a summary. The call is an error result (isError) when a task did not complete.
+    One result per task that ran, in list order (whatever order they ended in), and a summary. The call is an error result (isError) when a task did not complete.
     """
 
     model_config = ConfigDict(

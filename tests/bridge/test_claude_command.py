@@ -1,5 +1,5 @@
-"""The claude argv builder: flag names, the task after ``--``, and a round trip through
-the fake claude (which parses its argv as the real CLI's commander does)."""
+"""The claude argv builder: flag names, the task on stdin (never on the command line), and a round trip
+through the fake claude (which parses its argv as the real CLI's commander does)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from fixtures import claude_helpers as h
 
 from cc_executor.bridge.claude_command import (
     CLAUDE_BIN_ENV,
-    CLAUDE_SUBCOMMANDS,
+    HEADLESS_FLAGS,
     MAX_ARG_BYTES,
     build_claude_argv,
     resolve_claude_bin,
 )
+from cc_executor.bridge.task_request import MAX_TASK_BYTES, TaskRequest
 from cc_executor.bridge.tool_specs import load_tools
+from cc_executor.generated.mcp.common import TaskSpec
 
 ALL_OPTIONS = {
     "model": "sonnet",
@@ -28,81 +30,70 @@ ALL_OPTIONS = {
     "max_turns": 7,
     "append_system_prompt": "Be brief.\nReally.",
     "mcp_config": '{"mcpServers":{"bridge":{"command":"x"}}}',
+    "resume_session_id": "11111111-2222-4333-8444-555555555555",
+    "fork_session": True,
+    "max_budget_usd": 0.25,
+    "json_schema": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]},
+    "system_prompt": "You are terse.",
+    "fallback_model": "sonnet,haiku",
+    "add_dirs": ["/srv/data", "/srv/more data"],
+    "settings": {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "true"}]}]}},
 }
+HEAD = ["-p", "--output-format", "stream-json", "--verbose", "--include-hook-events"]
 
 
-def test_minimal_argv() -> None:
-    assert build_claude_argv("claude", "Say hi") == [
-        "claude",
-        "-p",
-        "--output-format",
-        "stream-json",
-        "--verbose",
-        "--",
-        "Say hi",
-    ]
+def test_minimal_argv_has_no_task() -> None:
+    assert build_claude_argv("claude") == ["claude", *HEAD]
+    assert list(HEADLESS_FLAGS) == HEAD
 
 
 def test_every_option_uses_the_cli_flag_names() -> None:
-    argv = build_claude_argv("/opt/claude", "do it", **ALL_OPTIONS)
+    argv = build_claude_argv("/opt/claude", **ALL_OPTIONS)
     assert argv == [
         "/opt/claude",
-        "-p",
-        "--output-format",
-        "stream-json",
-        "--verbose",
-        "--model",
-        "sonnet",
-        "--allowedTools",
-        "Read,Bash(git log:*),mcp__bridge__add",
-        "--disallowedTools",
-        "WebFetch,WebSearch",
-        "--permission-mode",
-        "acceptEdits",
-        "--max-turns",
-        "7",
-        "--append-system-prompt",
-        "Be brief.\nReally.",
-        "--mcp-config",
-        '{"mcpServers":{"bridge":{"command":"x"}}}',
-        "--",
-        "do it",
+        *HEAD,
+        *("--model", "sonnet", "--fallback-model", "sonnet,haiku"),
+        *("--allowedTools", "Read,Bash(git log:*),mcp__bridge__add", "--disallowedTools", "WebFetch,WebSearch"),
+        *("--permission-mode", "acceptEdits", "--max-turns", "7", "--max-budget-usd", "0.25"),
+        *("--system-prompt", "You are terse.", "--append-system-prompt", "Be brief.\nReally."),
+        *("--json-schema", '{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]}'),
+        *("--settings", '{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"true"}]}]}}'),
+        *("--mcp-config", '{"mcpServers":{"bridge":{"command":"x"}}}'),
+        *("--add-dir", "/srv/data", "--add-dir", "/srv/more data"),
+        *("--resume", "11111111-2222-4333-8444-555555555555", "--fork-session"),
     ]
 
 
+def test_a_settings_file_goes_as_its_path() -> None:
+    assert build_claude_argv("claude", settings="/etc/claude/task.json")[-2:] == ["--settings", "/etc/claude/task.json"]
+
+
 def test_empty_options_are_left_out() -> None:
-    argv = build_claude_argv("claude", "t", model="", allowed_tools=[], disallowed_tools=[], mcp_config="")
-    assert argv == ["claude", "-p", "--output-format", "stream-json", "--verbose", "--", "t"]
+    argv = build_claude_argv("claude", model="", allowed_tools=[], disallowed_tools=[], mcp_config="", add_dirs=[])
+    assert argv == ["claude", *HEAD]
 
 
-@pytest.mark.parametrize("task", ["-x", "--help", "--version", "-p", "--", "- list item"])
-def test_a_task_that_looks_like_a_flag_stays_the_task(task: str) -> None:
-    argv = build_claude_argv("claude", task, allowed_tools=["Read"])
-    assert argv[-2:] == ["--", task]
+def test_fork_needs_a_session_to_fork() -> None:
+    with pytest.raises(ValueError, match="fork_session needs resume_session_id"):
+        build_claude_argv("claude", fork_session=True)
 
 
-def test_a_task_that_names_a_subcommand_is_not_dispatched() -> None:
-    assert build_claude_argv("claude", "update")[-1] == "update\n"
-    assert build_claude_argv("claude", "update the docs")[-1] == "update the docs"
-
-
-def _fake_module():
-    spec = importlib.util.spec_from_file_location("fake_claude_module", h.FAKE_CLAUDE)
-    assert spec is not None and spec.loader is not None
-    fake = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fake)
-    return fake
-
-
-def test_subcommand_lists_agree_with_the_fake() -> None:
-    assert _fake_module().SUBCOMMANDS == CLAUDE_SUBCOMMANDS
-
-
-@pytest.mark.parametrize("kwargs", [{"task": "a\x00b"}, {"task": "é" * (MAX_ARG_BYTES // 2 + 1)}, {"model": "x\x00"}])
+@pytest.mark.parametrize("kwargs", [{"model": "x\x00"}, {"system_prompt": "é" * (MAX_ARG_BYTES // 2 + 1)}])
 def test_rejects_what_the_kernel_would(kwargs: dict) -> None:
-    task = kwargs.pop("task", "t")
     with pytest.raises(ValueError):
-        build_claude_argv("claude", task, **kwargs)
+        build_claude_argv("claude", **kwargs)
+
+
+def test_the_task_goes_to_stdin_whatever_its_size(tmp_path: Path) -> None:
+    from cc_executor.bridge.settings import BridgeSettings
+
+    settings = BridgeSettings(data_dir=tmp_path, claude_bin="claude")
+    task = "é" * (MAX_TASK_BYTES // 2)  # 4 MiB of UTF-8: 32 times what one argument may hold
+    request = TaskRequest.for_claude(TaskSpec(task=task), settings)
+    assert request.stdin == task
+    assert task not in request.command and len(request.command) < 200
+    with pytest.raises(ValueError, match="at most 4,194,304"):
+        TaskRequest.for_claude(TaskSpec(task=task + "x"), settings)
 
 
 @pytest.mark.parametrize(
@@ -116,6 +107,12 @@ def test_rejects_what_the_kernel_would(kwargs: dict) -> None:
         ({"task": "t", "max_turns": "3"}, "max_turns"),
         ({"task": "t", "allowed_tools": "Read"}, "allowed_tools"),
         ({"task": "t", "cwd": "relative/dir"}, "cwd"),
+        ({"task": "t", "max_budget_usd": 0}, "max_budget_usd"),
+        ({"task": "t", "json_schema": "not an object"}, "json_schema"),
+        ({"task": "t", "add_dirs": ["relative"]}, "add_dirs.0"),
+        ({"task": "t", "settings": "relative.json"}, "settings"),
+        ({"task": "t", "resume_session_id": "-x"}, "resume_session_id"),
+        ({"task": "t", "fork_session": "yes"}, "fork_session"),
     ],
 )
 def test_what_the_cli_would_refuse_is_refused_by_the_spec_before_the_builder(arguments: dict, field: str) -> None:
@@ -124,16 +121,20 @@ def test_what_the_cli_would_refuse_is_refused_by_the_spec_before_the_builder(arg
     assert errors and all(error.startswith(f"{field}:") for error in errors), errors
 
 
+def _fake_module():
+    spec = importlib.util.spec_from_file_location("fake_claude_module", h.FAKE_CLAUDE)
+    assert spec is not None and spec.loader is not None
+    fake = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fake)
+    return fake
+
+
 def test_the_permission_modes_are_those_the_cli_accepts() -> None:
     """claude 2.1.330 lists acceptEdits, auto, bypassPermissions, manual, dontAsk, plan, and still takes default."""
     spec = json.loads((h.REPO / "spec" / "mcp" / "common.json").read_text())["$defs"]["PermissionMode"]["enum"]
     fake = _fake_module()
     assert set(spec) - {None} == {*fake.PERMISSION_MODES, "default"}
     assert fake.PERMISSION_MODES == ("acceptEdits", "auto", "bypassPermissions", "manual", "dontAsk", "plan")
-
-
-def test_longest_task_is_accepted() -> None:
-    assert build_claude_argv("claude", "x" * MAX_ARG_BYTES)[-1] == "x" * MAX_ARG_BYTES
 
 
 def test_resolve_claude_bin_order(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,6 +151,7 @@ def test_resolve_claude_bin_order(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # ---- round trip through the fake ---------------------------------------------------
 
+#: Flags, a subcommand's name, quotes and shell syntax: on stdin nothing of it is parsed.
 TRICKY = "--model x -p [fake:echo_args] 'quotes' \"dq\" $HOME `id` ; rm -rf / \n line2 · — ✓"
 
 
@@ -161,8 +163,9 @@ def _echo(finished) -> dict:
 
 
 def test_round_trip_through_the_fake(tmp_path: Path) -> None:
-    argv = build_claude_argv(str(h.FAKE_CLAUDE_BIN), TRICKY, **ALL_OPTIONS)
-    echo = _echo(h.run_fake(argv, cwd=tmp_path))
+    options = {key: value for key, value in ALL_OPTIONS.items() if key not in ("resume_session_id", "fork_session")}
+    argv = build_claude_argv(str(h.FAKE_CLAUDE_BIN), **options)
+    echo = _echo(h.run_fake(argv, cwd=tmp_path, input=TRICKY.encode()))
     assert echo["argv"] == argv[1:]
     assert echo["prompt"] == TRICKY
     assert echo["cwd"] == str(tmp_path)
@@ -170,36 +173,38 @@ def test_round_trip_through_the_fake(tmp_path: Path) -> None:
         "print": True,
         "output_format": "stream-json",
         "verbose": True,
+        "include_hook_events": True,
         "model": "sonnet",
+        "fallback_model": "sonnet,haiku",
         "allowed_tools": ["Read,Bash(git log:*),mcp__bridge__add"],
         "disallowed_tools": ["WebFetch,WebSearch"],
         "permission_mode": "acceptEdits",
         "max_turns": "7",
+        "max_budget_usd": "0.25",
+        "system_prompt": "You are terse.",
         "append_system_prompt": "Be brief.\nReally.",
+        "json_schema": argv[argv.index("--json-schema") + 1],
+        "settings": argv[argv.index("--settings") + 1],
         "mcp_config": ['{"mcpServers":{"bridge":{"command":"x"}}}'],
+        "add_dir": ["/srv/data", "/srv/more data"],
     }
 
 
+@pytest.mark.parametrize("task", ["update", "-x", "--help", "--", "doctor the tests"])
+def test_a_task_that_looks_like_a_flag_or_a_subcommand_stays_the_task(task: str) -> None:
+    argv = build_claude_argv(str(h.FAKE_CLAUDE_BIN), allowed_tools=["Read"])
+    outcome = h.run_fake(argv, input=task.encode()).outcome()
+    assert outcome.ok and outcome.result == f"Echo: {task}"
+
+
 def test_round_trip_through_a_shell_with_shlex_join() -> None:
-    argv = build_claude_argv("claude", TRICKY, allowed_tools=["Read"], max_turns=2)
-    echo = _echo(h.run_fake(["/bin/sh", "-c", shlex.join(argv)]))  # found on PATH: fake_env
+    argv = build_claude_argv("claude", allowed_tools=["Read"], max_turns=2)
+    echo = _echo(h.run_fake(["/bin/sh", "-c", shlex.join(argv)], input=TRICKY.encode()))  # found on PATH: fake_env
     assert echo["argv"] == argv[1:]
     assert echo["prompt"] == TRICKY
 
 
 def test_the_model_option_reaches_the_session() -> None:
-    argv = build_claude_argv(str(h.FAKE_CLAUDE_BIN), "hi", model="claude-sonnet-5-5")
-    init = h.run_fake(argv).messages[0]
+    argv = build_claude_argv(str(h.FAKE_CLAUDE_BIN), model="claude-sonnet-5-5")
+    init = h.run_fake(argv, input=b"hi").messages[0]
     assert init["model"] == "claude-sonnet-5-5"
-
-
-def test_without_the_separator_the_cli_would_misread_the_task() -> None:
-    """Why the builder puts ``--`` before the task: the CLI's variadic options swallow a
-    following task, and a task starting with ``-`` is taken for a flag."""
-    fake = str(h.FAKE_CLAUDE_BIN)
-    swallowed = h.run_fake([fake, *h.HEADLESS, "--allowedTools", "Read", "[fake:echo_args]"])
-    assert swallowed.returncode == 1
-    assert "Input must be provided" in swallowed.stderr.decode()
-    as_flag = h.run_fake([fake, *h.HEADLESS, "-x marks the spot"])
-    assert as_flag.returncode == 1
-    assert "error: unknown option '-x marks the spot'" in as_flag.stderr.decode()

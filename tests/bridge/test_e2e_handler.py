@@ -10,7 +10,6 @@ of the command, which ties each task the bridge sent to the connection it came o
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -51,13 +50,13 @@ class Handler:
             return json.load(response)
 
     def started_sessions(self) -> dict[str, str]:
-        """command digest -> session id, for every execution the handler started."""
+        """execution id (the bridge's: it sends its own) -> session id, for every execution the handler started."""
         sessions = {}
         for line in self.log_path.read_text(errors="replace").splitlines():
             with contextlib.suppress(ValueError):
                 event = json.loads(line)
                 if event.get("msg") == "execution started":
-                    sessions[event["command_sha256"]] = event["session_id"]
+                    sessions[event["execution_id"]] = event["session_id"]
         return sessions
 
 
@@ -89,12 +88,6 @@ def handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Handler]:
 
 def via(handler: Handler, data_dir: Path, **overrides: Any) -> BridgeSettings:
     return b.settings(data_dir, handler_urls=(handler.url,), token=handler.token, backend="handler", **overrides)
-
-
-def digest(settings: BridgeSettings, task: str) -> str:
-    """What the handler logs for the command the bridge sends for `task`."""
-    command = TaskRequest.for_claude(TaskSpec(task=task), settings).command
-    return hashlib.sha256(command.encode()).hexdigest()[:12]
 
 
 @contextlib.asynccontextmanager
@@ -194,7 +187,7 @@ async def test_twenty_tasks_at_once_each_on_its_own_connection(handler, tmp_path
     assert [r.status for r in results] == ["completed"] * 20, [r.error for r in results if r.status != "completed"]
     assert {r.backend for r in results} == {handler.url}
     sessions = handler.started_sessions()
-    used = [sessions[digest(settings, t)] for t in tasks]
+    used = [sessions[r.execution_id] for r in results]
     assert len(set(used)) == 20, "one connection per concurrent task"
 
 
@@ -202,16 +195,18 @@ async def test_sequential_tasks_reuse_one_connection(handler, tmp_path):
     settings = via(handler, tmp_path)
     tasks = [f"{b.marker()} one after another {n}" for n in range(3)]
     manager = ExecutionManager(settings)
+    ids = []
     try:
         for task in tasks:
             result = await manager.run_to_end(TaskRequest.for_claude(TaskSpec(task=task), settings))
             assert result.status == "completed"
+            ids.append(result.execution_id)
         idle = [client for h in manager.backends.pool.handlers.values() for client in h.idle]
         assert len(idle) == 1 and not idle[0].closed
     finally:
         await manager.close()
     sessions = handler.started_sessions()
-    assert len({sessions[digest(settings, t)] for t in tasks}) == 1
+    assert len({sessions[execution_id] for execution_id in ids}) == 1
 
 
 async def test_the_handlers_environment_secrets_and_nesting_markers_are_scrubbed(handler, tmp_path):

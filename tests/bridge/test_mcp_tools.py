@@ -373,12 +373,12 @@ async def test_cancelling_the_mcp_call_kills_the_process_group(tmp_path, mode):
 # -- the rest -------------------------------------------------------------------------------------
 
 
-async def test_get_hook_status_without_a_handler(tmp_path, mode):
+async def test_get_hook_status_without_a_handler_or_hooks_file(tmp_path, mode):
     async with b.mcp_bridge(tmp_path, mode) as br:
         result = await br.call("get_hook_status", {})
     assert result.structured_content == {
         "enabled": False,
-        "message": "No handler reachable; tasks run locally, where no hooks are configured",
+        "message": "Hook integration not configured",
         "backend": "local",
     }
 

@@ -99,7 +99,7 @@ def test_a_missing_claude_binary_is_a_clear_error(tmp_path, closed_handler_url):
 def test_task_and_command_together_are_refused(tmp_path):
     done = run(tmp_path, "a task", "--command", "echo hi")
     assert done.returncode == 2
-    assert "give either a TASK or --command" in done.stderr
+    assert "give a TASK, --command or --task-list (one of them)" in done.stderr
     assert done.stdout == ""
 
 

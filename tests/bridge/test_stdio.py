@@ -43,7 +43,7 @@ async def test_stdio_round_trip_and_history_across_a_restart(tmp_path):
             tools = await session.list_tools()
             assert {t.name for t in tools.tools} == {
                 "execute_task", "execute_task_list", "get_execution_status",
-                "get_execution_output", "control_execution", "get_hook_status",
+                "get_execution_output", "control_execution", "get_hook_status", "wait_executions",
             }  # fmt: skip
             result = await session.call_tool("execute_task", {"task": "over stdio"})
             first = result.structured_content

@@ -23,6 +23,7 @@ import contextlib
 import json
 import re
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -48,6 +49,7 @@ BRIDGE_TOOLS = {
     "get_execution_output",
     "control_execution",
     "get_hook_status",
+    "wait_executions",
 }
 
 
@@ -201,10 +203,8 @@ async def test_cancel_while_the_api_streams(claude_bin, sandbox):
             )
             execution = manager.submit(request)
             assert await asyncio.to_thread(api.stream_started.wait, TASK_WAIT_S), api.describe()
-            claude_pids = {
-                pid: cmd for pid, cmd in support.processes_with(marker).items() if cmd.startswith(str(claude_bin))
-            }
-            assert claude_pids, support.processes_with(marker)
+            claude_pids = _claude_processes(sandbox, claude_bin)
+            assert claude_pids, support.processes_with_env(f"HOME={sandbox.home}")
             changed, _ = await manager.control(execution.id, "cancel")
             assert changed
             result = await asyncio.wait_for(manager.follow(execution), TASK_WAIT_S)
@@ -213,9 +213,17 @@ async def test_cancel_while_the_api_streams(claude_bin, sandbox):
         assert result.duration_ms < 10_000  # long before the 20 s answer would have ended
         assert await asyncio.to_thread(api.stream_aborted.wait, 5), "the CLI kept reading the stream"
         assert not api.closing.is_set()
-        left = support.wait_gone(marker, 5)
+        deadline = time.monotonic() + 5
+        while (left := _claude_processes(sandbox, claude_bin)) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
     assert not left, f"processes left after cancel: {left}"
     assert all(not Path(f"/proc/{pid}").exists() or _is_zombie(pid) for pid in claude_pids)
+
+
+def _claude_processes(sandbox, claude_bin: Path) -> dict[int, str]:
+    """The CLI's processes started for this test (the task is on their stdin, not in their argv)."""
+    started = support.processes_with_env(f"HOME={sandbox.home}")
+    return {pid: cmd for pid, cmd in started.items() if cmd.startswith(str(claude_bin))}
 
 
 def _is_zombie(pid: int) -> bool:

@@ -8,10 +8,12 @@ import pytest
 
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputNotification, ProcessOutputParams
 from cc_executor.handler.execution_types import Completion, OutputPiece
+from cc_executor.handler.hooks import HooksEngine
 from cc_executor.handler.protocol import (
     ConnectionProtocol,
     ControlExecution,
     OutputEncoder,
+    ReportHookStatus,
     ReportStatus,
     Send,
     StartExecution,
@@ -127,7 +129,7 @@ def test_one_execution_at_a_time(core):
 def test_a_failed_spawn_frees_the_connection(core):
     [start] = core.receive(request("execute", {"command": "echo", "cwd": "/nonexistent"}))
     [error] = core.execution_not_started(start, "working directory does not exist: /nonexistent")
-    assert json.loads(error)["error"]["code"] == -32000
+    assert json.loads(error.frame)["error"]["code"] == -32000
     assert isinstance(core.receive(request("execute", {"command": "echo"}, 2))[0], StartExecution)
 
 
@@ -140,8 +142,10 @@ def test_notifications_are_acted_on_but_never_answered(core):
 
 
 def test_hook_status_and_status(core):
-    [reply] = core.receive(request("hook_status", {}))
-    assert json.loads(reply.frame)["result"] == {"enabled": False, "message": "Hook integration not configured"}
+    [asked] = core.receive(request("hook_status", {}))
+    assert isinstance(asked, ReportHookStatus)
+    [reply] = core.hook_status(asked, HooksEngine().status())
+    assert json.loads(reply)["result"] == {"enabled": False, "message": "Hook integration not configured"}
     [status] = core.receive(request("status"))
     assert isinstance(status, ReportStatus)
     [frame] = core.status(status, None, active_sessions=1, max_sessions=4)

@@ -92,19 +92,19 @@ INNER_CLAUDE = """#!/bin/sh
 # (and recovers what it may), then goes away; the task itself runs on.
 "{python}" -m cc_executor mcp --backend local </dev/null 2>>"{log}"
 echo "inner bridge exited with $?" >>"{log}"
-exec "{python}" -c "import time; time.sleep(300)" "$@"  # the task's argv (and its marker) stay visible
+exec "{python}" -c "import time; time.sleep(300)" "{log}"  # the task runs on, found by its log's path
 """
 
 
 async def test_a_tasks_inner_bridge_does_not_kill_the_task(tmp_path):
     log = tmp_path / "inner.log"
     inner = b.executable(tmp_path / "inner-claude", INNER_CLAUDE.format(python=sys.executable, log=log))
-    tag = b.marker()
+    tag = str(log)  # the task's prompt goes to its stdin, not its argv
     try:
         with anyio.fail_after(60):
             async with b.stdio_session(tmp_path, CC_EXECUTOR_CLAUDE_BIN=str(inner)) as session:
                 await session.initialize()
-                started = await session.call_tool("execute_task", {"task": tag, "wait": False})
+                started = await session.call_tool("execute_task", {"task": "run on", "wait": False})
                 execution_id = started.structured_content["execution_id"]
                 while "inner bridge exited" not in (log.read_text() if log.exists() else ""):
                     await anyio.sleep(0.05)

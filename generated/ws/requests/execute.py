@@ -18,7 +18,7 @@ class ExecuteParams(BaseModel):
         str, Field(max_length=1048576, min_length=1, pattern="^[^\\u0000]*$")
     ]
     """
-    Shell command, run as `/bin/sh -c COMMAND` with stdin closed, in its own session and process group. It cannot contain NUL characters (no process argument can).
+    Shell command, run as `/bin/sh -c COMMAND` in its own session and process group, its stdin closed unless `stdin` is given. It cannot contain NUL characters (no process argument can).
     """
     timeout: Annotated[int | None, Field(ge=1, le=604800)] = None
     """
@@ -34,6 +34,10 @@ class ExecuteParams(BaseModel):
     ] = None
     """
     Identifies one execution: 1 to 128 printable ASCII characters, no spaces. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    """
+    stdin: Annotated[str | None, Field(max_length=8388608)] = None
+    """
+    Text written to the process's standard input (UTF-8), which is then closed; absent or null: stdin is closed from the start. At most --max-stdin-bytes of UTF-8 (8 MiB by default: a 4 MiB prompt for `claude -p` passes); more is answered -32602 (field stdin). An execute frame may exceed --max-frame-bytes by its stdin: the frame is answered when its size less stdin's UTF-8 bytes is within --max-frame-bytes (send stdin unescaped, as UTF-8: an escaped character counts as its escape). Added in protocol 2.0; protocol 1.0 ignores it, as the old handler did, and stdin stays closed.
     """
 
 
@@ -94,7 +98,7 @@ class ExecuteResult(BaseModel):
 
 class ExecuteRequest(BaseModel):
     """
-    Start one command in a new process group. One execution at a time per connection: while one runs, another `execute` is refused with -32602 (reason execution_running), except right after a CANCEL was answered: then the new execution starts as soon as the canceled group is gone (its process.completed comes first), never refused. The reply comes once the process has started; then come process.started, any number of process.output, and exactly one process.completed. Protocol 2.0 reads params strictly (ExecuteParams); protocol 1.0 reads them as the old handler did (LenientExecuteParams).
+    Start one command in a new process group. One execution at a time per connection: while one runs, another `execute` is refused with -32602 (reason execution_running), except right after a CANCEL was answered: then the new execution starts as soon as the canceled group is gone (its process.completed comes first), never refused. The reply comes once the pre-execution hooks (if any) have run and the process has started; then come process.started, any number of process.output, and exactly one process.completed. Protocol 2.0 reads params strictly (ExecuteParams); protocol 1.0 reads them as the old handler did (LenientExecuteParams).
     """
 
     model_config = ConfigDict(
