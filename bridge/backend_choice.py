@@ -37,7 +37,7 @@ class BackendChoice:
         self.settings = settings
         self.local = LocalBackend(settings.run_limits, HooksEngine(settings.hooks, settings.run_limits))
         self.pool = (
-            HandlerPool(list(settings.handler_urls), settings.token)
+            HandlerPool(list(settings.handler_urls), settings.token, ca_file=settings.ca_file)
             if settings.handler_urls and settings.backend != "local"
             else None
         )

@@ -16,12 +16,15 @@ from collections.abc import AsyncIterator
 
 import mcp_types as types
 from mcp.server import Server, ServerRequestContext
+from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
 from mcp.shared.exceptions import MCPError
+from starlette.requests import Request
 
 from cc_executor import __version__
 
+from .client_view import ClientView
 from .execution_state import ProgressListener, ProgressUpdate
-from .executions import ExecutionManager
+from .executions import ExecutionManager, QueueFull
 from .tool_specs import ToolSpec, load_tools
 from .tools import TOOLS, ToolFailure
 
@@ -50,7 +53,7 @@ class ToolProgress:
     grows with every step since the last one ended (total N); a single task counts its steps. One sender
     sends them all, in order."""
 
-    def __init__(self, manager: ExecutionManager, ctx: ServerRequestContext) -> None:
+    def __init__(self, manager: ClientView, ctx: ServerRequestContext) -> None:
         self.manager = manager
         self.ctx = ctx
         self._queue: asyncio.Queue[tuple[float, float | None, str]] = asyncio.Queue(maxsize=64)
@@ -111,6 +114,12 @@ class ToolProgress:
             await sender
 
 
+def http_session(ctx: ServerRequestContext) -> str | None:
+    """The streamable-HTTP session a call came in (its Mcp-Session-Id); None over stdio or without a session."""
+    request = ctx.request
+    return request.headers.get(MCP_SESSION_ID_HEADER) if isinstance(request, Request) else None
+
+
 def error_result(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
@@ -139,8 +148,9 @@ def build_server(manager: ExecutionManager) -> Server:
         model, function = TOOLS[params.name]
         try:
             # the arguments passed the spec's schema above; this only makes them typed
-            answer = await function(ToolProgress(manager, ctx), model.model_validate(arguments) if model else None)
-        except ToolFailure as exc:
+            call = ToolProgress(ClientView(manager, http_session(ctx)), ctx)
+            answer = await function(call, model.model_validate(arguments) if model else None)
+        except (ToolFailure, QueueFull) as exc:
             return error_result(str(exc))
         except Exception as exc:  # never a traceback to the client; the log has it
             log.exception("tool failed", extra={"event": {"tool": params.name}})

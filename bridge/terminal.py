@@ -18,6 +18,7 @@ from cc_executor.generated.mcp.common import TaskResult, TaskSpec
 from cc_executor.generated.mcp.execute_task_list_output import ExecuteTaskListOutput
 from cc_executor.terminal_text import literal, visible
 
+from .client_view import ClientView
 from .execution_state import ProgressListener
 from .executions import BridgeSettings, ExecutionManager, ProgressUpdate, TaskRequest
 from .fan_out import run_list, summarize
@@ -118,7 +119,13 @@ async def run_list_in_terminal(
                 yield show
 
             work = asyncio.create_task(
-                run_list(manager, requests, progress, max_parallel=max_parallel, stop_on_failure=stop_on_failure)
+                run_list(
+                    ClientView(manager, None),
+                    requests,
+                    progress,
+                    max_parallel=max_parallel,
+                    stop_on_failure=stop_on_failure,
+                )
             )
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

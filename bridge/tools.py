@@ -31,8 +31,9 @@ from cc_executor.generated.mcp.get_hook_status_output import GetHookStatusOutput
 from cc_executor.generated.mcp.wait_executions_input import WaitExecutionsInput
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 
+from .client_view import ClientView
 from .execution_state import ProgressListener
-from .executions import ExecutionManager, TaskRequest
+from .executions import TaskRequest
 from .fan_out import run_list, summarize
 from .output_store import StoredStream
 from .result_text import list_text, task_text, wait_text
@@ -59,9 +60,9 @@ class ToolAnswer:
 
 
 class ToolCall(Protocol):
-    """What a tool gets besides its arguments: the engine, and progress notifications to its caller."""
+    """What a tool gets besides its arguments: the engine as its client may see it, and progress notifications."""
 
-    manager: ExecutionManager
+    manager: ClientView
 
     def progress(self, index: int = 1, of: int = 1) -> AbstractAsyncContextManager[ProgressListener]:
         """While open, the steps of the `index`-th execution of `of` reach the caller as progress."""
@@ -222,7 +223,7 @@ TOOLS: dict[str, tuple[type[BaseModel] | None, ToolFunction]] = {
 }
 
 
-def task_request(manager: ExecutionManager, spec: TaskFields) -> TaskRequest:
+def task_request(manager: ClientView, spec: TaskFields) -> TaskRequest:
     try:
         return TaskRequest.for_claude(spec, manager.settings)
     except ValueError as exc:

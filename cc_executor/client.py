@@ -8,6 +8,10 @@
             elif isinstance(event, ProcessCompletedParams):
                 break
 
+The URL is `ws://HOST:PORT/ws/mcp`, `wss://…` (checked against the system's CAs or a
+`ca_file`), or `ws+unix:///path/to/handler.sock`: the local handler's socket in the data
+dir, which only its user can reach (cc_executor/endpoints.py).
+
 Replies are matched to requests by id; notifications arrive in order through `events()`.
 The event queue is bounded, so a consumer that stops reading slows the handler (and
 the process) down instead of filling memory.
@@ -25,11 +29,11 @@ import contextlib
 import itertools
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.protocol import State
 from websockets.typing import Subprotocol
@@ -46,6 +50,8 @@ from cc_executor.generated.ws.requests.sessions import SessionsResult
 from cc_executor.generated.ws.requests.status import StatusResult
 from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
 
+from .endpoints import check_url, open_websocket, unix_socket_of
+
 Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams | HookRun
 NOTIFICATION_PARAMS: dict[str, type[Event]] = {
     "hook.completed": HookRun,
@@ -59,12 +65,6 @@ NOTIFICATION_PARAMS: dict[str, type[Event]] = {
 ControlAction = Literal["PAUSE", "RESUME", "CANCEL"]
 EVENT_QUEUE_FRAMES = 256
 CLOSE_TIMEOUT_S = 2.0
-
-
-def health_url(ws_url: str) -> str:
-    """The /health URL of the handler at a WebSocket URL: ws://host:port/ws/mcp -> http://host:port/health."""
-    parts = urlsplit(ws_url)
-    return urlunsplit(("https" if parts.scheme == "wss" else "http", parts.netloc, "/health", "", ""))
 
 
 class HandlerError(Exception):
@@ -103,11 +103,23 @@ class HandlerClient:
         self._reader = asyncio.create_task(self._read(), name="handler-client-reader")
 
     @classmethod
-    async def connect(cls, url: str, token: str | None = None, *, open_timeout: float = 5.0) -> HandlerClient:
+    async def connect(
+        cls, url: str, token: str | None = None, *, open_timeout: float = 5.0, ca_file: Path | None = None
+    ) -> HandlerClient:
+        """Connect to the handler at a ws://, wss:// (checked against `ca_file`, else the system's CAs) or
+        ws+unix:// URL; HandlerUnavailable says why it could not."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
-            websocket = await connect(
+            check_url(url)
+        except ValueError as exc:
+            raise HandlerUnavailable(str(exc)) from exc
+        socket = unix_socket_of(url)
+        if socket is not None and not socket.exists():  # the usual case when no handler runs here: say it plainly
+            raise HandlerUnavailable(f"cannot reach {url}: no handler listens on {socket}")
+        try:
+            websocket = await open_websocket(
                 url,
+                ca_file=ca_file,
                 additional_headers=headers,
                 subprotocols=[Subprotocol(V2_SUBPROTOCOL)],
                 open_timeout=open_timeout,
