@@ -33,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.protocol import State
@@ -40,6 +41,7 @@ from websockets.typing import Subprotocol
 
 from cc_executor.generated.common.execution import StateChangeParams
 from cc_executor.generated.common.hooks import HookRun
+from cc_executor.generated.common.jsonrpc import ErrorResponse, Request, SuccessResponse
 from cc_executor.generated.ws.notifications.connected import ConnectedParams
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
@@ -208,7 +210,7 @@ class HandlerClient:
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = reply
         # unescaped UTF-8: a large stdin counts against the handler's limit as its UTF-8 bytes
-        frame = json.dumps({"jsonrpc": "2.0", "method": method, "id": request_id, "params": params}, ensure_ascii=False)
+        frame = Request(jsonrpc="2.0", method=method, id=request_id, params=params).model_dump_json()
         try:
             try:
                 await self.websocket.send(frame)
@@ -262,7 +264,19 @@ class HandlerClient:
         if reply is None or reply.done():
             return
         if "error" in message:
-            error = message["error"]
-            reply.set_exception(HandlerError(error.get("code", 0), error.get("message", ""), error.get("data")))
+            reply.set_exception(handler_error(message))
         else:
-            reply.set_result(message["result"])
+            reply.set_result(SuccessResponse.model_validate(message).result)
+
+
+def handler_error(message: dict[str, Any]) -> HandlerError:
+    """The error reply as an exception; a code or reason this client does not know yet (a newer handler's) is kept
+    as sent rather than refused."""
+    try:
+        error = ErrorResponse.model_validate(message).error
+    except ValidationError:
+        raw = message.get("error")
+        raw = raw if isinstance(raw, dict) else {}
+        return HandlerError(int(raw.get("code", 0)), str(raw.get("message", "")), raw.get("data"))
+    data = error.data.model_dump(mode="json", exclude_none=True) if error.data is not None else None
+    return HandlerError(error.code, error.message, data)
