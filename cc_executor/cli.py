@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
+from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, get_args
@@ -242,6 +244,33 @@ def handler(
             metavar="N", min=1, envvar="MAX_SESSIONS", show_envvar=True, help="Most connections served at once."
         ),
     ] = 32,
+    max_running: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            min=1,
+            help="Most executions running at once (default: --max-sessions). Connections may be more; further "
+            "executions wait in a FIFO queue (protocol 2.0 clients are told, with process.queued).",
+        ),
+    ] = None,
+    max_queued_executions: Annotated[
+        int,
+        typer.Option(
+            metavar="N",
+            min=0,
+            help="Most executions waiting for a slot; one more is answered -32004 (handler_full): nothing ran.",
+        ),
+    ] = 64,
+    drain_grace: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            min=0,
+            help="On SIGTERM the handler drains: no new connections or executions, queued ones handed back, /ready "
+            "503; running executions get this long to finish before they are ended. SIGINT (or a second SIGTERM) "
+            "stops at once.",
+        ),
+    ] = 30.0,
     max_frame_bytes: Annotated[
         int,
         typer.Option(metavar="BYTES", min=256, help="Largest client frame answered, for protocol 2.0 clients (bytes)."),
@@ -373,6 +402,9 @@ def handler(
             trusted_networks=networks,
             allowed_origins=tuple(allow_origin or ()),
             max_sessions=max_sessions,
+            max_running=max_running,
+            max_queued_executions=max_queued_executions,
+            drain_grace_s=drain_grace,
             max_frame_bytes=max_frame_bytes,
             max_stdin_bytes=max_stdin_bytes,
             old_client_max_frame_bytes=old_client_max_frame_bytes,
@@ -427,23 +459,35 @@ def _use_pidfd_child_watcher() -> None:
 
 
 async def _serve_until_signalled(server: HandlerServer) -> None:
-    """Serve until SIGINT/SIGTERM, then close every session so no process group outlives the handler."""
+    """Serve until SIGTERM (drain, then close) or SIGINT (close now); no process group outlives the handler."""
     from cc_executor.fd_limit import raise_open_file_limit
     from cc_executor.handler.process_runner import reap_strays_forever
 
     _use_pidfd_child_watcher()
     raise_open_file_limit()
-    stop = asyncio.Event()
+    drain, stop = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, lambda: stop.set() if drain.is_set() else drain.set())
     await server.start()
     where = f"{server.url} and {server.unix_url}" if server.unix_url else server.url
     typer.echo(f"cc-executor handler listening on {where}", err=True)
     reaper = asyncio.ensure_future(reap_strays_forever())
-    await stop.wait()
+    await _unless(stop, drain.wait())
+    if not stop.is_set():
+        await _unless(stop, server.drain(server.config.drain_grace_s))  # SIGINT or a second SIGTERM cuts it short
     reaper.cancel()
     await server.close()
+
+
+async def _unless(stop: asyncio.Event, work: Coroutine[Any, Any, object]) -> None:
+    """Await `work`, or cancel it as soon as `stop` is set."""
+    task, stopped = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
+    await asyncio.wait([task, stopped], return_when=asyncio.FIRST_COMPLETED)
+    for future in (task, stopped):
+        future.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await future
 
 
 def _hooks(explicit: Path | None) -> HooksSetup:

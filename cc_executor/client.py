@@ -45,6 +45,7 @@ from cc_executor.generated.common.jsonrpc import ErrorResponse, Request, Success
 from cc_executor.generated.ws.notifications.connected import ConnectedParams
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
+from cc_executor.generated.ws.notifications.process_queued import QueuedParams
 from cc_executor.generated.ws.requests.control import ControlResult
 from cc_executor.generated.ws.requests.execute import ExecuteParams, ExecuteResult
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
@@ -54,9 +55,10 @@ from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
 
 from .endpoints import check_url, open_websocket, unix_socket_of
 
-Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams | HookRun
+Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams | HookRun | QueuedParams
 NOTIFICATION_PARAMS: dict[str, type[Event]] = {
     "hook.completed": HookRun,
+    "process.queued": QueuedParams,
     "process.output": ProcessOutputParams,
     "process.completed": ProcessCompletedParams,
     "process.started": StateChangeParams,
@@ -84,7 +86,13 @@ class HandlerError(Exception):
 
 
 class HandlerUnavailable(Exception):
-    """No connection could be made, or it was lost; says why (refused, unauthorized, full, ...)."""
+    """No connection could be made, or it was lost; says why (refused, unauthorized, full, ...).
+
+    `status` is the HTTP status of a refused handshake (401, 429, 503, ...), None otherwise."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RequestNotSent(HandlerUnavailable):
@@ -132,7 +140,8 @@ class HandlerClient:
             body = exc.response.body.decode(errors="replace") if exc.response.body else ""
             with contextlib.suppress(ValueError, AttributeError):
                 body = json.loads(body)["message"]
-            raise HandlerUnavailable(f"{url} refused the connection (HTTP {exc.response.status_code}): {body}") from exc
+            status = exc.response.status_code
+            raise HandlerUnavailable(f"{url} refused the connection (HTTP {status}): {body}", status) from exc
         except (OSError, TimeoutError) as exc:
             raise HandlerUnavailable(f"cannot reach {url}: {exc}") from exc
         except Exception as exc:  # handshake failures come in many library-specific types
@@ -155,6 +164,11 @@ class HandlerClient:
     def protocol_version(self) -> str:
         """The protocol in use: 2.0 when the handler agreed to cc-executor.v2, 1.0 with one that does not know it."""
         return "2.0" if self.websocket.subprotocol == V2_SUBPROTOCOL else "1.0"
+
+    @property
+    def can_refuse_to_queue(self) -> bool:
+        """Whether the handler takes execute's `queue: false` (its greeting lists the `queue` capability)."""
+        return "queue" in self.greeting.capabilities
 
     @property
     def closed(self) -> bool:
@@ -180,11 +194,18 @@ class HandlerClient:
         cwd: str | None = None,
         execution_id: str | None = None,
         stdin: str | None = None,
+        queue: bool | None = None,
     ) -> ExecuteResult:
-        """Start `command`; `stdin` (protocol 2.0) is written to its standard input, which is then closed."""
+        """Start `command`; `stdin` (protocol 2.0) is written to its standard input, which is then closed.
+
+        When every slot of the handler is taken, the execution waits in its queue (a QueuedParams event says so)
+        and this returns once it has started; `queue=False` (handlers with the `queue` capability) is answered
+        -32004, reason handler_full, instead."""
         if stdin is not None and self.protocol_version != "2.0":
             raise HandlerError(-32602, "this handler speaks protocol 1.0, which cannot take stdin for a command")
-        params = ExecuteParams(command=command, timeout=timeout, cwd=cwd, execution_id=execution_id, stdin=stdin)
+        params = ExecuteParams(
+            command=command, timeout=timeout, cwd=cwd, execution_id=execution_id, stdin=stdin, queue=queue
+        )
         return ExecuteResult.model_validate(await self.request("execute", params.model_dump(exclude_none=True)))
 
     async def control(self, action: ControlAction, execution_id: str | None = None) -> ControlResult:

@@ -55,7 +55,12 @@ def live_handler(
         if token:  # in the environment: on the command line every user could read it
             child_env["CC_EXECUTOR_TOKEN"] = token
         auth = [] if token else ["--no-auth"]
-        command = [sys.executable, "-m", "cc_executor", "handler", "--port", str(port), *auth, *extra_args]
+        # no drain by default: stopping a test's handler ends what it runs at once (extra_args may set one)
+        command = [
+            *(sys.executable, "-m", "cc_executor", "handler", "--port", str(port), "--drain-grace", "0"),
+            *auth,
+            *extra_args,
+        ]
         log_path = Path(data_dir) / "handler.log"
         with open(log_path, "wb") as log_file:  # a file, not a pipe: a chatty handler must never block on it
             process = subprocess.Popen(command, env=child_env, stdin=subprocess.DEVNULL, stderr=log_file)

@@ -34,6 +34,7 @@ class Execute:
     cwd: str | None
     execution_id: str | None
     stdin: str | None = None  # protocol 2.0: written to the process's stdin, which is then closed
+    may_queue: bool = True  # protocol 2.0's `queue: false`: refuse (handler_full) rather than wait for a slot
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _validated(model: type[Model], params: Any, *, strict: bool = True) -> Model
 
 def strict_execute(params: Any) -> Params:
     read = _validated(ExecuteParams, params)
-    return Execute(read.command, read.timeout, read.cwd, read.execution_id, read.stdin)
+    return Execute(read.command, read.timeout, read.cwd, read.execution_id, read.stdin, read.queue is not False)
 
 
 def strict_control(params: Any) -> Params:

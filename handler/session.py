@@ -18,6 +18,7 @@ from cc_executor.generated.ws.requests.sessions import SessionInfo
 from cc_executor.generated.ws.requests.status import RunningExecution
 from cc_executor.logs import command_digest
 
+from .execution_slots import ExecutionSlots, NotRun, Waiting
 from .execution_types import OutputPiece, StreamName
 from .hooks import HookContext, HooksEngine, failure_message, runs_claude
 from .leftovers import RunningExecutions
@@ -25,6 +26,7 @@ from .metrics import HandlerMetrics
 from .params import ControlType
 from .process_runner import RunLimits, RunningProcess, SpawnError
 from .protocol import (
+    NOT_RUN,
     Action,
     ConnectionProtocol,
     ControlExecution,
@@ -52,6 +54,14 @@ class SessionSettings:
     heartbeat_s: float | None = 30.0  # protocol 1.0's ping notification; None: never
     idle_timeout_s: float | None = None  # close a connection that sends nothing and runs nothing this long
     hooks: HooksEngine | None = None
+    slots: ExecutionSlots | None = None  # shared by the handler's sessions; None: one of its own per session
+
+
+@dataclass(frozen=True)
+class _Queued:
+    request: StartExecution
+    waiting: Waiting
+    starter: asyncio.Task[None]
 
 
 def describe(running: RunningProcess, execution_id: str) -> RunningExecution:
@@ -110,8 +120,11 @@ class Session:
         self.last_heard = self.connected_at
         self.running: RunningProcess | None = None
         self.hooks = settings.hooks or HooksEngine()
+        self.slots = settings.slots or ExecutionSlots(max_running=1, max_queued=1)
         self._announced = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
+        #: an execution waiting for a slot, and the task that starts it once it has one
+        self._waiting: _Queued | None = None
 
     async def serve(self) -> None:
         started = time.monotonic()
@@ -131,6 +144,7 @@ class Session:
         finally:
             for chore in chores:
                 chore.cancel()
+            self._withdraw()
             self.cancel_execution("Client disconnected")
             if self._watcher is not None:
                 with contextlib.suppress(asyncio.CancelledError):
@@ -164,6 +178,15 @@ class Session:
                 await self.websocket.close(1000, f"Session idle for {idle_s:g} s")
                 return
             await asyncio.sleep(idle_s - quiet if quiet < idle_s else min(idle_s, 1.0))  # busy: look again later
+
+    def _withdraw(self) -> bool:
+        """Take this connection's execution out of the queue, if it waits there (True)."""
+        if self._waiting is None:
+            return False
+        queued, self._waiting = self._waiting, None
+        queued.starter.cancel()
+        self.slots.leave(queued.waiting)
+        return True
 
     def cancel_execution(self, reason: str) -> None:
         """A client that goes away, or a handler that stops, takes the process group with it."""
@@ -206,6 +229,58 @@ class Session:
         return SessionInfo(session_id=self.protocol.session_id, connected_s=connected_s, execution=self.execution())
 
     async def _start(self, request: StartExecution) -> None:
+        """Start at once when a slot is free; else queue (process.queued for 2.0) and start when one frees."""
+        try:
+            waiting = self.slots.take(request.execute.may_queue)
+        except NotRun as not_run:
+            await self._not_run(request, not_run)
+            return
+        if waiting is None:
+            await self._start_in_slot(request)
+            return
+        log.info(
+            "execution queued",
+            extra={"event": {"execution_id": request.execution_id, "position": waiting.position}},
+        )
+        await self._send_all(
+            self.protocol.execution_queued(waiting.position, self.slots.running, self.slots.max_running)
+        )
+        starter = asyncio.create_task(self._start_when_granted(request, waiting), name=f"queued {request.execution_id}")
+        self._waiting = _Queued(request, waiting, starter)
+
+    async def _start_when_granted(self, request: StartExecution, waiting: Waiting) -> None:
+        try:
+            await waiting.turn()
+        except NotRun as not_run:  # the handler began draining
+            self._waiting = None
+            with contextlib.suppress(ConnectionClosed):
+                await self._not_run(request, not_run)
+            return
+        self._waiting = None
+        self.settings.metrics.queue_wait.observe(time.monotonic() - waiting.joined_at)
+        with contextlib.suppress(ConnectionClosed):
+            await self._start_in_slot(request)
+
+    async def _not_run(self, request: StartExecution, not_run: NotRun) -> None:
+        self.settings.metrics.not_run.labels(reason=not_run.reason).inc()
+        log.info(
+            "execution not run",
+            extra={"event": {"execution_id": request.execution_id, "reason": not_run.reason}},
+        )
+        for action in self.protocol.execution_not_started(request, not_run.message, not_run.reason, NOT_RUN):
+            await self._perform_safely(action)
+
+    async def _start_in_slot(self, request: StartExecution) -> None:
+        """Run the execution in the slot it holds; the slot is released when it ends (or if it never starts)."""
+        handed_over = False
+        try:
+            handed_over = await self._run(request)
+        finally:
+            if not handed_over:
+                self.slots.release()
+
+    async def _run(self, request: StartExecution) -> bool:
+        """True once the execution's completion is watched (and its slot released there)."""
         execute = request.execute
         timeout = execute.timeout_s if execute.timeout_s is not None else self.settings.default_timeout_s
         self._announced.clear()
@@ -217,7 +292,7 @@ class Session:
             log.warning("execution stopped by a hook", extra={"event": {"execution_id": request.execution_id}})
             for action in self.protocol.execution_not_started(request, failure_message(refused), "hook_failed"):
                 await self._perform_safely(action)
-            return
+            return False
         try:
             running = await RunningProcess.start(
                 execute.command,
@@ -235,7 +310,7 @@ class Session:
             )
             for action in self.protocol.execution_not_started(request, str(exc)):
                 await self._perform_safely(action)
-            return
+            return False
         self.running = running
         if self.settings.running is not None:
             self.settings.running.add(running.tag)
@@ -256,6 +331,7 @@ class Session:
         finally:
             self._announced.set()
             self._watcher = asyncio.create_task(self._report_completion(running, context))
+        return True
 
     async def _forward_output(self, stream: StreamName, pieces: list[OutputPiece]) -> None:
         """The runner's sink: waits for the socket (backpressure); output for a gone client is dropped."""
@@ -272,6 +348,7 @@ class Session:
         completion = await running.wait()
         await self.hooks.after(context, completion, self._report_hook)
         self.running = None
+        self.slots.release()
         if self.settings.running is not None:
             self.settings.running.remove(running.tag)
         self.settings.metrics.execution_ended(
@@ -296,6 +373,9 @@ class Session:
 
     async def _control(self, request: ControlExecution) -> None:
         running = self.running
+        if running is None and self._waiting is not None:
+            await self._control_queued(request)
+            return
         if running is None:  # started but already reported completed: nothing left to steer
             await self._send_all(self.protocol.control_done(request, _STATUS[request.action], changed=False))
             return
@@ -306,6 +386,17 @@ class Session:
         else:
             changed = running.cancel("Canceled by the client")
         await self._send_all(self.protocol.control_done(request, _STATUS[request.action], changed))
+
+    async def _control_queued(self, request: ControlExecution) -> None:
+        """CANCEL withdraws an execution that waits for a slot (its execute is answered: nothing ran)."""
+        if request.action != "CANCEL":
+            await self._send_all(self.protocol.control_while_queued(request))
+            return
+        assert self._waiting is not None
+        queued = self._waiting.request
+        self._withdraw()
+        await self._send_all(self.protocol.control_done(request, "canceled", changed=False))
+        await self._not_run(queued, NotRun("canceled", "Canceled while queued: nothing ran"))
 
     async def _send_all(self, frames: list[bytes]) -> None:
         if frames:
