@@ -29,9 +29,10 @@ HOOK_HINT = "Nothing ran. The hooks file's pre-execution hook refused the task: 
 class StartFailed(Exception):
     """The backend could not start the process; the message says why, the hint what to try (for the result)."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, may_have_run_on: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        self.may_have_run_on = may_have_run_on  # a handler lost while starting it: it may have run there
 
 
 class Execution(Protocol):
@@ -39,6 +40,7 @@ class Execution(Protocol):
 
     backend: str
     tag: str | None  # local executions: the execution core's tag, to find leftovers after a crash
+    lost: bool  # the backend went away while it ran (a handler stopped, the network failed)
 
     async def pause(self) -> bool: ...
     async def resume(self) -> bool: ...
@@ -66,6 +68,7 @@ class Backend(Protocol):
 
 class LocalExecution:
     backend = LOCAL
+    lost = False  # the bridge itself runs it: never lost while the bridge lives
 
     def __init__(
         self, running: RunningProcess, hooks: HooksEngine, context: HookContext, on_hook: HookListener | None
@@ -144,10 +147,11 @@ class HandlerExecution:
         url: str,
         client: HandlerClient,
         sink: TextSink,
-        release: Callable[[HandlerClient], None],
+        release: Callable[[HandlerClient, bool], None],
         on_hook: HookListener | None = None,
     ):
         self.backend = url
+        self.lost = False  # the connection went while the task ran: it did not finish here
         self.tag: str | None = None  # the handler ends its own executions when this connection goes
         self.client = client
         self._sink = sink
@@ -186,8 +190,10 @@ class HandlerExecution:
                 completed = event
                 break
         if completed is None:
+            self.lost = True
             with contextlib.suppress(Exception):
                 await self.client.close()
+            self._release(self.client, True)
             return Completion(
                 status="failed",
                 exit_code=None,
@@ -199,7 +205,7 @@ class HandlerExecution:
                 stdout_bytes=0,
                 stderr_bytes=0,
             )
-        self._release(self.client)
+        self._release(self.client, False)
         return Completion(
             status=completed.status,
             exit_code=completed.exit_code,

@@ -34,6 +34,7 @@ class TaskRequest:
     claude: bool
     stdin: str | None = None  # a Claude task's prompt, written to claude's stdin
     wants_structured_output: bool = False  # json_schema was given: an answer without structured_output fails
+    retry_on_handler_loss: bool = False  # run again on another handler if the one running it is lost
 
     @classmethod
     def for_claude(cls, spec: TaskFields, settings: BridgeSettings) -> TaskRequest:
@@ -74,6 +75,7 @@ class TaskRequest:
             claude=True,
             stdin=spec.task,
             wants_structured_output=spec.json_schema is not None,
+            retry_on_handler_loss=bool(spec.retry_on_handler_loss),
         )
 
     @classmethod

@@ -117,6 +117,15 @@ TaskTimeout = Annotated[
     int, typer.Option(min=1, metavar="SECONDS", help="Default time a task may run (a task's own timeout_s wins).")
 ]
 MaxConcurrent = Annotated[int, typer.Option(min=1, metavar="N", help="Most tasks running at once.")]
+QueueTimeout = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        metavar="SECONDS",
+        help="When every handler is full, the most a task waits for a free one (never longer than its own "
+        "timeout); then it fails, having run nowhere.",
+    ),
+]
 MaxOutputBytes = Annotated[int, typer.Option(min=1, metavar="BYTES", help="Most bytes of each stream stored per task.")]
 MaxOutputTotalBytes = Annotated[
     int,
@@ -585,6 +594,7 @@ def mcp(
             metavar="N", min=0, help="Most tasks waiting for a slot; one more is refused with an error that says so."
         ),
     ] = 64,
+    queue_timeout: QueueTimeout = 900.0,
     max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
     max_output_total_bytes: MaxOutputTotalBytes = 2 * 1024 * 1024 * 1024,
     hooks: HooksFile = None,
@@ -611,6 +621,7 @@ def mcp(
         max_output_bytes,
         ca_file=ca_file,
         max_queued=max_queued,
+        queue_timeout_s=queue_timeout,
         max_output_total_bytes=max_output_total_bytes,
         hooks=_hooks(hooks),
     )
@@ -716,6 +727,7 @@ def run(
     claude_bin: ClaudeBin = None,
     backend: BackendChoice = "auto",
     task_timeout: TaskTimeout = 1800,
+    queue_timeout: QueueTimeout = 900.0,
     max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
     hooks: HooksFile = None,
     log_format: LogFormatOption = "text",
@@ -728,7 +740,7 @@ def run(
         _fail("give a TASK, --command or --task-list (one of them)")
     configure_logging(log_format, level=logging.WARNING)
     resolved = _client_token_of(ctx, token, token_file) if backend != "local" else None
-    more: dict[str, Any] = {"ca_file": ca_file, "hooks": _hooks(hooks)}
+    more: dict[str, Any] = {"ca_file": ca_file, "hooks": _hooks(hooks), "queue_timeout_s": queue_timeout}
     options = {
         "cwd": cwd,
         "model": model,
