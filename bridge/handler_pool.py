@@ -33,6 +33,7 @@ from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 from cc_executor.handler.hooks import HookListener
 
 from .backends import HandlerExecution, StartFailed, TextSink
+from .discovery import Member, Resolver, members, named_host, system_resolver
 
 log = logging.getLogger("cc_executor.bridge")
 
@@ -41,6 +42,7 @@ HEALTH_FRESH_S = 1.0  # a /health answer younger than this is trusted (with this
 COOLDOWN_S = 5.0  # a handler that just failed is tried last for this long
 IDLE_PER_HANDLER = 8
 MAX_WAIT_BACKOFF_S = 1.0  # the longest pause between looks at a full fleet
+DISCOVERY_INTERVAL_S = 30.0  # names that stand for several handlers are resolved again this often
 #: Refusals that another attempt cannot fix: credentials, throttling, a socket that is not there.
 NOT_RETRIED = ("HTTP 401", "HTTP 403", "HTTP 429", "no handler listens")
 #: Why a handler answers an execute that it did not run (nothing started): try another, or wait.
@@ -73,11 +75,16 @@ class Capacity:
 @dataclass
 class _Handler:
     url: str
+    address: str | None = None  # one of several addresses of the URL's host name (discovery.py)
     idle: list[HandlerClient] = field(default_factory=list)
     failed_at: float = float("-inf")
     last_error: str | None = None
     capacity: Capacity | None = None  # None: unknown (no /health answer yet, or none at all)
     checked_at: float = float("-inf")
+
+    @property
+    def name(self) -> str:
+        return Member(self.url, self.address).name
 
     def cooling(self, now: float) -> bool:
         return now - self.failed_at < COOLDOWN_S
@@ -115,15 +122,21 @@ class HandlerPool:
         connect_attempts: int = 3,
         backoff_s: float = 0.05,
         open_timeout_s: float = 5.0,
+        resolve: Resolver = system_resolver,
+        discovery_interval_s: float = DISCOVERY_INTERVAL_S,
     ) -> None:
         if not urls:
             raise ValueError("at least one handler URL is needed")
+        self.urls = urls
+        self.resolve = resolve
+        self.discovery_interval_s = discovery_interval_s
+        self._discovered_at = float("-inf")
         self.token = token
         self.ca_file = ca_file
         self.connect_attempts = connect_attempts
         self.backoff_s = backoff_s
         self.open_timeout_s = open_timeout_s
-        self.handlers = {url: _Handler(url) for url in urls}
+        self.handlers = {url: _Handler(url) for url in urls}  # by name; names with several addresses expand
         self._placing = asyncio.Lock()  # one placement decision at a time: each sees the others' reservations
         self._freed = asyncio.Event()  # set (and replaced) whenever one of this bridge's executions ends
 
@@ -177,7 +190,7 @@ class HandlerPool:
                     queue=False if client.can_refuse_to_queue else None,
                 )
             except RequestNotSent as exc:  # a stale idle connection: nothing reached the handler, try again
-                log.info("pooled connection was stale", extra={"event": {"handler": handler.url, "error": str(exc)}})
+                log.info("pooled connection was stale", extra={"event": {"handler": handler.name, "error": str(exc)}})
                 self._unreserve(handler)
                 continue
             except HandlerError as exc:
@@ -187,25 +200,25 @@ class HandlerPool:
                 if exc.reason in NOT_RUN_REASONS:  # it ran nothing: wait for, or move to, another slot
                     self._refused(handler, exc)
                     continue
-                raise StartFailed(f"the handler at {handler.url} did not start the task: {exc.message}") from exc
+                raise StartFailed(f"the handler at {handler.name} did not start the task: {exc.message}") from exc
             except HandlerUnavailable as exc:
                 self._unreserve(handler)
                 self._failed(handler, str(exc))
                 if wait.retry_on_loss:
                     log.warning(
                         "lost a handler while starting a task; starting it again elsewhere (retry_on_handler_loss)",
-                        extra={"event": {"handler": handler.url, "error": str(exc)}},
+                        extra={"event": {"handler": handler.name, "error": str(exc)}},
                     )
                     continue
                 raise StartFailed(
-                    f"lost the connection to {handler.url} while starting the task; it was not sent elsewhere "
+                    f"lost the connection to {handler.name} while starting the task; it was not sent elsewhere "
                     f"because it may have started there ({exc})",
                     "It may have run in part. Run it again if that is safe, or give retry_on_handler_loss: true "
                     "for tasks that may run twice.",
-                    may_have_run_on=handler.url,
+                    may_have_run_on=handler.name,
                 ) from exc
-            log.info("task started on handler", extra={"event": {"handler": handler.url, "pid": started.pid}})
-            return HandlerExecution(handler.url, client, sink, functools.partial(self._ended, handler), on_hook)
+            log.info("task started on handler", extra={"event": {"handler": handler.name, "pid": started.pid}})
+            return HandlerExecution(handler.name, client, sink, functools.partial(self._ended, handler), on_hook)
 
     # -- where a task goes ---------------------------------------------------------------------------
 
@@ -215,17 +228,18 @@ class HandlerPool:
         tried: set[str] = set()
         while True:
             async with self._placing:  # choose and reserve; connect outside, so a slow host holds nobody up
+                await self._discover()
                 await self._check_health(everyone=refresh)
                 refresh = False
                 handler = self._best(tried)
                 if handler is None:
                     if any(self._up(h) for h in self.handlers.values()):
                         return None  # up, but full or draining: worth waiting for
-                    errors = [h.last_error or f"{h.url}: unreachable" for h in self.handlers.values()]
+                    errors = [h.last_error or f"{h.name}: unreachable" for h in self.handlers.values()]
                     raise HandlerUnavailable("no handler reachable: " + "; ".join(errors))
                 if handler.capacity is not None:
                     handler.capacity.busy += 1  # reserved: the next placement sees it taken
-            tried.add(handler.url)
+            tried.add(handler.name)
             try:
                 return handler, await self._connection(handler)
             except HandlerUnavailable as exc:
@@ -239,7 +253,7 @@ class HandlerPool:
         """The handler with the most free slots (fewest connections in use on a tie); one whose load is unknown
         after those; one that failed lately only when no handler is up at all."""
         now = time.monotonic()
-        untried = [h for h in self.handlers.values() if h.url not in tried]
+        untried = [h for h in self.handlers.values() if h.name not in tried]
         candidates = [h for h in untried if not h.cooling(now) and (h.capacity is None or h.capacity.free > 0)]
         if not candidates and not any(self._up(h) for h in self.handlers.values()):
             candidates = [h for h in untried if h.cooling(now)]
@@ -256,6 +270,29 @@ class HandlerPool:
         """Answering, though perhaps full or draining (a draining one is replaced in a rolling restart)."""
         return handler.capacity is not None and not handler.cooling(time.monotonic())
 
+    async def _discover(self) -> None:
+        """Every DISCOVERY_INTERVAL_S: the members of names that stand for several handlers, afresh. A member that
+        went keeps its running executions (their connections); its idle ones are closed."""
+        if not any(named_host(url) for url in self.urls):
+            return
+        if time.monotonic() - self._discovered_at < self.discovery_interval_s:
+            return
+        self._discovered_at = time.monotonic()
+        found = await members(self.urls, self.resolve)
+        current = {
+            member.name: self.handlers.get(member.name) or _Handler(member.url, member.address) for member in found
+        }
+        for name, gone in self.handlers.items():
+            if name not in current:
+                log.info("handler no longer in DNS", extra={"event": {"handler": name}})
+                for client in gone.idle:
+                    asyncio.get_running_loop().create_task(client.close())
+                gone.idle = []
+        added = [name for name in current if name not in self.handlers]
+        if added:
+            log.info("handlers found in DNS", extra={"event": {"handlers": added}})
+        self.handlers = current
+
     async def _check_health(self, everyone: bool) -> None:
         """Fetch /health of the handlers whose last answer is stale (all of them with `everyone`), except those
         that failed lately (a host that does not answer must not slow every placement down)."""
@@ -269,7 +306,9 @@ class HandlerPool:
 
     async def _health(self, handler: _Handler) -> None:
         try:
-            health = await fetch_health(handler.url, ca_file=self.ca_file, timeout_s=HEALTH_TIMEOUT_S)
+            health = await fetch_health(
+                handler.url, ca_file=self.ca_file, timeout_s=HEALTH_TIMEOUT_S, address=handler.address
+            )
             handler.capacity = Capacity.of(health)
         except Exception:  # unreachable, or not a cc-executor handler: its answer to a connection will say
             handler.capacity = None
@@ -283,7 +322,11 @@ class HandlerPool:
         for attempt in range(self.connect_attempts):
             try:
                 client = await HandlerClient.connect(
-                    handler.url, self.token, open_timeout=self.open_timeout_s, ca_file=self.ca_file
+                    handler.url,
+                    self.token,
+                    open_timeout=self.open_timeout_s,
+                    ca_file=self.ca_file,
+                    address=handler.address,
                 )
             except HandlerUnavailable as exc:
                 if exc.status == 503 or any(reason in str(exc) for reason in NOT_RETRIED):
@@ -322,7 +365,7 @@ class HandlerPool:
             handler.capacity.busy = max(handler.capacity.busy - 1, 0)
 
     def _refused(self, handler: _Handler, refusal: HandlerError) -> None:
-        log.info("handler took no task", extra={"event": {"handler": handler.url, "reason": refusal.reason}})
+        log.info("handler took no task", extra={"event": {"handler": handler.name, "reason": refusal.reason}})
         handler.mark_full()
         if refusal.reason == "draining" and handler.capacity is not None:
             handler.capacity.draining = True
@@ -340,7 +383,7 @@ class HandlerPool:
     def _ended(self, handler: _Handler, client: HandlerClient, lost: bool) -> None:
         """One of this bridge's executions on `handler` ended (or its connection was lost)."""
         if lost:
-            self._failed(handler, f"lost the connection to {handler.url}")
+            self._failed(handler, f"lost the connection to {handler.name}")
         else:
             self._unreserve(handler)
         self.release(handler, client)
@@ -348,7 +391,8 @@ class HandlerPool:
         self._freed = asyncio.Event()
 
     def release(self, handler: _Handler, client: HandlerClient) -> None:
-        if client.closed or len(handler.idle) >= IDLE_PER_HANDLER:
+        member = self.handlers.get(handler.name) is handler  # not one that left the DNS meanwhile
+        if client.closed or not member or len(handler.idle) >= IDLE_PER_HANDLER:
             asyncio.get_running_loop().create_task(client.close())
             return
         handler.idle.append(client)
@@ -372,7 +416,7 @@ class HandlerPool:
             status = await client.hook_status()
         finally:
             self.release(handler, client)
-        return handler.url, status
+        return handler.name, status
 
     async def close(self) -> None:
         for handler in self.handlers.values():

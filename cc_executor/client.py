@@ -114,10 +114,17 @@ class HandlerClient:
 
     @classmethod
     async def connect(
-        cls, url: str, token: str | None = None, *, open_timeout: float = 5.0, ca_file: Path | None = None
+        cls,
+        url: str,
+        token: str | None = None,
+        *,
+        open_timeout: float = 5.0,
+        ca_file: Path | None = None,
+        address: str | None = None,
     ) -> HandlerClient:
         """Connect to the handler at a ws://, wss:// (checked against `ca_file`, else the system's CAs) or
-        ws+unix:// URL; HandlerUnavailable says why it could not."""
+        ws+unix:// URL; HandlerUnavailable says why it could not. `address`: connect to that address of the URL's
+        host name (one handler of several behind one name)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             check_url(url)
@@ -130,6 +137,7 @@ class HandlerClient:
             websocket = await open_websocket(
                 url,
                 ca_file=ca_file,
+                address=address,
                 additional_headers=headers,
                 subprotocols=[Subprotocol(V2_SUBPROTOCOL)],
                 open_timeout=open_timeout,

@@ -18,7 +18,7 @@ from fixtures import bridge_helpers as b
 
 from cc_executor.bridge.executions import ExecutionManager, TaskRequest
 from cc_executor.bridge.settings import BridgeSettings
-from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
+from cc_executor.contract_tests.live_handler import LiveHandler, free_port, live_handler
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -234,3 +234,40 @@ async def test_a_draining_handler_takes_nothing_new_and_tasks_go_elsewhere(tmp_p
     assert first.status == "completed"
     assert finished.status == "completed", "a draining handler lets its running task finish"
     assert all(r.status == "completed" and r.backend != target.url for r in later)
+
+
+async def test_a_name_with_several_addresses_is_one_member_per_address_refreshed(tmp_path: Path):
+    log = tmp_path / "spans"
+    port = free_port()
+    records = {"fleet.test": ["127.0.0.1", "127.0.0.2"]}
+
+    async def resolve(host: str, _: int) -> list[str]:
+        return records[host]
+
+    named = ("--max-running", "1", "--allow-host", "fleet.test")
+    with (
+        live_handler(*named, port=port, host="127.0.0.1") as first,
+        live_handler(*named, port=port, host="127.0.0.2") as second,
+        live_handler(*named, port=port, host="127.0.0.3") as third,
+    ):
+        name_url = f"ws://fleet.test:{port}/ws/mcp"
+        settings = replace(via([first], tmp_path), handler_urls=(name_url,))
+        manager = ExecutionManager(settings)
+        assert manager.backends.pool is not None
+        manager.backends.pool.resolve = resolve
+        manager.backends.pool.discovery_interval_s = 0.2
+        try:
+            executions = [manager.submit(command(settings, timed(log, f"t{i}", 1))) for i in range(4)]
+            results = await asyncio.wait_for(asyncio.gather(*(manager.follow(e) for e in executions)), 60)
+            records["fleet.test"] = ["127.0.0.2", "127.0.0.3"]  # a rolling replacement: .1 went, .3 came
+            await asyncio.sleep(0.3)
+            later = [manager.submit(command(settings, "sleep 1")) for _ in range(2)]
+            after = await asyncio.wait_for(asyncio.gather(*(manager.follow(e) for e in later)), 60)
+            members = sorted(manager.backends.pool.handlers)
+        finally:
+            await manager.close()
+    assert [r.status for r in results] == ["completed"] * 4
+    assert sorted(r.backend for r in results) == sorted([first.url, first.url, second.url, second.url])
+    assert most_at_once(spans(log)) == 2, "one slot on each address"
+    assert sorted(r.backend for r in after) == sorted([second.url, third.url])
+    assert members == sorted([second.url, third.url])
