@@ -39,6 +39,7 @@ log = logging.getLogger("cc_executor.bridge")
 
 HEALTH_TIMEOUT_S = 1.0
 HEALTH_FRESH_S = 1.0  # a /health answer younger than this is trusted (with this bridge's own starts and ends)
+HEALTH_RECHECK_S = 0.25  # tasks that wait ask again at most this often, however many of them wait
 COOLDOWN_S = 5.0  # a handler that just failed is tried last for this long
 IDLE_PER_HANDLER = 8
 MAX_WAIT_BACKOFF_S = 1.0  # the longest pause between looks at a full fleet
@@ -300,7 +301,7 @@ class HandlerPool:
         stale = [
             h
             for h in self.handlers.values()
-            if not h.cooling(now) and (everyone or now - h.checked_at > HEALTH_FRESH_S)
+            if not h.cooling(now) and now - h.checked_at > (HEALTH_RECHECK_S if everyone else HEALTH_FRESH_S)
         ]
         await asyncio.gather(*(self._health(handler) for handler in stale))
 
