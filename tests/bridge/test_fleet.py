@@ -30,14 +30,8 @@ def fleet(count: int, *args: str) -> Iterator[list[LiveHandler]]:
 
 
 def via(handlers: list[LiveHandler], data_dir: Path, **overrides: Any) -> BridgeSettings:
-    return b.settings(
-        data_dir,
-        handler_urls=tuple(h.url for h in handlers),
-        token=handlers[0].token,
-        backend="handler",
-        max_concurrent=32,
-        **overrides,
-    )
+    fields: dict[str, Any] = {"backend": "handler", "max_concurrent": 32, **overrides}
+    return b.settings(data_dir, handler_urls=tuple(h.url for h in handlers), token=handlers[0].token, **fields)
 
 
 def command(settings: BridgeSettings, text: str, **fields: Any) -> TaskRequest:
@@ -271,3 +265,15 @@ async def test_a_name_with_several_addresses_is_one_member_per_address_refreshed
     assert most_at_once(spans(log)) == 2, "one slot on each address"
     assert sorted(r.backend for r in after) == sorted([second.url, third.url])
     assert members == sorted([second.url, third.url])
+
+
+async def test_a_busy_fleet_never_sends_tasks_to_the_local_backend(tmp_path: Path):
+    with fleet(1, "--max-running", "1", "--max-sessions", "2") as handlers:
+        settings = via(handlers, tmp_path, backend="auto")
+        manager = ExecutionManager(settings)
+        try:
+            executions = [manager.submit(command(settings, "sleep 0.3; echo done")) for _ in range(4)]
+            results = await asyncio.wait_for(asyncio.gather(*(manager.follow(e) for e in executions)), 60)
+        finally:
+            await manager.close()
+    assert [(r.status, r.backend, r.handler_error) for r in results] == [("completed", handlers[0].url, None)] * 4
