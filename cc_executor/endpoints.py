@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import httpx
-from websockets.asyncio.client import connect
+if TYPE_CHECKING:  # imported where used: naming and checking a URL must not load an HTTP or WebSocket client
+    import httpx
+    from websockets.asyncio.client import connect
 
 UNIX_SCHEME = "ws+unix"
 SCHEMES = ("ws", "wss", UNIX_SCHEME)
@@ -71,6 +72,8 @@ def with_host(url: str, address: str) -> str:
 def open_websocket(url: str, *, ca_file: Path | None = None, address: str | None = None, **options: Any) -> connect:
     """websockets' `connect` for any handler URL (awaitable, or an async context manager); `address`: connect
     there, the URL's host name still the Host header and TLS's server name."""
+    from websockets.asyncio.client import connect
+
     socket = unix_socket_of(url)
     if socket is not None:
         return connect(f"ws://{UNIX_HOST}{WS_PATH}", unix=True, path=str(socket), **options)
@@ -89,6 +92,8 @@ def health_url(ws_url: str) -> str:
 
 def http_client(ws_url: str, *, ca_file: Path | None = None, timeout_s: float = 2.0) -> httpx.AsyncClient:
     """An HTTP client that reaches the handler's plain-HTTP endpoints (/health) the way `ws_url` does."""
+    import httpx
+
     socket = unix_socket_of(ws_url)
     if socket is not None:
         return httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=str(socket)), timeout=timeout_s)

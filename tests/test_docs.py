@@ -312,3 +312,13 @@ def test_the_official_parser_catches_a_broken_document(tmp_path):
     broken.write_text(broken.read_text().replace("./requests/execute.json", "./requests/missing.json"))
     result = validate_asyncapi(broken)
     assert result.returncode == 1 and "missing.json" in result.stdout, result.stdout
+
+
+def test_no_doc_installs_from_a_package_index():
+    """cc-executor is not published: an install line that names it on a package index fails for every reader."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    index_install = re.compile(r"\b(pip|pipx|uv tool|uv pip) install (-\S+ )*cc[-_]executor\b")
+    offending = [
+        f"{page.relative_to(ROOT)}: {m.group()}" for page in pages for m in index_install.finditer(page.read_text())
+    ]
+    assert offending == []
