@@ -20,6 +20,7 @@ from mcp.shared.exceptions import MCPError
 
 from cc_executor import __version__
 
+from .elicitation import AskHost, Elicitation, Resumed, resume
 from .execution_state import ProgressListener, ProgressUpdate
 from .executions import ExecutionManager
 from .tool_specs import ToolSpec, load_tools
@@ -37,7 +38,8 @@ wait_executions. A result's session_id continues that conversation in a follow-u
 shows what a task did.
 A result's hint says what to do next; a task that did not complete is an error result.
 Headless, a task's Claude cannot ask for permission: give permission_mode or
-allowed_tools for tasks that write files or run commands."""
+allowed_tools for tasks that write files or run commands, or permission_prompts
+'orchestrator' to be asked yourself (answer with respond_permission)."""
 
 
 PROGRESS_FLUSH_S = 1.0
@@ -50,9 +52,11 @@ class ToolProgress:
     grows with every step since the last one ended (total N); a single task counts its steps. One sender
     sends them all, in order."""
 
-    def __init__(self, manager: ExecutionManager, ctx: ServerRequestContext) -> None:
+    def __init__(self, manager: ExecutionManager, ctx: ServerRequestContext, resumed: Resumed | None = None) -> None:
         self.manager = manager
         self.ctx = ctx
+        self.host = Elicitation.of(ctx)
+        self.resumed = resumed
         self._queue: asyncio.Queue[tuple[float, float | None, str]] = asyncio.Queue(maxsize=64)
         self._last = 0.0
         self._ended = 0  # tasks of a list that have ended
@@ -128,7 +132,9 @@ def build_server(manager: ExecutionManager) -> Server:
     ) -> types.ListToolsResult:
         return types.ListToolsResult(tools=[spec.tool for spec in catalog.values()])
 
-    async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call_tool(
+        ctx: ServerRequestContext, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
         spec = catalog.get(params.name)
         if spec is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
@@ -138,13 +144,23 @@ def build_server(manager: ExecutionManager) -> Server:
             return error_result(f"Invalid arguments for {params.name}: " + "; ".join(problems))
         model, function = TOOLS[params.name]
         try:
+            resumed = resume(manager, params)  # a retry after input_required: the host's answers apply first
+        except ValueError as exc:
+            return error_result(f"Cannot carry on with {params.name}: {exc}")
+        call = ToolProgress(manager, ctx, resumed)
+        try:
             # the arguments passed the spec's schema above; this only makes them typed
-            answer = await function(ToolProgress(manager, ctx), model.model_validate(arguments) if model else None)
+            answer = await function(call, model.model_validate(arguments) if model else None)
+        except AskHost as ask:
+            return ask.result
         except ToolFailure as exc:
             return error_result(str(exc))
         except Exception as exc:  # never a traceback to the client; the log has it
             log.exception("tool failed", extra={"event": {"tool": params.name}})
             return error_result(f"Internal error in {params.name}: {exc}")
+        finally:
+            if call.host is not None:
+                await call.host.close()
         data = answer.structured.model_dump(mode="json", exclude_none=True)
         problems = spec.output_errors(data)
         if problems:  # the client would reject it; say what is wrong instead of breaking its call

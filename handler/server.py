@@ -29,6 +29,7 @@ from .metrics import HandlerMetrics
 from .process_runner import RunLimits
 from .protocol import ConnectionProtocol
 from .protocol_mode import MODES, V2_SUBPROTOCOL, ProtocolMode, mode_for
+from .relay_channel import RELAY_PATH, RelayDoor, RelayKeys, refusal, serve_relay
 from .session import Session, SessionSettings
 
 log = logging.getLogger("cc_executor.handler")
@@ -141,6 +142,7 @@ class HandlerServer:
         self.metrics = HandlerMetrics(lambda: len(self.sessions), self.running_executions)
         self.running = RunningExecutions(config.state_dir) if config.state_dir else None
         self.hooks = HooksEngine(config.hooks, config.run_limits)
+        self.relay_keys = RelayKeys()  # the keys of executions whose permission prompts are relayed
         self._server: Server | None = None
 
     @property
@@ -153,6 +155,17 @@ class HandlerServer:
     def url(self) -> str:
         host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
         return f"ws://{host}:{self.port}{WS_PATH}"
+
+    @property
+    def relay_url(self) -> str:
+        """Where the permission relays of this handler's executions (on this machine) reach it."""
+        host = self.config.host
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        host = f"[{host}]" if ":" in host else host
+        return f"ws://{host}:{self.port}{RELAY_PATH}"
 
     def health(self) -> Health:
         return Health(
@@ -239,6 +252,9 @@ class HandlerServer:
             body = self.metrics.render()
             headers = Headers([("Content-Type", self.metrics.content_type), ("Content-Length", str(len(body)))])
             return Response(http.HTTPStatus.OK.value, "OK", headers, body)
+        if path == RELAY_PATH:  # a task's permission relay: its execution's key, never the handler's token
+            refused = refusal(request.headers, self.relay_keys)
+            return error_response(*refused) if refused else None
         if path not in WS_PATHS:
             return error_response(http.HTTPStatus.NOT_FOUND, f"No such endpoint; the WebSocket endpoint is {WS_PATH}")
         origin = request.headers.get("Origin")
@@ -271,6 +287,9 @@ class HandlerServer:
         return scheme.lower() == "bearer" and tokens_match(presented.strip(), self.config.token)
 
     async def _serve_connection(self, websocket: ServerConnection) -> None:
+        if websocket.request is not None and websocket.request.path.split("?", 1)[0] == RELAY_PATH:
+            await serve_relay(websocket, self.relay_keys)  # not a session: it only asks for its execution
+            return
         mode = mode_for(websocket.subprotocol)
         limit = self.max_frame_bytes(mode)
         websocket.protocol.max_message_size = self.max_message_bytes(mode)
@@ -298,6 +317,7 @@ class HandlerServer:
             heartbeat_s=self.config.heartbeat_s,
             idle_timeout_s=self.config.idle_timeout_s,
             hooks=self.hooks,
+            relay=RelayDoor(self.relay_keys, self.relay_url),
         )
         session = Session(websocket, protocol, settings, lambda: self.sessions)
         self.sessions.add(session)
