@@ -73,9 +73,10 @@ async def until_ended_or_asked(
     live = [execution for execution in executions if not execution.finished.is_set()]
     if not live or (not every and len(live) < len(executions)):
         return
-    ended = asyncio.gather(*(execution.finished.wait() for execution in live))
-    waits: list[Awaitable[object]] = [ended] if every else [execution.finished.wait() for execution in live]
-    try:
-        await first_of([*waits, until_asked(live, host)], timeout_s)
-    finally:
-        ended.cancel()
+    waits: list[Awaitable[object]] = [_all_ended(live)] if every else [execution.finished.wait() for execution in live]
+    await first_of([*waits, until_asked(live, host)], timeout_s)
+
+
+async def _all_ended(executions: Sequence[TrackedExecution]) -> None:
+    for execution in executions:
+        await execution.finished.wait()

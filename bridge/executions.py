@@ -243,6 +243,8 @@ class ExecutionManager:
             execution.cancel_reason = reason
             if execution.handle is not None:
                 await execution.handle.cancel(reason)
+            if execution.permissions is not None:  # nobody need answer what the task asks on its way out
+                execution.permissions.close()
             return True, "Canceled; the process group is being terminated."
         if execution.handle is None and execution.status == "running":  # its process is being started
             with contextlib.suppress(TimeoutError):

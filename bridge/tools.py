@@ -209,26 +209,14 @@ async def wait_executions(call: ToolCall, args: WaitExecutionsInput) -> ToolAnsw
 async def respond_permission(call: ToolCall, args: RespondPermissionInput) -> ToolAnswer:
     manager = call.manager
     execution = manager.executions.get(args.execution_id)
-    if execution is None:
-        if manager.find(args.execution_id) is None:
-            raise ToolFailure(f"Unknown execution_id {args.execution_id!r} (never seen, or pruned from the history).")
-        message = "Nothing changed: the task has ended, and its permission requests with it."
-        status = manager.status(args.execution_id)
-        assert status is not None
-        output = RespondPermissionOutput(
-            execution_id=args.execution_id,
-            request_id=args.request_id,
-            decision=args.decision,
-            answered=False,
-            status=status.status,
-            message=message,
-        )
-        return ToolAnswer(output, message)
-    desk = execution.permissions
-    if desk is None:
+    if execution is not None and execution.permissions is None:
         raise ToolFailure(
             f"Task {args.execution_id!r} was not started with permission_prompts 'orchestrator': it asks nothing."
         )
+    if execution is None or execution.finished.is_set():
+        return _ended_task_answer(manager, args)
+    desk = execution.permissions
+    assert desk is not None
     answered = desk.answer(args.request_id, args.decision, "orchestrator", args.message, bool(args.remember))
     if not answered.answered and not any(entry.request_id == args.request_id for entry in desk.log):
         waiting = ", ".join(desk.waiting) or "none"
@@ -237,7 +225,8 @@ async def respond_permission(call: ToolCall, args: RespondPermissionInput) -> To
         )
     pending = desk.pending()
     if pending:
-        hint = f"{len(pending)} more waiting: answer each with respond_permission (request_id {', '.join(p.request_id for p in pending)})."
+        ids = ", ".join(p.request_id for p in pending)
+        hint = f"{len(pending)} more waiting: answer each with respond_permission (request_id {ids})."
     else:
         hint = follow_hint(execution.id, execution.status)
     output = RespondPermissionOutput(
@@ -252,6 +241,23 @@ async def respond_permission(call: ToolCall, args: RespondPermissionInput) -> To
     )
     lines = [answered.message, *(f"Still waiting: {waiting_line(p)}" for p in pending), f"Next: {hint}"]
     return ToolAnswer(output, "\n".join(lines))
+
+
+def _ended_task_answer(manager: ExecutionManager, args: RespondPermissionInput) -> ToolAnswer:
+    """respond_permission for a task that has ended (here or in an earlier bridge): nothing to answer."""
+    status = manager.status(args.execution_id)
+    if status is None:
+        raise ToolFailure(f"Unknown execution_id {args.execution_id!r} (never seen, or pruned from the history).")
+    message = f"Nothing changed: the task has ended ({status.status}), and its permission requests with it."
+    output = RespondPermissionOutput(
+        execution_id=args.execution_id,
+        request_id=args.request_id,
+        decision=args.decision,
+        answered=False,
+        status=status.status,
+        message=message,
+    )
+    return ToolAnswer(output, message)
 
 
 async def get_hook_status(call: ToolCall, _args: BaseModel | None) -> ToolAnswer:
