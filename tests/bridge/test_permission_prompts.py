@@ -71,9 +71,16 @@ async def final(br: b.McpBridge, execution_id: str) -> dict[str, Any]:
 
 async def test_allow_runs_the_call_and_deny_tells_claude_why(backend: dict[str, Any], tmp_path: Path) -> None:
     """execute_task returns as soon as Claude asks; respond_permission answers; the log says who answered."""
+    progress: list[str | None] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append(message)
+
     async with bridge_on(backend, tmp_path) as bridge:
-        first = await bridge.ok("execute_task", task("[fake:deny]", tmp_path))
+        first = await bridge.ok("execute_task", task("[fake:deny]", tmp_path), progress_callback=on_progress)
         assert first["status"] == "running", "it returned early, with the question"
+        asking = f"permission p1: Claude asks to use Write {tmp_path / 'notes.md'}; waiting for an answer"
+        assert any(asking in str(message) for message in progress), "progress says so"
         [write] = first["permission_requests"]
         assert write["tool"] == "Write" and write["input"] == str(tmp_path / "notes.md")
         assert write["request_id"] in first["hint"] and "respond_permission" in first["hint"]
@@ -172,6 +179,9 @@ async def test_rules_answer_without_asking(backend: dict[str, Any], tmp_path: Pa
             result["permission_log"][1]["message"] == "Denied by the rule Bash(git push:*) (deny_rules of this task)."
         )
         assert (tmp_path / "notes.md").exists()
+    async with bridge_on(backend, tmp_path) as later:  # another bridge, the same data dir: from the history
+        stored = (await later.ok("get_execution_status", {"execution_id": result["execution_id"]}))["execution"]
+        assert stored["permission_log"] == result["permission_log"]
 
 
 async def test_cancel_while_a_request_waits(backend: dict[str, Any], tmp_path: Path) -> None:
