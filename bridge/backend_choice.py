@@ -40,7 +40,7 @@ class BackendChoice:
             settings.run_limits, HooksEngine(settings.hooks, settings.run_limits), LocalRelay(settings.data_dir)
         )
         self.pool = (
-            HandlerPool(list(settings.handler_urls), settings.token)
+            HandlerPool(list(settings.handler_urls), settings.token, ca_file=settings.ca_file)
             if settings.handler_urls and settings.backend != "local"
             else None
         )

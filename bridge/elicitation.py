@@ -31,8 +31,8 @@ import mcp_types as types
 from mcp.server import ServerRequestContext
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from .client_view import ClientView
 from .execution_state import TrackedExecution
-from .executions import ExecutionManager
 from .permissions import PermissionRequest
 
 log = logging.getLogger("cc_executor.bridge")
@@ -179,9 +179,9 @@ def apply(execution: TrackedExecution, request_id: str, result: types.ElicitResu
     )
 
 
-def resume(manager: ExecutionManager, params: types.CallToolRequestParams) -> Resumed | None:
-    """Apply the host's answers of a retried call; None when the call is not a retry. ValueError for a
-    request_state this bridge did not give."""
+def resume(manager: ClientView, params: types.CallToolRequestParams) -> Resumed | None:
+    """Apply the host's answers of a retried call (to the executions this client may see); None when the call is
+    not a retry. ValueError for a request_state this bridge did not give."""
     if params.request_state is None:
         return None
     state = _verified(params.request_state)

@@ -36,10 +36,11 @@ ProgressListener = Callable[[ProgressUpdate], None]
 class TrackedExecution:
     """One execution: the engine drives it; tools and the terminal read it and listen to its steps."""
 
-    def __init__(self, execution_id: str, request: TaskRequest, store: OutputStore) -> None:
+    def __init__(self, execution_id: str, request: TaskRequest, store: OutputStore, client: str | None = None) -> None:
         self.id = execution_id
         self.request = request
         self.store = store
+        self.client = client  # the MCP session that started it, on a bridge serving several
         self.created_at = datetime.now(UTC)
         self.started = time.monotonic()
         self.ended: float | None = None

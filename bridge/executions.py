@@ -4,7 +4,12 @@ The MCP tools and `cc-executor run` both work through an ExecutionManager. It gi
 each task an id, waits for a free slot, starts it where backend_choice says, keeps its
 output on disk, feeds Claude's stream to the execution's state (progress, transcript),
 and records every execution in the history so it can be asked about after a restart.
-What a result says is outcome.py's job; how status looks to a model, views.py's.
+What a result says is outcome.py's job; how status looks to a model, views.py's; which
+bridge and which MCP session owns an execution, ownership.py's.
+
+Bounded: a task holds no file until it has a slot, at most `max_queued` wait for one, an
+execution leaves memory once it has ended (the history answers for it), and all stored
+output stays under `max_output_total_bytes` (disk_budget.py).
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ from cc_executor.logs import command_digest
 
 from .backend_choice import BackendChoice
 from .backends import LOCAL, PermissionRelay, StartFailed, TextSink
+from .disk_budget import DiskBudget
 from .execution_state import ProgressListener, ProgressUpdate, TrackedExecution
 from .history import History, HistoryRow
 from .outcome import claude_result, command_result, not_run
-from .output_store import OutputStore, StoredStream, read_page, remove
+from .output_store import OutputStore, StoredStream, output_folder, read_page
+from .ownership import BridgeIdentity, Scope, owner_gone
 from .settings import BackendMode, BridgeSettings
 from .task_request import TaskRequest
 from .views import live_status, stored_status, summary
@@ -41,6 +48,7 @@ __all__ = [
     "BridgeSettings",
     "ExecutionManager",
     "ProgressUpdate",
+    "QueueFull",
     "TaskRequest",
     "TrackedExecution",
 ]
@@ -55,38 +63,69 @@ ABANDONED = (
 )
 
 
+class QueueFull(Exception):
+    """Too many tasks wait for a slot already; the message says what to do."""
+
+
 class ExecutionManager:
     """Runs tasks on a backend, at most `max_concurrent` at a time, and answers for them."""
 
     def __init__(self, settings: BridgeSettings) -> None:
         self.settings = settings
         self.history = History(settings.data_dir / "executions.sqlite3")
+        self.identity = BridgeIdentity(settings.data_dir)
         self.outputs_dir = settings.data_dir / "outputs"
+        self.disk = DiskBudget(self.outputs_dir, settings.max_output_total_bytes, self.history.finished_oldest_first)
         self.backends = BackendChoice(settings)
-        self.executions: dict[str, TrackedExecution] = {}
+        self.executions: dict[str, TrackedExecution] = {}  # the ones that have not ended
         self._slots = asyncio.Semaphore(settings.max_concurrent)
         self._runners: set[asyncio.Task[None]] = set()
 
     def recover_abandoned(self) -> None:
-        """Start-up: forget the oldest history, and fail (and end the leftover processes of) every
-        execution an earlier bridge left running. Call once, before serving."""
-        for dropped in self.history.prune():
-            remove(self.outputs_dir / dropped)
-        for execution_id, tag in self.history.mark_abandoned(ABANDONED):
-            ended = end_tagged_processes(tag) if tag else []
+        """Start-up: forget the oldest history, and fail (and end the leftover processes of) every execution
+        whose bridge is provably gone; another bridge's that still runs is left alone. Call once, before serving."""
+        self.disk.forget(self.history.prune())
+        live = self.identity.live_bridges()
+        for row in self.history.unfinished():
+            if not owner_gone(row.owner, row.tag, live):
+                continue
+            self.history.mark_abandoned(row, ABANDONED)
+            ended = end_tagged_processes(row.tag) if row.tag else []
             log.warning(
-                "execution left running by an earlier bridge marked failed",
-                extra={"event": {"execution_id": execution_id, "leftover_processes_ended": ended}},
+                "execution left running by a bridge that is gone marked failed",
+                extra={"event": {"execution_id": row.execution_id, "leftover_processes_ended": ended}},
             )
+        self.identity.forget_dead()
 
     # -- starting and waiting ------------------------------------------------------
 
-    def submit(self, request: TaskRequest) -> TrackedExecution:
+    def submit(self, request: TaskRequest, client: str | None = None) -> TrackedExecution:
+        """Queue a task (QueueFull when `max_queued` wait already); `client` is the MCP session it belongs to."""
+        waiting = sum(1 for execution in self.executions.values() if execution.status == "queued")
+        if waiting >= self.settings.max_queued:
+            raise QueueFull(
+                f"{waiting} tasks are already waiting for a slot (the bridge runs {self.settings.max_concurrent} at "
+                "a time and queues at most --max-queued more); wait for some to end, or cancel some with "
+                "control_execution, then try again"
+            )
         execution_id = str(uuid.uuid4())
-        store = OutputStore(self.outputs_dir / execution_id, self.settings.max_output_bytes, transcript=request.claude)
-        execution = TrackedExecution(execution_id, request, store)
+        store = OutputStore(
+            self.outputs_dir / execution_id,
+            self.settings.max_output_bytes,
+            transcript=request.claude,
+            allowance=self.disk.take,
+        )
+        execution = TrackedExecution(execution_id, request, store, client)
         self.executions[execution_id] = execution
-        self.history.add(execution_id, execution.created_at.isoformat(), request.task, execution.backend, "queued")
+        self.history.add(
+            execution_id,
+            execution.created_at.isoformat(),
+            request.task,
+            execution.backend,
+            "queued",
+            owner=self.identity.id,
+            client=client,
+        )
         runner = asyncio.create_task(self._run(execution), name=f"execution {execution_id}")
         self._runners.add(runner)
         runner.add_done_callback(self._runners.discard)
@@ -101,9 +140,11 @@ class ExecutionManager:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(execution.settled.wait()), timeout_s)
 
-    async def run_to_end(self, request: TaskRequest, listener: ProgressListener | None = None) -> TaskResult:
+    async def run_to_end(
+        self, request: TaskRequest, listener: ProgressListener | None = None, client: str | None = None
+    ) -> TaskResult:
         """Submit and wait; if the caller is cancelled, the execution is canceled too (and awaited)."""
-        execution = self.submit(request)
+        execution = self.submit(request, client)
         if listener:
             execution.subscribe(listener)
         return await self.follow(execution)
@@ -130,6 +171,7 @@ class ExecutionManager:
                     return
                 execution.status = "running"
                 execution.started = time.monotonic()
+                execution.store.open()
                 try:
                     handle = await self.backends.start(
                         execution, self._sink(execution), self._hooks(execution), self._relay(execution)
@@ -211,6 +253,7 @@ class ExecutionManager:
         execution.announce(f"{result.status}: {result.error or 'done'}"[:300], 0, force=True)
         execution.settled.set()
         execution.finished.set()
+        self.executions.pop(execution.id, None)  # the history answers for it from now on
         log.info(
             "task ended",
             extra={
@@ -277,8 +320,18 @@ class ExecutionManager:
             return None
         return live_status(found) if isinstance(found, TrackedExecution) else stored_status(found)
 
-    def recent(self, limit: int) -> list[ExecutionSummary]:
-        return [summary(row, self.executions.get(row.execution_id)) for row in self.history.recent(limit)]
+    def scope(self, client: str | None = None) -> Scope:
+        """What a caller may see: `client` is its MCP session on a bridge that serves several."""
+        return self.identity.scope(client)
+
+    def visible(self, found: TrackedExecution | HistoryRow, scope: Scope) -> bool:
+        if isinstance(found, TrackedExecution):
+            return scope.sees(self.identity.id, found.client)
+        return scope.sees(found.owner, found.client)
+
+    def recent(self, limit: int, scope: Scope | None = None) -> list[ExecutionSummary]:
+        rows = self.history.recent(limit, scope or self.scope())
+        return [summary(row, self.executions.get(row.execution_id)) for row in rows]
 
     def read_output(
         self, execution_id: str, stream: StoredStream, offset: int, limit: int
@@ -291,12 +344,16 @@ class ExecutionManager:
         if isinstance(found, TrackedExecution):
             found.store.flush()
             ended = found.finished.is_set()
-        text, next_offset, total = read_page(self.outputs_dir / execution_id / f"{stream}.txt", offset, limit)
+        folder = output_folder(self.outputs_dir, execution_id)
+        if folder is None or folder.is_symlink():  # not an id this bridge made, nor a folder it made
+            return "", offset, 0, ended
+        text, next_offset, total = read_page(folder / f"{stream}.txt", offset, limit)
         return text, next_offset, total, ended
 
     def has_transcript(self, execution_id: str) -> bool:
         """Whether a readable transcript was kept (Claude tasks of this bridge version; not plain commands)."""
-        return (self.outputs_dir / execution_id / "transcript.txt").is_file()
+        folder = output_folder(self.outputs_dir, execution_id)
+        return folder is not None and (folder / "transcript.txt").is_file()
 
     async def hook_status(self) -> tuple[str, HookStatusResult]:
         """(who answered, their hook status): the handler tasks go to, else the bridge's own hooks."""
@@ -314,3 +371,4 @@ class ExecutionManager:
             await asyncio.wait(set(self._runners), timeout=self.settings.run_limits.kill_grace_s + 5)
         await self.backends.close()
         self.history.close()
+        self.identity.close()

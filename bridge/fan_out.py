@@ -15,8 +15,8 @@ from contextlib import AbstractAsyncContextManager
 from cc_executor.generated.mcp.common import TaskResult
 from cc_executor.generated.mcp.execute_task_list_output import TaskListSummary
 
+from .client_view import ClientView
 from .execution_state import ProgressListener
-from .executions import ExecutionManager
 from .task_request import TaskRequest
 
 #: Progress for the `index`-th task of `of` (1-based), open while it runs.
@@ -24,7 +24,7 @@ ListProgress = Callable[[int, int], AbstractAsyncContextManager[ProgressListener
 
 
 async def run_list(
-    manager: ExecutionManager,
+    manager: ClientView,
     requests: list[TaskRequest],
     progress: ListProgress,
     *,

@@ -14,10 +14,10 @@ import functools
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import httpx
-
-from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable, RequestNotSent, health_url
+from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable, RequestNotSent
+from cc_executor.endpoints import fetch_health
 from cc_executor.generated.common.permissions import PermissionRelayOptions
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 from cc_executor.handler.hooks import HookListener
@@ -26,10 +26,11 @@ from .backends import HandlerExecution, PermissionRelay, StartFailed, TextSink
 
 log = logging.getLogger("cc_executor.bridge")
 
-DEFAULT_HANDLER_URL = "ws://127.0.0.1:8003/ws/mcp"
 HEALTH_TIMEOUT_S = 1.0
 COOLDOWN_S = 5.0  # a handler that just failed is tried last for this long
 IDLE_PER_HANDLER = 8
+#: Refusals that another attempt cannot fix: credentials, throttling, a socket that is not there.
+NOT_RETRIED = ("HTTP 401", "HTTP 403", "HTTP 429", "no handler listens")
 
 
 @dataclass
@@ -48,6 +49,7 @@ class HandlerPool:
         urls: list[str],
         token: str | None,
         *,
+        ca_file: Path | None = None,
         connect_attempts: int = 3,
         backoff_s: float = 0.05,
         open_timeout_s: float = 5.0,
@@ -55,6 +57,7 @@ class HandlerPool:
         if not urls:
             raise ValueError("at least one handler URL is needed")
         self.token = token
+        self.ca_file = ca_file
         self.connect_attempts = connect_attempts
         self.backoff_s = backoff_s
         self.open_timeout_s = open_timeout_s
@@ -121,11 +124,13 @@ class HandlerPool:
         for handler in await self._by_preference():
             for attempt in range(self.connect_attempts):
                 try:
-                    client = await HandlerClient.connect(handler.url, self.token, open_timeout=self.open_timeout_s)
+                    client = await HandlerClient.connect(
+                        handler.url, self.token, open_timeout=self.open_timeout_s, ca_file=self.ca_file
+                    )
                 except HandlerUnavailable as exc:
                     handler.failed_at, handler.last_error = time.monotonic(), str(exc)
-                    if "HTTP 401" in str(exc) or "HTTP 403" in str(exc):
-                        break  # retrying will not fix credentials
+                    if any(reason in str(exc) for reason in NOT_RETRIED):
+                        break
                     if attempt + 1 < self.connect_attempts:
                         await asyncio.sleep(self.backoff_s * 2**attempt)
                     continue
@@ -159,8 +164,7 @@ class HandlerPool:
         """Healthy handlers first, least loaded first; recently failed ones last."""
         if len(self.handlers) == 1:
             return list(self.handlers.values())
-        async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S) as http:
-            loads = await asyncio.gather(*(self._load(http, h) for h in self.handlers.values()))
+        loads = await asyncio.gather(*(self._load(h) for h in self.handlers.values()))
         now = time.monotonic()
         ranked = sorted(
             zip(loads, self.handlers.values(), strict=True),
@@ -168,11 +172,10 @@ class HandlerPool:
         )
         return [handler for _, handler in ranked]
 
-    @staticmethod
-    async def _load(http: httpx.AsyncClient, handler: _Handler) -> float:
+    async def _load(self, handler: _Handler) -> float:
         """Fraction of sessions in use; 2.0 when the handler does not answer /health."""
         try:
-            health = (await http.get(health_url(handler.url))).json()
+            health = await fetch_health(handler.url, ca_file=self.ca_file, timeout_s=HEALTH_TIMEOUT_S)
             return float(health["active_sessions"]) / max(int(health["max_sessions"]), 1)
         except Exception:  # unreachable, or not a cc-executor handler: try it last
             return 2.0

@@ -15,9 +15,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from cc_executor.generated.mcp.common import TaskResult
+from cc_executor.paths import make_private, private_dir
+
+from .ownership import Scope
 
 UNFINISHED = ("queued", "running", "paused")
 KEEP_EXECUTIONS = 1000
+
+
+_COLUMNS = "execution_id, created_at, task, backend, state, elapsed_s, result_json, owner, client"
 
 
 @dataclass(frozen=True)
@@ -29,14 +35,32 @@ class HistoryRow:
     status: str
     elapsed_s: float | None
     result: TaskResult | None
+    owner: str | None = None  # the bridge that ran it
+    client: str | None = None  # the MCP session that started it, on a bridge serving several
+
+
+@dataclass(frozen=True)
+class UnfinishedRow:
+    execution_id: str
+    backend: str
+    tag: str | None  # a local execution's tag, to find its processes
+    owner: str | None
 
 
 class History:
-    """One table, one row per execution; every change is committed at once (a crash loses nothing)."""
+    """One table, one row per execution; every change is committed at once (a crash loses nothing).
+
+    Each row names the bridge that owns it (`owner`, the bridge's id; none for rows of bridges
+    older than ownership) and, for a bridge serving several MCP sessions, the session that
+    started it (`client`).
+    """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(path.parent)
         self.path = path
+        make_private(path, create=True)
+        for companion in ("-wal", "-shm"):  # SQLite gives them the database file's mode; older ones may be open
+            make_private(path.with_name(path.name + companion))
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")
@@ -52,33 +76,45 @@ class History:
             )"""
         )
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(executions)")}
-        if "tag" not in columns:  # added after the first release of the table
-            self._db.execute("ALTER TABLE executions ADD COLUMN tag TEXT")
+        for column in ("tag", "owner", "client"):  # added after the first release of the table
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE executions ADD COLUMN {column} TEXT")
 
-    def mark_abandoned(self, reason: str) -> list[tuple[str, str | None]]:
-        """Executions left unfinished by an earlier bridge end as failed, with what output they left.
-
-        Returns (execution id, tag) of each, the tag for finding a local task's leftover processes.
-        """
+    def unfinished(self) -> list[UnfinishedRow]:
+        """Executions whose end was never recorded, by whichever bridge."""
         rows = self._db.execute(
-            f"SELECT execution_id, backend, tag FROM executions WHERE state IN ({','.join('?' * len(UNFINISHED))})",
+            "SELECT execution_id, backend, tag, owner FROM executions "
+            f"WHERE state IN ({','.join('?' * len(UNFINISHED))})",
             UNFINISHED,
         ).fetchall()
-        for execution_id, backend, _ in rows:
-            result = TaskResult(status="failed", error=reason, execution_id=execution_id, backend=backend)
-            self._db.execute(
-                "UPDATE executions SET state='failed', result_json=? WHERE execution_id=?",
-                (_stored(result), execution_id),
-            )
-        return [(row[0], row[2]) for row in rows]
+        return [UnfinishedRow(*row) for row in rows]
+
+    def mark_abandoned(self, row: UnfinishedRow, reason: str) -> None:
+        """An execution whose bridge is gone ends as failed, with what output it left."""
+        result = TaskResult(status="failed", error=reason, execution_id=row.execution_id, backend=row.backend)
+        self._db.execute(
+            "UPDATE executions SET state='failed', result_json=? WHERE execution_id=? "
+            f"AND state IN ({','.join('?' * len(UNFINISHED))})",
+            (_stored(result), row.execution_id, *UNFINISHED),
+        )
 
     def set_tag(self, execution_id: str, tag: str) -> None:
         self._db.execute("UPDATE executions SET tag=? WHERE execution_id=?", (tag, execution_id))
 
-    def add(self, execution_id: str, created_at: str, task: str, backend: str, status: str) -> None:
+    def add(
+        self,
+        execution_id: str,
+        created_at: str,
+        task: str,
+        backend: str,
+        status: str,
+        owner: str | None = None,
+        client: str | None = None,
+    ) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO executions (execution_id, created_at, task, backend, state) VALUES (?, ?, ?, ?, ?)",
-            (execution_id, created_at, task, backend, status),
+            "INSERT OR REPLACE INTO executions (execution_id, created_at, task, backend, state, owner, client) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (execution_id, created_at, task, backend, status, owner, client),
         )
 
     def update(
@@ -90,28 +126,36 @@ class History:
         )
 
     def get(self, execution_id: str) -> HistoryRow | None:
-        row = self._db.execute(
-            "SELECT execution_id, created_at, task, backend, state, elapsed_s, result_json FROM executions "
-            "WHERE execution_id=?",
-            (execution_id,),
-        ).fetchone()
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM executions WHERE execution_id=?", (execution_id,)).fetchone()
         return _row(row) if row else None
 
-    def recent(self, limit: int) -> list[HistoryRow]:
+    def recent(self, limit: int, scope: Scope) -> list[HistoryRow]:
+        """The newest executions `scope` may see."""
+        where, parameters = scope.where()
         rows = self._db.execute(
-            "SELECT execution_id, created_at, task, backend, state, elapsed_s, result_json FROM executions "
-            "ORDER BY created_at DESC, rowid DESC LIMIT ?",
-            (limit,),
+            f"SELECT {_COLUMNS} FROM executions WHERE {where} ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            (*parameters, limit),
         ).fetchall()
         return [_row(row) for row in rows]
 
     def prune(self, keep: int = KEEP_EXECUTIONS) -> list[str]:
-        """Forget all but the newest `keep` executions; returns the ids dropped (their output can go)."""
+        """Forget all but the newest `keep` executions (never one still running); returns the ids dropped."""
         rows = self._db.execute(
-            "SELECT execution_id FROM executions ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?", (keep,)
+            f"SELECT execution_id FROM executions WHERE state NOT IN ({','.join('?' * len(UNFINISHED))}) "
+            "ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?",
+            (*UNFINISHED, keep),
         ).fetchall()
         for (execution_id,) in rows:
             self._db.execute("DELETE FROM executions WHERE execution_id=?", (execution_id,))
+        return [row[0] for row in rows]
+
+    def finished_oldest_first(self) -> list[str]:
+        """Ids of ended executions, oldest first: whose stored output goes first when the disk budget is spent."""
+        rows = self._db.execute(
+            f"SELECT execution_id FROM executions WHERE state NOT IN ({','.join('?' * len(UNFINISHED))}) "
+            "ORDER BY created_at, rowid",
+            UNFINISHED,
+        ).fetchall()
         return [row[0] for row in rows]
 
     def close(self) -> None:
@@ -124,8 +168,8 @@ def _stored(result: TaskResult) -> str:
 
 
 def _row(row: tuple[Any, ...]) -> HistoryRow:
-    execution_id, created_at, task, backend, status, elapsed_s, result_json = row
-    return HistoryRow(execution_id, created_at, task, backend, status, elapsed_s, _result(result_json))
+    execution_id, created_at, task, backend, status, elapsed_s, result_json, owner, client = row
+    return HistoryRow(execution_id, created_at, task, backend, status, elapsed_s, _result(result_json), owner, client)
 
 
 def _result(stored: str | None) -> TaskResult | None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -106,8 +107,9 @@ def message_problem(body: bytes) -> str | None:
     return f"Invalid Request: {where + ': ' if where else ''}{error.message[:200]}"
 
 
-async def refuse(send: Send, problem: str) -> None:
+async def refuse(send: Send, problem: str, status: int = 400, extra: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """A JSON-RPC error object with no request id (none was read), as the transport's own refusals are."""
     body = orjson.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": INVALID_REQUEST, "message": problem}})
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -16,13 +16,16 @@ from collections.abc import AsyncIterator
 
 import mcp_types as types
 from mcp.server import Server, ServerRequestContext
+from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
 from mcp.shared.exceptions import MCPError
+from starlette.requests import Request
 
 from cc_executor import __version__
 
+from .client_view import ClientView
 from .elicitation import AskHost, Elicitation, Resumed, resume
 from .execution_state import ProgressListener, ProgressUpdate
-from .executions import ExecutionManager
+from .executions import ExecutionManager, QueueFull
 from .tool_specs import ToolSpec, load_tools
 from .tools import TOOLS, ToolFailure
 
@@ -52,7 +55,7 @@ class ToolProgress:
     grows with every step since the last one ended (total N); a single task counts its steps. One sender
     sends them all, in order."""
 
-    def __init__(self, manager: ExecutionManager, ctx: ServerRequestContext, resumed: Resumed | None = None) -> None:
+    def __init__(self, manager: ClientView, ctx: ServerRequestContext, resumed: Resumed | None = None) -> None:
         self.manager = manager
         self.ctx = ctx
         self.host = Elicitation.of(ctx)
@@ -115,6 +118,12 @@ class ToolProgress:
             await sender
 
 
+def http_session(ctx: ServerRequestContext) -> str | None:
+    """The streamable-HTTP session a call came in (its Mcp-Session-Id); None over stdio or without a session."""
+    request = ctx.request
+    return request.headers.get(MCP_SESSION_ID_HEADER) if isinstance(request, Request) else None
+
+
 def error_result(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
@@ -143,17 +152,18 @@ def build_server(manager: ExecutionManager) -> Server:
         if problems:
             return error_result(f"Invalid arguments for {params.name}: " + "; ".join(problems))
         model, function = TOOLS[params.name]
+        view = ClientView(manager, http_session(ctx))
         try:
-            resumed = resume(manager, params)  # a retry after input_required: the host's answers apply first
+            resumed = resume(view, params)  # a retry after input_required: the host's answers apply first
         except ValueError as exc:
             return error_result(f"Cannot carry on with {params.name}: {exc}")
-        call = ToolProgress(manager, ctx, resumed)
+        call = ToolProgress(view, ctx, resumed)
         try:
             # the arguments passed the spec's schema above; this only makes them typed
             answer = await function(call, model.model_validate(arguments) if model else None)
         except AskHost as ask:
             return ask.result
-        except ToolFailure as exc:
+        except (ToolFailure, QueueFull) as exc:
             return error_result(str(exc))
         except Exception as exc:  # never a traceback to the client; the log has it
             log.exception("tool failed", extra={"event": {"tool": params.name}})

@@ -1,35 +1,64 @@
 """An execution's output kept on disk, so any amount can be paged later without holding it in memory.
 
-Per execution: stdout and stderr as the process wrote them, Claude's final answer
-(result), and for Claude tasks a readable transcript (one line per step, see
-transcript.py); in memory only the last few steps (activity) and the end of stderr.
+Per execution, in outputs/<execution id>/: stdout and stderr as the process wrote them,
+Claude's final answer (result), and for Claude tasks a readable transcript (one line per
+step, see transcript.py); in memory only the last few steps (activity) and the end of
+stderr. Folders and files are private (0700, 0600) whatever the umask. A folder is only
+ever named by a canonical UUID, so no id (a history row can be planted) reaches outside
+the outputs folder.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Literal
+
+from cc_executor.paths import open_private_for_append, private_dir
 
 StoredStream = Literal["stdout", "stderr", "result", "transcript"]
 ACTIVITY_LINES = 5
 STDERR_TAIL_CHARS = 2000
 
+#: How many of so many bytes may be written now (the disk budget, shared by every execution).
+Allowance = Callable[[int], int]
+
+
+def output_folder(outputs_dir: Path, execution_id: str) -> Path | None:
+    """The folder of an execution's output; None for an id that is not a canonical UUID (never a path)."""
+    try:
+        canonical = str(uuid.UUID(execution_id))
+    except (ValueError, TypeError):
+        return None
+    return outputs_dir / canonical if canonical == execution_id else None
+
 
 class OutputStore:
-    """Appends text per stream up to a byte cap; keeps short tails in memory for status replies."""
+    """Appends text per stream up to a byte cap; keeps short tails in memory for status replies.
 
-    def __init__(self, directory: Path, max_bytes: int, transcript: bool = False) -> None:
+    Nothing is opened until `open()` (a task that waits for a slot holds no file)."""
+
+    def __init__(self, directory: Path, max_bytes: int, transcript: bool = False, allowance: Allowance | None = None):
         self.directory = directory
         self.max_bytes = max_bytes
-        self.directory.mkdir(parents=True, exist_ok=True)
         self.bytes: dict[StoredStream, int] = {"stdout": 0, "stderr": 0, "result": 0, "transcript": 0}
         self.truncated = False
+        self._allowance = allowance
         self._activity: deque[str] = deque(maxlen=ACTIVITY_LINES)
         self._stderr_tail = ""
-        written: tuple[StoredStream, ...] = ("stdout", "stderr", "transcript") if transcript else ("stdout", "stderr")
-        self._files = {stream: open(self.path(stream), "ab") for stream in written}
+        self._streams: tuple[StoredStream, ...] = (
+            ("stdout", "stderr", "transcript") if transcript else ("stdout", "stderr")
+        )
+        self._files: dict[StoredStream, BinaryIO] = {}
+
+    def open(self) -> None:
+        private_dir(self.directory.parent)
+        private_dir(self.directory)
+        self._files = {stream: os.fdopen(open_private_for_append(self.path(stream)), "ab") for stream in self._streams}
 
     def path(self, stream: StoredStream) -> Path:
         return self.directory / f"{stream}.txt"
@@ -52,18 +81,27 @@ class OutputStore:
         return list(self._activity)
 
     def _write(self, stream: StoredStream, text: str) -> None:
-        data = text.encode()
-        room = self.max_bytes - self.bytes[stream]
-        if len(data) > room:
-            self.truncated = True
-            data = _cut_at_char_boundary(data, max(room, 0))
+        data = self._allowed(stream, text.encode())
         if data:
             self._files[stream].write(data)
             self.bytes[stream] += len(data)
 
+    def _allowed(self, stream: StoredStream, data: bytes) -> bytes:
+        """As much of `data` as this stream's cap and the disk budget allow (cut at a character boundary)."""
+        room = max(self.max_bytes - self.bytes[stream], 0)
+        if self._allowance is not None:
+            room = self._allowance(min(len(data), room))
+        if len(data) > room:
+            self.truncated = True
+            data = _cut_at_char_boundary(data, room)
+        return data
+
     def set_result(self, text: str) -> None:
-        self.path("result").write_text(text, encoding="utf-8")
-        self.bytes["result"] = len(text.encode())
+        data = self._allowed("result", text.encode())
+        with os.fdopen(open_private_for_append(self.path("result")), "wb") as handle:
+            handle.truncate(0)
+            handle.write(data)
+        self.bytes["result"] = len(data)
 
     def close(self) -> None:
         for handle in self._files.values():
@@ -102,6 +140,7 @@ def read_page(path: Path, offset: int, limit: int) -> tuple[str, int, int]:
 
 
 def remove(directory: Path) -> None:
+    """Delete an execution's output folder (never what a symbolic link in its place points to)."""
     shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,6 +32,21 @@ LISTED_LOG = 50
 #: Waiting requests a status lists.
 LISTED_WAITING = 10
 ENDED = "Denied: the task ended while this request waited for an answer."
+
+
+def asking_tasks(specs: Sequence[TaskFields]) -> list[int]:
+    """The 1-based numbers of the tasks whose Claude would wait for an answer (permission_prompts 'orchestrator'):
+    a run of a whole list answers nothing while it runs, so it refuses them."""
+    return [number for number, spec in enumerate(specs, 1) if spec.permission_prompts == "orchestrator"]
+
+
+def list_cannot_ask(numbers: list[int], instead: str) -> str:
+    """Why a list with such tasks is refused, and what to do instead."""
+    which = ", ".join(str(number) for number in numbers)
+    return (
+        f"task {which} of the list {'has' if len(numbers) == 1 else 'have'} permission_prompts 'orchestrator', and "
+        f"nobody can answer while a whole list runs: {instead}"
+    )
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,12 @@ from pathlib import Path
 from websockets.asyncio.server import Server, ServerConnection, unix_serve
 from websockets.http11 import Request, Response
 
-from cc_executor.handler.relay_channel import RELAY_PATH, RelayKeys, refusal, serve_relay
+from cc_executor.endpoints import unix_url
+from cc_executor.handler.door import Refused, check_headers
+from cc_executor.handler.local_socket import MAX_SOCKET_PATH_BYTES
+from cc_executor.handler.relay_channel import RELAY_PATH, RelayKeys, relay_refusal, serve_relay
 from cc_executor.handler.server import error_response, select_subprotocol
 from cc_executor.paths import PRIVATE_FILE_MODE
-
-#: sun_path holds 108 bytes, the final NUL included.
-MAX_SOCKET_PATH_BYTES = 107
-UNIX_SCHEME = "ws+unix"
-
-
-def unix_url(socket: Path) -> str:
-    return f"{UNIX_SCHEME}://{socket}"
 
 
 class LocalRelay:
@@ -71,10 +66,15 @@ class LocalRelay:
         return self._temporary / name
 
     async def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
+        """The handler's door and relay checks (repeated headers, Host, Origin, the key, the subprotocol)."""
+        try:
+            check_headers(request.headers, ())
+        except Refused as bad:
+            return error_response(bad.status, bad.message)
         if request.path.split("?", 1)[0] != RELAY_PATH:
             message = f"This socket serves the permission relay channel ({RELAY_PATH}) only"
             return error_response(http.HTTPStatus.NOT_FOUND, message)
-        refused = refusal(request.headers, self.keys)
+        refused = relay_refusal(request.headers, self.keys)
         return error_response(*refused) if refused else None
 
     async def _serve(self, websocket: ServerConnection) -> None:

@@ -25,8 +25,13 @@ class BridgeSettings:
     backend: BackendMode = "auto"
     task_timeout_s: int = 1800
     max_concurrent: int = 8
-    max_output_bytes: int = 256 * 1024 * 1024
+    #: tasks waiting for a slot; one more is refused with a clear error
+    max_queued: int = 64
+    max_output_bytes: int = 256 * 1024 * 1024  # per stream of one task
+    #: all stored output in the data dir; beyond it the output of the oldest ended tasks goes
+    max_output_total_bytes: int = 2 * 1024 * 1024 * 1024
     progress_interval_s: float = 0.5
     run_limits: RunLimits = field(default_factory=RunLimits)
+    ca_file: Path | None = None  # CA certificates for wss:// handlers (default: the system's)
     #: the hooks of tasks the bridge runs itself (--hooks, or .claude-hooks.json where it started)
     hooks: HooksSetup = field(default_factory=HooksSetup)

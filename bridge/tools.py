@@ -34,11 +34,13 @@ from cc_executor.generated.mcp.wait_executions_input import WaitExecutionsInput
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 
 from .attention import HostQuestions, until_ended_or_asked
+from .client_view import ClientView
 from .elicitation import Resumed
 from .execution_state import ProgressListener, TrackedExecution
-from .executions import ExecutionManager, TaskRequest
+from .executions import TaskRequest
 from .fan_out import run_list, summarize
 from .output_store import StoredStream
+from .permissions import asking_tasks, list_cannot_ask
 from .result_text import list_text, task_text, wait_text, waiting_line
 from .views import follow_hint, live_status
 from .waiting import briefs, unknown
@@ -63,11 +65,11 @@ class ToolAnswer:
 
 
 class ToolCall(Protocol):
-    """What a tool gets besides its arguments: the engine, progress notifications to its caller, how to ask the
-    caller's user about permission requests (None: it cannot be asked), and what a retried call (MCP 2026-07-28,
-    after an input_required result) hands back."""
+    """What a tool gets besides its arguments: the engine as its client may see it, progress notifications to its
+    caller, how to ask the caller's user about permission requests (None: it cannot be asked), and what a retried
+    call (MCP 2026-07-28, after an input_required result) hands back."""
 
-    manager: ExecutionManager
+    manager: ClientView
     host: HostQuestions | None
     resumed: Resumed | None
 
@@ -117,6 +119,10 @@ async def follow(call: ToolCall, execution: TrackedExecution) -> None:
 
 
 async def execute_task_list(call: ToolCall, args: ExecuteTaskListInput) -> ToolAnswer:
+    asking = asking_tasks(args.tasks)
+    if asking:
+        instead = "start such tasks with execute_task and wait false, then wait_executions (it returns when one asks)"
+        raise ToolFailure("Nothing ran: " + list_cannot_ask(asking, instead) + ".")
     requests = [task_request(call.manager, spec) for spec in args.tasks]  # all checked before any runs
     started = asyncio.get_running_loop().time()
     results = await run_list(
@@ -243,7 +249,7 @@ async def respond_permission(call: ToolCall, args: RespondPermissionInput) -> To
     return ToolAnswer(output, "\n".join(lines))
 
 
-def _ended_task_answer(manager: ExecutionManager, args: RespondPermissionInput) -> ToolAnswer:
+def _ended_task_answer(manager: ClientView, args: RespondPermissionInput) -> ToolAnswer:
     """respond_permission for a task that has ended (here or in an earlier bridge): nothing to answer."""
     status = manager.status(args.execution_id)
     if status is None:
@@ -311,7 +317,7 @@ TOOLS: dict[str, tuple[type[BaseModel] | None, ToolFunction]] = {
 }
 
 
-def task_request(manager: ExecutionManager, spec: TaskFields) -> TaskRequest:
+def task_request(manager: ClientView, spec: TaskFields) -> TaskRequest:
     try:
         return TaskRequest.for_claude(spec, manager.settings)
     except ValueError as exc:

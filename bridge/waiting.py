@@ -13,13 +13,13 @@ import json
 from cc_executor.generated.mcp.common import TaskResult
 from cc_executor.generated.mcp.wait_executions_output import ExecutionBrief, WaitExecutionsOutput
 
-from .executions import ExecutionManager
+from .client_view import ClientView
 
 BRIEF_CHARS = 300
 FINAL = ("completed", "failed", "canceled", "timed_out")
 
 
-def briefs(manager: ExecutionManager, execution_ids: list[str], mode: str) -> WaitExecutionsOutput:
+def briefs(manager: ClientView, execution_ids: list[str], mode: str) -> WaitExecutionsOutput:
     """Where each execution stands now (every id must be known: see `unknown`)."""
     statuses = [manager.status(execution_id) for execution_id in execution_ids]
     entries = [brief(status) for status in statuses if status is not None]
@@ -40,7 +40,7 @@ def briefs(manager: ExecutionManager, execution_ids: list[str], mode: str) -> Wa
     return WaitExecutionsOutput(executions=entries, done=done, pending=len(pending), hint=hint)
 
 
-def unknown(manager: ExecutionManager, execution_ids: list[str]) -> list[str]:
+def unknown(manager: ClientView, execution_ids: list[str]) -> list[str]:
     return [execution_id for execution_id in execution_ids if manager.find(execution_id) is None]
 
 

@@ -9,7 +9,7 @@ import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, NoReturn, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, get_args
 
 import typer
 
@@ -17,7 +17,7 @@ from cc_executor import __version__
 from cc_executor.generated.mcp.common import TaskFields
 from cc_executor.logs import configure_logging
 from cc_executor.terminal_text import visible
-from cc_executor.token import TOKEN_ENV, TokenFileError, load_or_create_token
+from cc_executor.token import TOKEN_ENV, TokenFileError
 
 if TYPE_CHECKING:  # imported where used: each command loads only what it needs
     from cc_executor.bridge.executions import BridgeSettings
@@ -63,9 +63,10 @@ HandlerUrls = Annotated[
         metavar="URL",
         envvar="CC_EXECUTOR_HANDLER_URL",
         show_envvar=True,
-        help="Handler WebSocket URL (repeatable; in the variable, separated by spaces). Default: "
-        "ws://127.0.0.1:8003/ws/mcp, quietly skipped when it does not answer; a handler named here that does "
-        "not answer is reported (a warning, and handler_error in the result) before the task runs locally.",
+        help="Handler URL: ws://HOST:PORT/ws/mcp, wss://… or ws+unix:///path/to/handler.sock (repeatable; in the "
+        "variable, separated by spaces). Default: the local handler's socket in the data dir "
+        "(ws+unix://DATA_DIR/handler.sock), quietly skipped when no handler listens there; a handler named here "
+        "that does not answer is reported (a warning, and handler_error in the result) before the task runs locally.",
     ),
 ]
 Token = Annotated[
@@ -74,7 +75,25 @@ Token = Annotated[
         envvar=TOKEN_ENV,
         show_envvar=True,
         metavar="TOKEN",
-        help="Handler bearer token. Default: the handler's token file in the data dir.",
+        help="Handler bearer token (on the command line every user can read it: prefer --token-file or the "
+        "variable). Default: --token-file, else the handler's token file in the data dir.",
+    ),
+]
+TokenFile = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help="Read the handler's bearer token from this file (yours, mode 0600). Default: handler.token in the data "
+        "dir.",
+    ),
+]
+CaFile = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        envvar="CC_EXECUTOR_CA_FILE",
+        show_envvar=True,
+        help="CA certificates (PEM) that a wss:// handler's certificate must chain to. Default: the system's.",
     ),
 ]
 ClaudeBin = Annotated[
@@ -97,6 +116,15 @@ TaskTimeout = Annotated[
 ]
 MaxConcurrent = Annotated[int, typer.Option(min=1, metavar="N", help="Most tasks running at once.")]
 MaxOutputBytes = Annotated[int, typer.Option(min=1, metavar="BYTES", help="Most bytes of each stream stored per task.")]
+MaxOutputTotalBytes = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        metavar="BYTES",
+        help="Most bytes of stored output of all tasks in the data dir; beyond it the output of the oldest ended "
+        "tasks is deleted (their results stay in the history).",
+    ),
+]
 LogFormatOption = Annotated[
     LogFormatChoice, typer.Option(help="Log lines as text or as one JSON object each (stderr).")
 ]
@@ -113,6 +141,7 @@ HooksFile = Annotated[
 
 @app.command()
 def handler(
+    ctx: typer.Context,
     host: Annotated[
         str,
         typer.Option(
@@ -138,9 +167,52 @@ def handler(
             metavar="TOKEN",
             envvar=TOKEN_ENV,
             show_envvar=True,
-            help="Bearer token clients must send. Default: the token file in the data dir, made on first start.",
+            help="Bearer token clients must send (on the command line every user can read it: prefer --token-file or "
+            "the variable); at least 32 characters on an address other than loopback. Default: the token file.",
         ),
     ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="The token file (yours, mode 0600), made with a new token if it is not there. Default: "
+            "handler.token in the data dir.",
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="TLS certificate chain (PEM): serve wss:// and https://. With --tls-key."),
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(metavar="FILE", help="The TLS certificate's private key (PEM).")] = (
+        None
+    ),
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME",
+            help="A Host name clients may use besides loopback names and IP addresses (repeatable), e.g. the name of "
+            "the handler's container. Other names are refused (421): that stops DNS rebinding.",
+        ),
+    ] = None,
+    unix_socket: Annotated[
+        bool,
+        typer.Option(
+            help="Also listen on the Unix socket handler.sock in the data dir, which only you can reach; local "
+            "bridges and the CLI use it by default."
+        ),
+    ] = True,
+    max_pending_connections: Annotated[
+        int,
+        typer.Option(
+            metavar="N",
+            min=1,
+            help="Most connections that have not become a session yet (in their handshake); more are dropped at once.",
+        ),
+    ] = 64,
+    handshake_timeout: Annotated[
+        float,
+        typer.Option(metavar="SECONDS", min=0.1, help="Time a connection has to complete its opening handshake."),
+    ] = 5.0,
     no_auth: Annotated[
         bool,
         typer.Option(
@@ -276,14 +348,18 @@ def handler(
         typer.Option(envvar="LOG_LEVEL", show_envvar=True, case_sensitive=False, help="Least severe log lines shown."),
     ] = "INFO",
 ) -> None:
-    """Run the WebSocket execution handler (JSON-RPC 2.0 at ws://HOST:PORT/ws/mcp, also at /ws)."""
+    """Run the WebSocket execution handler (JSON-RPC 2.0 at ws://HOST:PORT/ws/mcp, also at /ws, and on the Unix
+    socket in the data dir)."""
     import ipaddress
 
+    from cc_executor.credentials import server_token
+    from cc_executor.endpoints import SOCKET_NAME
     from cc_executor.handler.process_runner import RunLimits
     from cc_executor.handler.server import ConfigError, HandlerConfig, HandlerServer
     from cc_executor.paths import DataDirError, data_dir
 
     configure_logging(log_format, level=logging.getLevelNamesMapping()[log_level.upper()])
+    typed_token = _warn_if_typed(ctx, "token")
     try:
         networks = tuple(ipaddress.ip_network(cidr, strict=False) for cidr in trust_network or ())
     except ValueError as exc:
@@ -309,10 +385,16 @@ def handler(
             ws_ping_timeout_s=ws_ping_timeout or None,
             run_limits=RunLimits(kill_grace_s=kill_grace, scrub_env=tuple(scrub_env or ()), reap_strays=True),
             state_dir=data_dir() / "running",
+            unix_socket=data_dir() / SOCKET_NAME if unix_socket else None,
+            allowed_hosts=tuple(allow_host or ()),
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            max_pending_connections=max_pending_connections,
+            handshake_timeout_s=handshake_timeout,
             hooks=_hooks(hooks),
         )
         if config.token_required_somewhere:
-            config = replace(config, token=token or load_or_create_token())
+            config = replace(config, token=server_token(token, typed_token, token_file))
         server = HandlerServer(config)
     except (ConfigError, TokenFileError, DataDirError) as exc:
         _fail(str(exc))
@@ -346,14 +428,21 @@ def _use_pidfd_child_watcher() -> None:
 
 async def _serve_until_signalled(server: HandlerServer) -> None:
     """Serve until SIGINT/SIGTERM, then close every session so no process group outlives the handler."""
+    from cc_executor.fd_limit import raise_open_file_limit
+    from cc_executor.handler.process_runner import reap_strays_forever
+
     _use_pidfd_child_watcher()
+    raise_open_file_limit()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await server.start()
-    typer.echo(f"cc-executor handler listening on {server.url}", err=True)
+    where = f"{server.url} and {server.unix_url}" if server.unix_url else server.url
+    typer.echo(f"cc-executor handler listening on {where}", err=True)
+    reaper = asyncio.ensure_future(reap_strays_forever())
     await stop.wait()
+    reaper.cancel()
     await server.close()
 
 
@@ -375,34 +464,39 @@ def _bridge_settings(
     task_timeout: int,
     max_concurrent: int,
     max_output_bytes: int,
-    hooks: Path | None = None,
+    **more: Any,
 ) -> BridgeSettings:
+    """The settings of a bridge (`mcp`, `run`): `more` are BridgeSettings fields given as they are."""
     from cc_executor.bridge.claude_command import resolve_claude_bin
     from cc_executor.bridge.executions import BridgeSettings
-    from cc_executor.bridge.handler_pool import DEFAULT_HANDLER_URL
-    from cc_executor.token import resolve_client_token
+    from cc_executor.endpoints import check_url, local_handler_url
+    from cc_executor.handler.process_runner import RunLimits
 
     data = _data_dir()
-    try:
-        resolved_token = resolve_client_token(token) if backend != "local" else None
-    except TokenFileError as exc:
-        _fail(str(exc))
+    for url in handler_url or ():
+        try:
+            check_url(url)
+        except ValueError as exc:
+            _fail(f"--handler-url: {exc}")
     return BridgeSettings(
         data_dir=data,
         claude_bin=resolve_claude_bin(claude_bin),
-        handler_urls=tuple(handler_url or [DEFAULT_HANDLER_URL]),
+        handler_urls=tuple(handler_url or [local_handler_url(data)]),
         handlers_named=bool(handler_url),
-        token=resolved_token,
+        token=token if backend != "local" else None,
         backend=backend,
         task_timeout_s=task_timeout,
         max_concurrent=max_concurrent,
         max_output_bytes=max_output_bytes,
-        hooks=_hooks(hooks),
+        # every child of this process is an execution, so exited strays can be reaped (no zombies)
+        run_limits=RunLimits(reap_strays=True),
+        **more,
     )
 
 
 @app.command()
 def mcp(
+    ctx: typer.Context,
     transport: Annotated[
         Literal["stdio", "http"],
         typer.Option(help="stdio: for MCP hosts that start the server; http: streamable HTTP on loopback."),
@@ -413,41 +507,93 @@ def mcp(
     port: Annotated[
         int, typer.Option(min=0, max=65535, metavar="PORT", help="Port for --transport http (0 picks a free one).")
     ] = 8004,
+    http_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="For --transport http: the file (yours, mode 0600) with the bearer token every request must carry, "
+            "made with a new token if it is not there. Default: bridge-http.token in the data dir.",
+        ),
+    ] = None,
+    max_sessions: Annotated[
+        int, typer.Option(metavar="N", min=1, help="For --transport http: most MCP sessions open at once.")
+    ] = 16,
+    session_idle_timeout: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            min=1,
+            help="For --transport http: end an MCP session that has had no request in flight and no event stream "
+            "open for this long.",
+        ),
+    ] = 120.0,
     handler_url: HandlerUrls = None,
     token: Token = None,
+    token_file: TokenFile = None,
+    ca_file: CaFile = None,
     claude_bin: ClaudeBin = None,
     backend: BackendChoice = "auto",
     task_timeout: TaskTimeout = 1800,
     max_concurrent: MaxConcurrent = 8,
+    max_queued: Annotated[
+        int,
+        typer.Option(
+            metavar="N", min=0, help="Most tasks waiting for a slot; one more is refused with an error that says so."
+        ),
+    ] = 64,
     max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
+    max_output_total_bytes: MaxOutputTotalBytes = 2 * 1024 * 1024 * 1024,
     hooks: HooksFile = None,
     log_format: LogFormatOption = "text",
 ) -> None:
     """Run the MCP server (register it: claude mcp add --scope user cc-executor -- /path/to/cc-executor mcp)."""
     from cc_executor.bridge.executions import ExecutionManager
-    from cc_executor.bridge.transports import bind_http, run_until_stopped, serve_http, serve_stdio
+    from cc_executor.bridge.http_auth import default_token_file
+    from cc_executor.bridge.transports import HttpAccess, bind_http, run_until_stopped, serve_http, serve_stdio
+    from cc_executor.fd_limit import raise_open_file_limit
     from cc_executor.handler.server import is_loopback
+    from cc_executor.token import load_or_create_token
 
     configure_logging(log_format)
     if transport == "http" and not is_loopback(host):
-        _fail(f"--host {host} is refused: the MCP HTTP transport has no authentication, so it binds loopback only")
+        _fail(f"--host {host} is refused: the MCP HTTP transport runs commands as you, so it binds loopback only")
     settings = _bridge_settings(
-        handler_url, token, claude_bin, backend, task_timeout, max_concurrent, max_output_bytes, hooks
+        handler_url,
+        _client_token_of(ctx, token, token_file) if backend != "local" else None,
+        claude_bin,
+        backend,
+        task_timeout,
+        max_concurrent,
+        max_output_bytes,
+        ca_file=ca_file,
+        max_queued=max_queued,
+        max_output_total_bytes=max_output_total_bytes,
+        hooks=_hooks(hooks),
     )
+    raise_open_file_limit()
     if transport == "http":
+        token_path = http_token_file or default_token_file()
+        try:
+            access = HttpAccess(load_or_create_token(token_path), max_sessions, session_idle_timeout)
+        except (TokenFileError, OSError) as exc:
+            _fail(f"the HTTP token file: {exc}")
         try:
             listener = bind_http(host, port)
         except OSError as exc:
             _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
         bound_port = listener.getsockname()[1]
         url_host = f"[{host}]" if ":" in host else host
-        typer.echo(f"cc-executor MCP server (streamable HTTP) at http://{url_host}:{bound_port}/mcp", err=True)
+        typer.echo(
+            f"cc-executor MCP server (streamable HTTP) at http://{url_host}:{bound_port}/mcp; every request needs "
+            f"'Authorization: Bearer <the token in {token_path}>'",
+            err=True,
+        )
 
     async def main() -> int:
         manager = ExecutionManager(settings)
         if transport == "stdio":
             return await run_until_stopped(serve_stdio, manager)
-        return await run_until_stopped(lambda m: serve_http(m, listener), manager)
+        return await run_until_stopped(lambda m: serve_http(m, listener, access), manager)
 
     raise typer.Exit(asyncio.run(main()))
 
@@ -482,6 +628,7 @@ def _permission_mode(value: str | None) -> str | None:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     task: Annotated[
         str | None, typer.Argument(metavar="TASK", help="The task for a fresh Claude Code instance.")
     ] = None,
@@ -536,6 +683,8 @@ def run(
     ] = (False),
     handler_url: HandlerUrls = None,
     token: Token = None,
+    token_file: TokenFile = None,
+    ca_file: CaFile = None,
     claude_bin: ClaudeBin = None,
     backend: BackendChoice = "auto",
     task_timeout: TaskTimeout = 1800,
@@ -550,6 +699,8 @@ def run(
     if sum(given is not None for given in (task, command, task_list)) != 1:
         _fail("give a TASK, --command or --task-list (one of them)")
     configure_logging(log_format, level=logging.WARNING)
+    resolved = _client_token_of(ctx, token, token_file) if backend != "local" else None
+    more: dict[str, Any] = {"ca_file": ca_file, "hooks": _hooks(hooks)}
     options = {
         "cwd": cwd,
         "model": model,
@@ -567,27 +718,38 @@ def run(
         except TaskListError as exc:
             _fail(str(exc))
         settings = _bridge_settings(
-            handler_url, token, claude_bin, backend, task_timeout, parallel, max_output_bytes, hooks
+            handler_url, resolved, claude_bin, backend, task_timeout, parallel, max_output_bytes, **more
         )
         raise typer.Exit(asyncio.run(run_list_in_terminal(settings, specs, parallel, stop_on_failure, json_output)))
-    settings = _bridge_settings(handler_url, token, claude_bin, backend, task_timeout, 1, max_output_bytes, hooks)
+    settings = _bridge_settings(handler_url, resolved, claude_bin, backend, task_timeout, 1, max_output_bytes, **more)
     raise typer.Exit(asyncio.run(run_in_terminal(settings, task, command, options, json_output)))
 
 
 @app.command()
 def status(
-    url: Annotated[str, typer.Argument(metavar="URL", help="The handler's WebSocket URL.")] = (
-        "ws://127.0.0.1:8003/ws/mcp"
-    ),
+    ctx: typer.Context,
+    url: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="URL",
+            help="The handler's URL (ws://, wss:// or ws+unix://). Default: the local handler's socket in the data "
+            "dir.",
+        ),
+    ] = None,
     token: Token = None,
+    token_file: TokenFile = None,
+    ca_file: CaFile = None,
     once: Annotated[bool, typer.Option("--once", metavar="", help="Print one snapshot and exit.")] = False,
 ) -> None:
     """Show a live table of a handler's sessions and running executions (Ctrl-C to quit)."""
     from cc_executor.client import HandlerError, HandlerUnavailable
+    from cc_executor.endpoints import local_handler_url
     from cc_executor.status_view import show_status
 
+    presented = _client_token_of(ctx, token, token_file)
+    url = url or local_handler_url(_data_dir())
     try:
-        code = asyncio.run(show_status(url, _client_token(token), once))
+        code = asyncio.run(show_status(url, presented, once, ca_file=ca_file))
     except (HandlerUnavailable, HandlerError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
@@ -597,14 +759,18 @@ def status(
 
 @app.command()
 def doctor(
+    ctx: typer.Context,
     handler_url: HandlerUrls = None,
     token: Token = None,
+    token_file: TokenFile = None,
+    ca_file: CaFile = None,
     claude_bin: ClaudeBin = None,
 ) -> None:
     """Check what cc-executor needs: claude and its login, the data dir, a handler, the Claude Code registration."""
     from cc_executor.doctor import print_checks, run_checks
 
-    checks = asyncio.run(run_checks(handler_url or [], token, claude_bin))
+    typed = _warn_if_typed(ctx, "token")
+    checks = asyncio.run(run_checks(handler_url or [], token, claude_bin, typed, token_file, ca_file))
     raise typer.Exit(print_checks(checks))
 
 
@@ -617,11 +783,13 @@ def _protocols(values: list[str] | None) -> list[str] | None:
 
 @app.command()
 def verify(
+    ctx: typer.Context,
     url: Annotated[
         str,
         typer.Argument(metavar="URL", help="WebSocket URL of the handler to check, e.g. ws://127.0.0.1:8003/ws/mcp."),
     ],
     token: Token = None,
+    token_file: TokenFile = None,
     junit: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Also write the verdicts as JUnit XML to this file.")
     ] = None,
@@ -659,7 +827,7 @@ def verify(
     from cc_executor.client import HandlerUnavailable
     from cc_executor.verify import print_table, verify, write_junit
 
-    presented = _client_token(token)
+    presented = _client_token_of(ctx, token, token_file)
     try:
         protocols = tuple(protocol or ("1.0", "2.0"))
         verdicts = asyncio.run(verify(url, presented, strict=strict, only=scenario, protocols=protocols))
@@ -681,12 +849,25 @@ def _data_dir() -> Path:
         _fail(str(exc))
 
 
-def _client_token(explicit: str | None) -> str | None:
-    from cc_executor.token import resolve_client_token
+def _warn_if_typed(ctx: typer.Context, name: str) -> bool:
+    """Whether option `name` was given on the command line (then say that every user can read it there)."""
+    from cc_executor.credentials import COMMAND_LINE_WARNING
 
+    source = ctx.get_parameter_source(name)
+    typed = source is not None and source.name == "COMMANDLINE"
+    if typed:
+        typer.echo(f"cc-executor: warning: {COMMAND_LINE_WARNING}", err=True)
+    return typed
+
+
+def _client_token_of(ctx: typer.Context, token: str | None, token_file: Path | None) -> str | None:
+    """The token a client presents (--token, --token-file, the variable, the handler's token file)."""
+    from cc_executor.credentials import client_token
+
+    typed = _warn_if_typed(ctx, "token")
     _data_dir()
     try:
-        return resolve_client_token(explicit)
+        return client_token(token, typed, token_file)
     except TokenFileError as exc:
         _fail(str(exc))
 

@@ -8,6 +8,10 @@
             elif isinstance(event, ProcessCompletedParams):
                 break
 
+The URL is `ws://HOST:PORT/ws/mcp`, `wss://…` (checked against the system's CAs or a
+`ca_file`), or `ws+unix:///path/to/handler.sock`: the local handler's socket in the data
+dir, which only its user can reach (cc_executor/endpoints.py).
+
 Replies are matched to requests by id; notifications arrive in order through `events()`.
 The event queue is bounded, so a consumer that stops reading slows the handler (and
 the process) down instead of filling memory.
@@ -25,17 +29,19 @@ import contextlib
 import itertools
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
-from websockets.asyncio.client import ClientConnection, connect
+from pydantic import ValidationError
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.protocol import State
 from websockets.typing import Subprotocol
 
 from cc_executor.generated.common.execution import StateChangeParams
 from cc_executor.generated.common.hooks import HookRun
+from cc_executor.generated.common.jsonrpc import ErrorResponse, Request, SuccessResponse
 from cc_executor.generated.common.permissions import PermissionDecision, PermissionRelayOptions
 from cc_executor.generated.ws.notifications.connected import ConnectedParams
 from cc_executor.generated.ws.notifications.permission_requested import PermissionRequestedParams
@@ -49,6 +55,8 @@ from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 from cc_executor.generated.ws.requests.sessions import SessionsResult
 from cc_executor.generated.ws.requests.status import StatusResult
 from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
+
+from .endpoints import check_url, open_websocket, unix_socket_of
 
 Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams | HookRun | PermissionRequestedParams
 NOTIFICATION_PARAMS: dict[str, type[Event]] = {
@@ -64,12 +72,6 @@ NOTIFICATION_PARAMS: dict[str, type[Event]] = {
 ControlAction = Literal["PAUSE", "RESUME", "CANCEL"]
 EVENT_QUEUE_FRAMES = 256
 CLOSE_TIMEOUT_S = 2.0
-
-
-def health_url(ws_url: str) -> str:
-    """The /health URL of the handler at a WebSocket URL: ws://host:port/ws/mcp -> http://host:port/health."""
-    parts = urlsplit(ws_url)
-    return urlunsplit(("https" if parts.scheme == "wss" else "http", parts.netloc, "/health", "", ""))
 
 
 class HandlerError(Exception):
@@ -108,11 +110,23 @@ class HandlerClient:
         self._reader = asyncio.create_task(self._read(), name="handler-client-reader")
 
     @classmethod
-    async def connect(cls, url: str, token: str | None = None, *, open_timeout: float = 5.0) -> HandlerClient:
+    async def connect(
+        cls, url: str, token: str | None = None, *, open_timeout: float = 5.0, ca_file: Path | None = None
+    ) -> HandlerClient:
+        """Connect to the handler at a ws://, wss:// (checked against `ca_file`, else the system's CAs) or
+        ws+unix:// URL; HandlerUnavailable says why it could not."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
-            websocket = await connect(
+            check_url(url)
+        except ValueError as exc:
+            raise HandlerUnavailable(str(exc)) from exc
+        socket = unix_socket_of(url)
+        if socket is not None and not socket.exists():  # the usual case when no handler runs here: say it plainly
+            raise HandlerUnavailable(f"cannot reach {url}: no handler listens on {socket}")
+        try:
+            websocket = await open_websocket(
                 url,
+                ca_file=ca_file,
                 additional_headers=headers,
                 subprotocols=[Subprotocol(V2_SUBPROTOCOL)],
                 open_timeout=open_timeout,
@@ -179,7 +193,11 @@ class HandlerClient:
         if stdin is not None and self.protocol_version != "2.0":
             raise HandlerError(-32602, "this handler speaks protocol 1.0, which cannot take stdin for a command")
         if permission_relay is not None and "permission_relay" not in self.greeting.capabilities:
-            raise HandlerError(-32602, "this handler does not relay permission prompts (it is older than this client)")
+            raise HandlerError(
+                -32602,
+                "this handler does not relay permission prompts (an older handler, or one that serves wss:// only, "
+                "without a local socket)",
+            )
         params = ExecuteParams(
             command=command,
             timeout=timeout,
@@ -229,7 +247,7 @@ class HandlerClient:
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = reply
         # unescaped UTF-8: a large stdin counts against the handler's limit as its UTF-8 bytes
-        frame = json.dumps({"jsonrpc": "2.0", "method": method, "id": request_id, "params": params}, ensure_ascii=False)
+        frame = Request(jsonrpc="2.0", method=method, id=request_id, params=params).model_dump_json()
         try:
             try:
                 await self.websocket.send(frame)
@@ -283,7 +301,19 @@ class HandlerClient:
         if reply is None or reply.done():
             return
         if "error" in message:
-            error = message["error"]
-            reply.set_exception(HandlerError(error.get("code", 0), error.get("message", ""), error.get("data")))
+            reply.set_exception(handler_error(message))
         else:
-            reply.set_result(message["result"])
+            reply.set_result(SuccessResponse.model_validate(message).result)
+
+
+def handler_error(message: dict[str, Any]) -> HandlerError:
+    """The error reply as an exception; a code or reason this client does not know yet (a newer handler's) is kept
+    as sent rather than refused."""
+    try:
+        error = ErrorResponse.model_validate(message).error
+    except ValidationError:
+        raw = message.get("error")
+        raw = raw if isinstance(raw, dict) else {}
+        return HandlerError(int(raw.get("code", 0)), str(raw.get("message", "")), raw.get("data"))
+    data = error.data.model_dump(mode="json", exclude_none=True) if error.data is not None else None
+    return HandlerError(error.code, error.message, data)

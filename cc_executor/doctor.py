@@ -1,7 +1,8 @@
 """`cc-executor doctor`: check what a newcomer gets wrong, one line each, with the fix.
 
 Checked: the claude CLI (present, its version, logged in or an API key), the data dir and
-the token file (owned, private), each handler (reachable, token accepted), and whether
+the token files (the handler's, the bridge's HTTP one: owned, private), each handler
+(reachable, token accepted; by default the local handler's Unix socket), and whether
 Claude Code has cc-executor registered and can start it (`claude mcp list`).
 A failed check makes the exit status 1; a warning (e.g. no handler running, which is
 fine: tasks then run in the bridge itself) does not.
@@ -26,11 +27,13 @@ from rich.console import Console
 from rich.text import Text
 
 from cc_executor.bridge.claude_command import resolve_claude_bin
-from cc_executor.bridge.handler_pool import DEFAULT_HANDLER_URL
+from cc_executor.bridge.http_auth import TOKEN_FILE_NAME
 from cc_executor.client import HandlerClient, HandlerUnavailable
+from cc_executor.credentials import client_token
+from cc_executor.endpoints import local_handler_url
 from cc_executor.paths import DataDirError, data_dir, token_file
 from cc_executor.terminal_text import literal
-from cc_executor.token import TOKEN_ENV, TokenFileError, read_token_file, resolve_client_token
+from cc_executor.token import TOKEN_ENV, TokenFileError, read_token_file
 
 Verdict = Literal["ok", "warn", "fail"]
 COMMAND_TIMEOUT_S = 20.0
@@ -46,12 +49,19 @@ class Check:
     fix: str | None = None
 
 
-async def run_checks(handler_urls: Sequence[str], token: str | None, claude_bin: str | None) -> list[Check]:
+async def run_checks(
+    handler_urls: Sequence[str],
+    token: str | None,
+    claude_bin: str | None,
+    token_typed: bool = False,
+    token_path: Path | None = None,
+    ca_file: Path | None = None,
+) -> list[Check]:
     claude = resolve_claude_bin(claude_bin)
     found = shutil.which(claude)
     local_checks = _data_dir_checks()
     handler_checks, claude_checks = await asyncio.gather(
-        _handler_checks(handler_urls, token), _claude_checks(claude, found)
+        _handler_checks(handler_urls, token, token_typed, token_path, ca_file), _claude_checks(claude, found)
     )
     return [*claude_checks, *local_checks, *handler_checks]
 
@@ -178,34 +188,43 @@ def _data_dir_checks() -> list[Check]:
     except DataDirError as exc:
         return [Check("fail", "data dir", str(exc))]
     checks = [Check("ok", "data dir", f"{folder} (mode {stat.filemode(folder.stat().st_mode)})")]
-    path = token_file()
+    checks.append(_token_file_check("token file", token_file(), "a handler first starts"))
+    bridge_token = _token_file_check(
+        "bridge HTTP token file", folder / TOKEN_FILE_NAME, "the bridge first serves --transport http"
+    )
+    if bridge_token.verdict != "warn":  # none is fine: it is made when needed
+        checks.append(bridge_token)
+    return checks
+
+
+def _token_file_check(what: str, path: Path, made_when: str) -> Check:
     try:
         token = read_token_file(path)
     except TokenFileError as exc:
-        checks.append(Check("fail", "token file", str(exc)))
-        return checks
+        return Check("fail", what, str(exc))
     if token is None:
-        checks.append(Check("warn", "token file", f"none yet ({path} is made when a handler first starts)"))
-    else:
-        checks.append(Check("ok", "token file", f"{path} (mode {stat.filemode(path.stat().st_mode)})"))
-    return checks
+        return Check("warn", what, f"none yet ({path} is made when {made_when})")
+    return Check("ok", what, f"{path} (mode {stat.filemode(path.stat().st_mode)})")
 
 
 # -- handlers ---------------------------------------------------------------------------------------
 
 
-async def _handler_checks(urls: Sequence[str], token: str | None) -> list[Check]:
+async def _handler_checks(
+    urls: Sequence[str], token: str | None, typed: bool, token_path: Path | None, ca_file: Path | None
+) -> list[Check]:
     named = bool(urls)
     try:
-        presented = resolve_client_token(token)
+        presented = client_token(token, typed, token_path)
+        urls = urls or [local_handler_url(data_dir())]
     except (TokenFileError, DataDirError) as exc:
         return [Check("fail", "handler token", str(exc))]
-    return list(await asyncio.gather(*(_handler_check(url, presented, named) for url in urls or [DEFAULT_HANDLER_URL])))
+    return list(await asyncio.gather(*(_handler_check(url, presented, named, ca_file) for url in urls)))
 
 
-async def _handler_check(url: str, token: str | None, named: bool) -> Check:
+async def _handler_check(url: str, token: str | None, named: bool, ca_file: Path | None) -> Check:
     try:
-        async with await HandlerClient.connect(url, token, open_timeout=5.0) as client:
+        async with await HandlerClient.connect(url, token, open_timeout=5.0, ca_file=ca_file) as client:
             version = client.greeting.version
     except HandlerUnavailable as exc:
         message = str(exc)
@@ -214,7 +233,7 @@ async def _handler_check(url: str, token: str | None, named: bool) -> Check:
                 "fail",
                 "handler",
                 message,
-                f"give the handler's token: --token / {TOKEN_ENV}, or its token file {token_file()}",
+                f"give the handler's token: --token-file FILE / {TOKEN_ENV}, or its token file {token_file()}",
             )
         if not named and "refused the connection" not in message:  # nobody asked for it: optional
             return Check(

@@ -79,5 +79,19 @@ def open_private_for_append(path: Path) -> int:
     return descriptor
 
 
+def make_private(path: Path, *, create: bool = False) -> None:
+    """Mode 0600 for a file another program creates (SQLite's database, -wal, -shm): made empty and private first
+    when `create`, else only when it is there already (e.g. left by an older version under a loose umask)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_CREAT if create else 0)
+    try:
+        descriptor = os.open(path, flags, PRIVATE_FILE_MODE)
+    except FileNotFoundError:
+        return
+    try:
+        os.fchmod(descriptor, PRIVATE_FILE_MODE)
+    finally:
+        os.close(descriptor)
+
+
 def token_file() -> Path:
     return data_dir() / "handler.token"

@@ -24,12 +24,12 @@ import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.server.stdio import stdio_server
 from pydantic import ValidationError
-from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.typing import Subprotocol
 
 from cc_executor import __version__
 from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable
+from cc_executor.endpoints import open_websocket
 from cc_executor.generated.common.permissions import PermissionDecision
 from cc_executor.generated.ws.notifications.connected import ConnectedParams
 from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
@@ -42,7 +42,6 @@ TOOL_NAME = "approve"
 PROMPT_TOOL = f"mcp__{SERVER_NAME}__{TOOL_NAME}"
 DEFAULT_TIMEOUT_S = 3600.0
 CONNECT_TIMEOUT_S = 10.0
-UNIX_PREFIX = "ws+unix://"
 #: The relay waits this much longer than the bridge (which denies at the task's permission_timeout_s), and
 #: Claude Code this much longer again than the relay, so the answer that arrives is always the bridge's.
 RELAY_GRACE_S = 30
@@ -101,10 +100,7 @@ async def open_channel(url: str, key: str) -> HandlerClient:
         "open_timeout": CONNECT_TIMEOUT_S,
     }
     try:
-        if url.startswith(UNIX_PREFIX):
-            websocket = await connect(f"ws://localhost{RELAY_PATH}", unix=True, path=url[len(UNIX_PREFIX) :], **options)
-        else:
-            websocket = await connect(url, **options)
+        websocket = await open_websocket(url, unix_path=RELAY_PATH, **options)
     except InvalidStatus as exc:
         raise HandlerUnavailable(f"{url} refused the relay (HTTP {exc.response.status_code})") from exc
     except (OSError, TimeoutError, InvalidURI, InvalidHandshake) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +13,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from cc_executor.client import HandlerClient, health_url
+from cc_executor.client import HandlerClient
+from cc_executor.endpoints import fetch_health
 from cc_executor.generated.ws.requests.sessions import SessionsResult
 from cc_executor.terminal_text import literal
 
@@ -50,14 +52,16 @@ def render(url: str, health: dict[str, Any] | None, sessions: SessionsResult, ow
     return Group(header, table)
 
 
-async def show_status(url: str, token: str | None, once: bool, interval_s: float = 1.0) -> int:
+async def show_status(
+    url: str, token: str | None, once: bool, interval_s: float = 1.0, ca_file: Path | None = None
+) -> int:
     console = Console()
-    async with await HandlerClient.connect(url, token) as client, httpx.AsyncClient(timeout=2) as http:
+    async with await HandlerClient.connect(url, token, ca_file=ca_file) as client:
 
         async def snapshot() -> Group:
             health = None
             with contextlib.suppress(httpx.HTTPError, ValueError):
-                health = (await http.get(health_url(url))).json()
+                health = await fetch_health(url, ca_file=ca_file)
             return render(url, health, await client.sessions(), client.greeting.session_id)
 
         if once:

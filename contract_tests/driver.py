@@ -12,16 +12,15 @@ import base64
 import contextlib
 import json
 import time
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from websockets.asyncio.client import ClientConnection, connect
+import httpx
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from cc_executor.client import health_url
 from cc_executor.contract_tests.frames import Event, Json, is_object
 from cc_executor.contract_tests.steps import (
     DEFAULT_WAIT_S,
@@ -36,6 +35,7 @@ from cc_executor.contract_tests.steps import (
     SendText,
     Step,
 )
+from cc_executor.endpoints import fetch_health, open_websocket, unix_socket_of
 from cc_executor.handler.proc_scan import group_alive
 from cc_executor.handler.server import is_loopback
 
@@ -80,13 +80,8 @@ def _payload(step: SendFrame | SendText | SendBinary | SendFiller) -> str | byte
 
 
 def is_loopback_url(url: str) -> bool:
-    return is_loopback(urlsplit(url).hostname or "")
-
-
-def fetch_health(url: str, timeout_s: float = 2.0) -> dict[str, Json]:
-    with urllib.request.urlopen(url, timeout=timeout_s) as response:
-        health: dict[str, Json] = json.load(response)
-    return health
+    """A handler on this machine: a loopback address, or a Unix socket."""
+    return unix_socket_of(url) is not None or is_loopback(urlsplit(url).hostname or "")
 
 
 def started_groups(frames: Iterable[Json]) -> list[int]:
@@ -197,16 +192,15 @@ class _Connection:
 
     async def nothing_left_running(self, step: NothingLeftRunning) -> None:
         groups = started_groups(self.frames)
-        url = health_url(self.url)
         deadline = time.monotonic() + step.timeout_s
         while True:
             problems: list[str] = []
             try:
-                health = await asyncio.to_thread(fetch_health, url)
+                health = await fetch_health(self.url)
                 running = health.get("running_executions")
                 if running not in (None, 0):
                     problems.append(f"/health says running_executions={running}")
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, httpx.HTTPError) as exc:
                 problems.append(f"/health did not answer: {exc}")
             if self.local:
                 problems += [f"process group {pgid} is still alive" for pgid in groups if group_alive(pgid)]
@@ -240,7 +234,7 @@ async def run_scenario(
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     local = is_loopback_url(url) if local is None else local
     offered = [Subprotocol(scenario.subprotocol)] if scenario.subprotocol else None
-    async with connect(
+    async with open_websocket(
         url,
         additional_headers=headers,
         subprotocols=offered,

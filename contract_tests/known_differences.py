@@ -2,7 +2,7 @@
 
 Two users:
 
-* contract_tests/test_compatibility.py replays the old handler's transcripts against the
+* tests/contract/test_compatibility.py replays the old handler's transcripts against the
   new handler and tolerates exactly the CORRECTIONS it names, plus the additive fields;
 * `cc-executor verify` replays the new handler's recordings against any handler and labels
   each difference it finds "known: <README row>" when a rule below explains it, or

@@ -52,7 +52,9 @@ def live_handler(
     with tempfile.TemporaryDirectory(prefix="ccx-handler-") as data_dir:
         child_env = {**os.environ, "CC_EXECUTOR_DATA_DIR": data_dir, **(env or {})}
         child_env.pop("CC_EXECUTOR_TOKEN", None)
-        auth = ["--token", token] if token else ["--no-auth"]
+        if token:  # in the environment: on the command line every user could read it
+            child_env["CC_EXECUTOR_TOKEN"] = token
+        auth = [] if token else ["--no-auth"]
         command = [sys.executable, "-m", "cc_executor", "handler", "--port", str(port), *auth, *extra_args]
         log_path = Path(data_dir) / "handler.log"
         with open(log_path, "wb") as log_file:  # a file, not a pipe: a chatty handler must never block on it

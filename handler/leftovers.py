@@ -12,6 +12,8 @@ import os
 import shutil
 from pathlib import Path
 
+from cc_executor.paths import create_private_file, private_dir
+
 from .proc_scan import pid_alive
 from .process_runner import end_tagged_processes
 
@@ -20,11 +22,10 @@ log = logging.getLogger("cc_executor.handler")
 
 class RunningExecutions:
     def __init__(self, directory: Path) -> None:
-        self.directory = directory / str(os.getpid())
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.directory = private_dir(private_dir(directory) / str(os.getpid()))
 
     def add(self, tag: str) -> None:
-        (self.directory / tag).touch()
+        os.close(create_private_file(self.directory / tag))  # empty, and private like everything in the data dir
 
     def remove(self, tag: str) -> None:
         (self.directory / tag).unlink(missing_ok=True)

@@ -15,6 +15,15 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
+def zombie(pid: int) -> bool:
+    """An ended process not reaped yet."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
 def group_alive(pgid: int) -> bool:
     """True while any process of the group exists, zombies included (signal 0 probes without signalling)."""
     try:
@@ -32,23 +41,29 @@ def all_pids() -> list[int]:
     return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) != own]
 
 
-def descendants(root: int) -> list[int]:
-    """Children, grandchildren, ... of `root`, from /proc/PID/task/TID/children."""
-    found, stack = [], [root]
-    while stack:
-        pid = stack.pop()
+def children(pid: int) -> list[int]:
+    """The children of `pid` (of any of its threads; zombies included), from /proc/PID/task/TID/children."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found: list[int] = []
+    for task in tasks:
         try:
-            tasks = os.listdir(f"/proc/{pid}/task")
+            with open(f"/proc/{pid}/task/{task}/children") as listed:
+                found += [int(child) for child in listed.read().split()]
         except OSError:
             continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{pid}/task/{task}/children") as children:
-                    kids = [int(child) for child in children.read().split()]
-            except OSError:
-                continue
-            found += kids
-            stack += kids
+    return found
+
+
+def descendants(root: int) -> list[int]:
+    """Children, grandchildren, ... of `root`."""
+    found, stack = [], [root]
+    while stack:
+        kids = children(stack.pop())
+        found += kids
+        stack += kids
     return found
 
 

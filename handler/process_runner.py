@@ -18,9 +18,10 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .cgroups import ExecutionCgroup
 from .execution_types import Completion, CompletionStatus, OutputPiece, StreamName
 from .output_framer import Framing, OutputFramer
-from .proc_scan import all_pids, descendants, group_alive, pid_alive, with_environment_entry
+from .proc_scan import all_pids, children, descendants, group_alive, pid_alive, with_environment_entry, zombie
 
 log = logging.getLogger("cc_executor.handler")
 
@@ -31,9 +32,29 @@ OutputSink = Callable[[StreamName, list[OutputPiece]], Awaitable[None]]
 #: process group (a daemon: setsid, double fork) is still found and ended with it.
 EXECUTION_TAG_ENV = "CC_EXECUTOR_EXECUTION_TAG"
 
-#: Variables a nested `claude` must not inherit: with them it refuses to start,
-#: or believes it runs inside its parent. The handler's token never leaves either.
-ALWAYS_SCRUBBED = ("CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CC_EXECUTOR_TOKEN")
+#: Variables a nested `claude` must not inherit: with them it refuses to start, or believes it runs
+#: inside the orchestrator's session (whose id, messaging socket and token, launcher and notes they
+#: name: the real CLI 2.1.330 sets them for the commands and MCP servers it starts). Credentials
+#: and user configuration (ANTHROPIC_API_KEY, CLAUDE_CONFIG_DIR, ...) pass. The token never leaves.
+ORCHESTRATOR_SESSION_ENV = (
+    "CLAUDECODE",
+    "CLAUDE_CODE_ENTRYPOINT",
+    "CLAUDE_CODE_SESSION_ID",
+    "CLAUDE_CODE_SESSION_KIND",
+    "CLAUDE_CODE_SESSION_NAME",
+    "CLAUDE_CODE_SESSION_ATTENDED",
+    "CLAUDE_CODE_CHILD_SESSION",
+    "CLAUDE_CODE_MESSAGING_SOCKET",
+    "CLAUDE_CODE_MESSAGING_TOKEN",
+    "CLAUDE_CODE_LAUNCHED_BY_SESSION_IDS",
+    "CLAUDE_CODE_CHILD_NOTES_DIR",
+    "CLAUDE_CODE_SHELL_MCP_SERVERS",
+    "CLAUDE_CODE_STARTER_MAY_HOLD_CONNECTOR_FILE",
+    "CLAUDE_CODE_SSE_PORT",
+    "CLAUDE_PROJECT_DIR",
+    "CLAUDE_PID",
+)
+ALWAYS_SCRUBBED = (*ORCHESTRATOR_SESSION_ENV, "CC_EXECUTOR_TOKEN")
 
 READ_SIZE = 256 * 1024
 FLUSH_DELAY_S = 0.02  # how long a half-written line may wait for its end
@@ -84,6 +105,8 @@ def become_subreaper() -> bool:
 PR_SET_CHILD_SUBREAPER = 36
 _SUBREAPER: bool | None = None
 _LEADERS: set[int] = set()  # leaders asyncio reaps itself; never reap them here
+_SPAWNING = 0  # starts in progress: a leader that already exited is not in _LEADERS yet
+STRAY_REAP_INTERVAL_S = 2.0
 
 
 def tagged_processes(tag: str, *, everywhere: bool = False) -> list[int]:
@@ -117,6 +140,9 @@ def end_tagged_processes(tag: str, grace_s: float = 2.0) -> list[int]:
     found = tagged_processes(tag, everywhere=True)
     for pause in escalation(lambda signum: _kill_all(found, signum), lambda: any(map(pid_alive, found)), grace_s):
         time.sleep(pause)
+    cgroup = ExecutionCgroup.of_tag(tag)
+    if cgroup is not None:  # what dropped the tag too
+        found += [pid for pid in cgroup.end() if pid not in found]
     return found
 
 
@@ -127,16 +153,22 @@ def _kill_all(pids: Iterable[int], signum: int) -> None:
 
 
 def _reap_strays() -> None:
-    """Reap adopted processes that left their group (daemons) and have exited since."""
+    """Reap adopted processes that left their group (daemons) and have exited since (never a leader: asyncio
+    waits for those, and a start in progress may not have said which pid it got yet)."""
+    if _SPAWNING:
+        return
+    for pid in children(os.getpid()):
+        if pid not in _LEADERS and zombie(pid):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+
+
+async def reap_strays_forever(interval_s: float = STRAY_REAP_INTERVAL_S) -> None:
+    """A daemon that an execution left behind may exit long after its execution ended: reap it then, so a
+    long-running handler or bridge (a subreaper) never collects zombies. Only where `reap_strays` is safe."""
     while True:
-        try:
-            peeked = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return
-        if peeked is None or peeked.si_pid in _LEADERS:
-            return
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(peeked.si_pid, os.WNOHANG)
+        await asyncio.sleep(interval_s)
+        _reap_strays()
 
 
 def _signal_name(number: int) -> str:
@@ -225,10 +257,12 @@ class RunningProcess:
         limits: RunLimits,
         tag: str,
         framing: Framing,
+        cgroup: ExecutionCgroup | None = None,
         stdin: bytes | None = None,
     ) -> None:
         self.process = process
         self.tag = tag
+        self.cgroup = cgroup
         self._transport = transport
         self._exited = exited
         self.pid = process.pid
@@ -268,18 +302,19 @@ class RunningProcess:
         beside the run, so a process that never reads them blocks nothing but its own writer)."""
         if cwd is not None and not os.path.isdir(cwd):
             raise SpawnError(f"working directory does not exist: {cwd}")
+        global _SPAWNING
         become_subreaper()
         tag = uuid.uuid4().hex
         environment = child_environment(os.environ if environ is None else environ, limits.scrub_env)
         environment[EXECUTION_TAG_ENV] = tag
+        cgroup = ExecutionCgroup.create(tag)
         loop = asyncio.get_running_loop()
         exited = loop.create_future()
+        _SPAWNING += 1
         try:
             transport, protocol = await loop.subprocess_exec(
                 lambda: _ExitAwareProtocol(exited, limit=READ_SIZE, loop=loop),
-                "/bin/sh",
-                "-c",
-                command,
+                *(["/bin/sh", "-c", command] if cgroup is None else cgroup.argv(command)),
                 stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -287,13 +322,16 @@ class RunningProcess:
                 env=environment,
                 start_new_session=True,
             )
-        except OSError as exc:
-            raise SpawnError(f"could not start the process: {exc.strerror or exc}") from exc
-        except ValueError as exc:  # e.g. a NUL character in the command or cwd
-            raise SpawnError(f"could not start the process: {exc}") from exc
-        process = asyncio.subprocess.Process(transport, protocol, loop)
-        _LEADERS.add(process.pid)
-        return cls(transport, process, exited, command, timeout_s, sink, limits, tag, framing, stdin)
+            process = asyncio.subprocess.Process(transport, protocol, loop)
+            _LEADERS.add(process.pid)
+        except (OSError, ValueError) as exc:  # ValueError: e.g. a NUL character in the command or cwd
+            if cgroup is not None:
+                cgroup.remove()
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise SpawnError(f"could not start the process: {detail}") from exc
+        finally:
+            _SPAWNING -= 1
+        return cls(transport, process, exited, command, timeout_s, sink, limits, tag, framing, cgroup, stdin)
 
     # -- steering -------------------------------------------------------------
 
@@ -399,6 +437,19 @@ class RunningProcess:
         for pause in escalation(lambda signum: _kill_all(escaped, signum), alive, self._limits.kill_grace_s):
             await asyncio.sleep(pause)
 
+    async def _end_cgroup(self) -> None:
+        """Kill what is left in the execution's cgroup (what left the group and dropped the tag), and remove it."""
+        if self.cgroup is None:
+            return
+        if not self.cgroup.populated():  # the usual case: everything ended with the group
+            self.cgroup.remove()
+            return
+        left = await asyncio.to_thread(self.cgroup.end)
+        if left:
+            log.info("ended processes that escaped group and tag", extra={"event": {"pid": self.pid, "left": left}})
+        if self._limits.reap_strays:
+            _reap_strays()
+
     def _reap_group(self) -> None:
         """Reap exited members of the group that were re-parented to us.
 
@@ -429,12 +480,15 @@ class RunningProcess:
                     await self._terminate_group(exited)
             await self._drain(pumps)
             await self._end_escaped()
+            await self._end_cgroup()
         finally:
             for task in (timer, stop, self._feeder):
                 if task is not None:
                     task.cancel()
             if not exited.done():  # only when we are cancelled ourselves
                 self._signal_group(signal.SIGKILL)
+            if self.cgroup is not None and self.cgroup.path.exists():  # cancelled before _end_cgroup ran
+                self.cgroup.end()  # blocks briefly: nothing can be awaited any more
             pumps.cancel()
             with contextlib.suppress(BaseException):
                 await pumps

@@ -134,13 +134,16 @@ Action = Send | StartExecution | ControlExecution | ReportStatus | ReportSession
 def encode(model: BaseModel) -> bytes:
     """Compact UTF-8 JSON of a generated model, sent as a text frame (None kept: old clients read explicit nulls).
 
-    orjson: on bulk output, encoding frames is the handler's largest cost (docs/performance.md).
+    orjson: on bulk output, encoding frames is the handler's largest cost (docs/performance.md). What it
+    cannot write is written by the json module as ASCII: a request id beyond 64 bits, which JSON allows,
+    and text holding a lone surrogate (a client may send `"id": "\\ud800"`), which has no UTF-8 form but
+    a JSON escape, so the reply carries back the very id the client sent and the session lives on.
     """
     data = model.model_dump(mode="json")
     try:
         return orjson.dumps(data)
-    except TypeError:  # e.g. a request id beyond 64 bits, which JSON allows and orjson cannot write
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 def _reject_constant(name: str) -> Any:
@@ -216,8 +219,11 @@ class ConnectionProtocol:
         max_frame_bytes: int = 1 << 20,
         max_stdin_bytes: int = 8 << 20,
         allowed_commands: tuple[str, ...] = (),
+        relays: bool = True,
     ) -> None:
         self.session_id = session_id
+        #: whether executions may relay their permission prompts here (the mode's, and the server's, to offer)
+        self.relays = relays and "permission.requested" in mode.notifications
         self.version = version
         self.mode = mode
         self.max_frame_bytes = max_frame_bytes
@@ -232,8 +238,7 @@ class ConnectionProtocol:
         self._output = OutputEncoder(None)
 
     def greeting(self) -> bytes:
-        relays = "permission.requested" in self.mode.notifications
-        capabilities = [*CAPABILITIES, RELAY_CAPABILITY] if relays else CAPABILITIES
+        capabilities = [*CAPABILITIES, RELAY_CAPABILITY] if self.relays else CAPABILITIES
         return encode(
             ConnectedNotification(
                 jsonrpc="2.0",

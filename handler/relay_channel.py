@@ -115,7 +115,7 @@ def presented_key(headers: Headers) -> str:
     return key.strip() if scheme.lower() == "bearer" else ""
 
 
-def refusal(headers: Headers, keys: RelayKeys) -> tuple[http.HTTPStatus, str] | None:
+def relay_refusal(headers: Headers, keys: RelayKeys) -> tuple[http.HTTPStatus, str] | None:
     """Why a relay handshake is refused (status, message), or None to let it in."""
     if headers.get("Origin") is not None:
         return http.HTTPStatus.FORBIDDEN, "Browsers may not connect to the permission relay channel"

@@ -6,11 +6,13 @@ import asyncio
 import http
 import ipaddress
 import logging
+import ssl
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -20,16 +22,19 @@ from websockets.typing import Subprotocol
 
 from cc_executor import __version__
 from cc_executor.generated.common.health import Health, Healthz
+from cc_executor.login_guard import FailedLogins
 from cc_executor.token import tokens_match
 
+from .door import DEFAULT_HANDSHAKE_TIMEOUT_S, DEFAULT_MAX_PENDING, PendingConnections, Refused, check_headers
 from .hooks import HooksEngine
 from .hooks_file import HooksSetup
 from .leftovers import RunningExecutions
+from .local_socket import LocalSocket
 from .metrics import HandlerMetrics
 from .process_runner import RunLimits
 from .protocol import ConnectionProtocol
 from .protocol_mode import MODES, V2_SUBPROTOCOL, ProtocolMode, mode_for
-from .relay_channel import RELAY_PATH, RelayDoor, RelayKeys, refusal, serve_relay
+from .relay_channel import RELAY_PATH, RelayDoor, RelayKeys, relay_refusal, serve_relay
 from .session import Session, SessionSettings
 
 log = logging.getLogger("cc_executor.handler")
@@ -40,7 +45,7 @@ DEFAULT_PORT = 8003
 SERVICE_NAME = "cc-executor-handler"
 OLD_SERVICE_NAME = "cc_executor_mcp"  # what the old handler's /health said; old health checkers may compare it
 OLD_CLIENT_MAX_FRAME_BYTES = 10 << 20  # the old handler's WS_MAX_SIZE default
-BAD_TOKEN_DELAY_S = 0.25  # slows down guessing; honest clients never pay it
+MIN_NETWORK_TOKEN_CHARS = 32  # a token that crosses a network must not be guessable
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -73,6 +78,14 @@ class HandlerConfig:
     run_limits: RunLimits = field(default_factory=lambda: RunLimits(reap_strays=True))
     #: where running executions are noted, so a restarted handler ends what a crashed one left
     state_dir: Path | None = None
+    #: a Unix socket to listen on as well (in the user-only data dir: no other user can reach it)
+    unix_socket: Path | None = None
+    #: Host header names served besides loopback names and IP addresses (--allow-host)
+    allowed_hosts: tuple[str, ...] = ()
+    tls_cert: Path | None = None  # with tls_key: serve wss:// and https://
+    tls_key: Path | None = None
+    max_pending_connections: int = DEFAULT_MAX_PENDING  # connections that are not a session yet
+    handshake_timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S
     hooks: HooksSetup = field(default_factory=HooksSetup)
 
     def check(self) -> None:
@@ -87,6 +100,14 @@ class HandlerConfig:
             raise ConfigError("a token is required unless --no-auth is given")
         if self.max_sessions < 1:
             raise ConfigError("--max-sessions must be at least 1")
+        if self.token and not is_loopback(self.host) and len(self.token) < MIN_NETWORK_TOKEN_CHARS:
+            raise ConfigError(
+                f"the token is {len(self.token)} characters long; on {self.host}, which other machines reach, it "
+                f"must have at least {MIN_NETWORK_TOKEN_CHARS}: leave --token out to use the generated one in the "
+                "token file, or make one with `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("--tls-cert and --tls-key go together: give both, or neither")
 
     @property
     def token_required_somewhere(self) -> bool:
@@ -121,6 +142,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def tls_context(config: HandlerConfig) -> ssl.SSLContext | None:
+    """The server's TLS context from --tls-cert/--tls-key; ConfigError (one line) when they cannot be loaded."""
+    if config.tls_cert is None or config.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(config.tls_cert, config.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load the TLS certificate {config.tls_cert} and key {config.tls_key}: {exc}") from exc
+    return context
+
+
 def json_response(status: http.HTTPStatus, body: dict[str, object], extra: Sequence[tuple[str, str]] = ()) -> Response:
     payload = orjson.dumps(body)
     headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(payload))), *extra])
@@ -137,13 +170,20 @@ class HandlerServer:
     def __init__(self, config: HandlerConfig) -> None:
         config.check()
         self.config = config
+        self.tls = tls_context(config)
         self.started_at = time.monotonic()
         self.sessions: set[Session] = set()
         self.metrics = HandlerMetrics(lambda: len(self.sessions), self.running_executions)
         self.running = RunningExecutions(config.state_dir) if config.state_dir else None
+        self.pending = PendingConnections(config.max_pending_connections)
+        #: counted apart: a flood of TCP connections must not keep the local user out of the socket
+        self.local_pending = PendingConnections(config.max_pending_connections)
+        self.failed_logins = FailedLogins(log)
+        self.local_socket = LocalSocket(config.unix_socket) if config.unix_socket else None
         self.hooks = HooksEngine(config.hooks, config.run_limits)
         self.relay_keys = RelayKeys()  # the keys of executions whose permission prompts are relayed
         self._server: Server | None = None
+        self._unix_server: Server | None = None
 
     @property
     def port(self) -> int:
@@ -154,11 +194,23 @@ class HandlerServer:
     @property
     def url(self) -> str:
         host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
-        return f"ws://{host}:{self.port}{WS_PATH}"
+        return f"{'wss' if self.tls else 'ws'}://{host}:{self.port}{WS_PATH}"
 
     @property
-    def relay_url(self) -> str:
-        """Where the permission relays of this handler's executions (on this machine) reach it."""
+    def unix_url(self) -> str | None:
+        """The ws+unix:// URL of the local socket, once the handler listens on it."""
+        return self.local_socket.url if self.local_socket is not None and self._unix_server is not None else None
+
+    @property
+    def relay_url(self) -> str | None:
+        """Where the permission relays of this handler's executions (on this machine) reach it: the Unix socket
+        (no other user can reach it); without one, the TCP listener when it speaks plain ws (a relay could not
+        check a certificate made for the handler's public name). None: this handler relays no permission prompts
+        (its greeting does not offer permission_relay)."""
+        if self.unix_url is not None:
+            return self.unix_url
+        if self.tls is not None:
+            return None
         host = self.config.host
         if host in ("0.0.0.0", ""):
             host = "127.0.0.1"
@@ -200,20 +252,32 @@ class HandlerServer:
     async def start(self) -> None:
         if self.running is not None:
             await asyncio.to_thread(self.running.end_leftovers)
-        self._server = await serve(
-            self._serve_connection,
-            self.config.host,
-            self.config.port,
-            process_request=self._admit,
-            select_subprotocol=select_subprotocol,
+        options: dict[str, Any] = {
+            "process_request": self._admit,
+            "select_subprotocol": select_subprotocol,
             # the protocol answers frames above its own limit; each connection narrows this to its mode's
-            max_size=max(map(self.max_message_bytes, MODES)),
-            compression="deflate" if self.config.compression else None,
-            server_header=f"{SERVICE_NAME}/{__version__}",
-            ping_interval=self.config.ws_ping_interval_s,
-            ping_timeout=self.config.ws_ping_timeout_s,
+            "max_size": max(map(self.max_message_bytes, MODES)),
+            "compression": "deflate" if self.config.compression else None,
+            "server_header": f"{SERVICE_NAME}/{__version__}",
+            "ping_interval": self.config.ws_ping_interval_s,
+            "ping_timeout": self.config.ws_ping_timeout_s,
+            "open_timeout": self.config.handshake_timeout_s,
+            "create_connection": self.pending.connection_class(),
+        }
+        self._server = await serve(self._serve_connection, self.config.host, self.config.port, ssl=self.tls, **options)
+        if self.local_socket is not None:
+            local = {**options, "create_connection": self.local_pending.connection_class()}
+            self._unix_server = await self.local_socket.serve(self._serve_connection, local)
+        log.info(
+            "handler listening",
+            extra={"event": {"url": self.url, "unix_url": self.unix_url, "auth": not self.config.no_auth}},
         )
-        log.info("handler listening", extra={"event": {"url": self.url, "auth": not self.config.no_auth}})
+        if not self.tls and not is_loopback(self.config.host):
+            log.warning(
+                "serving without TLS on a network address: the token and every command cross the network in clear "
+                "text; give --tls-cert and --tls-key",
+                extra={"event": {"host": self.config.host}},
+            )
         if self.config.trusted_networks:
             networks = [str(network) for network in self.config.trusted_networks]
             log.warning(
@@ -229,14 +293,22 @@ class HandlerServer:
         """End every running process group, close every connection, and wait."""
         for session in list(self.sessions):
             session.cancel_execution("The handler is shutting down")
-        if self._server is not None:
-            self._server.close(close_connections=True)
-            await self._server.wait_closed()
+        for server in (self._server, self._unix_server):
+            if server is not None:
+                server.close(close_connections=True)
+                await server.wait_closed()
+        if self.local_socket is not None:
+            self.local_socket.close()
         if self.running is not None:
             self.running.close()
 
     async def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
-        """HTTP endpoints, then the handshake checks: path, Origin, token, session limit."""
+        """The door (headers, Host), the HTTP endpoints, then the handshake checks: path, Origin, token, limit."""
+        try:
+            check_headers(request.headers, self.config.allowed_hosts)
+        except Refused as refused:  # the answer says why; a warning per request would let anyone flood the log
+            log.debug("request refused", extra={"event": {"status": refused.status.value, "reason": str(refused)}})
+            return error_response(refused.status, refused.message)
         path = request.path.split("?", 1)[0]
         if path in ("/health", "/healthz", "/metrics") and request.method != "GET":
             return error_response(
@@ -253,8 +325,8 @@ class HandlerServer:
             headers = Headers([("Content-Type", self.metrics.content_type), ("Content-Length", str(len(body)))])
             return Response(http.HTTPStatus.OK.value, "OK", headers, body)
         if path == RELAY_PATH:  # a task's permission relay: its execution's key, never the handler's token
-            refused = refusal(request.headers, self.relay_keys)
-            return error_response(*refused) if refused else None
+            denied = relay_refusal(request.headers, self.relay_keys)
+            return error_response(*denied) if denied else None
         if path not in WS_PATHS:
             return error_response(http.HTTPStatus.NOT_FOUND, f"No such endpoint; the WebSocket endpoint is {WS_PATH}")
         origin = request.headers.get("Origin")
@@ -264,15 +336,11 @@ class HandlerServer:
                 http.HTTPStatus.FORBIDDEN,
                 f"Origin {origin} is not allowed (see --allow-origin); browsers may not connect",
             )
-        peer = str(connection.remote_address[0]) if connection.remote_address else ""
-        if self.config.needs_token(peer) and not self._authorized(request.headers.get("Authorization", "")):
-            await asyncio.sleep(BAD_TOKEN_DELAY_S)
-            return error_response(
-                http.HTTPStatus.UNAUTHORIZED,
-                "Missing or wrong bearer token: send 'Authorization: Bearer <token>' (the token is in the handler's "
-                "token file, or given by --token / CC_EXECUTOR_TOKEN)",
-                [("WWW-Authenticate", 'Bearer realm="cc-executor"')],
-            )
+        peer = str(connection.remote_address[0]) if connection.remote_address else ""  # "": the Unix socket
+        if self.config.needs_token(peer):
+            refusal = await self._check_token(peer, request.headers.get("Authorization"))
+            if refusal is not None:
+                return refusal
         if len(self.sessions) >= self.config.max_sessions and not offered_mode(request.headers).session_limit_in_band:
             return error_response(
                 http.HTTPStatus.SERVICE_UNAVAILABLE,
@@ -281,15 +349,34 @@ class HandlerServer:
             )
         return None
 
-    def _authorized(self, header: str) -> bool:
-        scheme, _, presented = header.partition(" ")
+    async def _check_token(self, peer: str, header: str | None) -> Response | None:
+        """None when the bearer token is right; else the refusal (a failed login: logged, slowed down, throttled)."""
+        scheme, _, presented = (header or "").partition(" ")
         assert self.config.token is not None
-        return scheme.lower() == "bearer" and tokens_match(presented.strip(), self.config.token)
+        if scheme.lower() == "bearer" and tokens_match(presented.strip(), self.config.token):
+            return None
+        throttled = await self.failed_logins.failed(peer, guessed=header is not None)
+        if throttled is not None:
+            return error_response(
+                http.HTTPStatus.TOO_MANY_REQUESTS,
+                f"Too many failed logins from {peer or 'the local socket'}; each further one waits; the right token "
+                "still gets in at once",
+                [("Retry-After", str(int(throttled)))],
+            )
+        return error_response(
+            http.HTTPStatus.UNAUTHORIZED,
+            "Missing or wrong bearer token: send 'Authorization: Bearer <token>' (the token is in the handler's "
+            "token file, or given by --token-file / CC_EXECUTOR_TOKEN)",
+            [("WWW-Authenticate", 'Bearer realm="cc-executor"')],
+        )
 
     async def _serve_connection(self, websocket: ServerConnection) -> None:
+        for pending in (self.pending, self.local_pending):  # through the door: counted as a session from here
+            pending.settled(websocket)
         if websocket.request is not None and websocket.request.path.split("?", 1)[0] == RELAY_PATH:
             await serve_relay(websocket, self.relay_keys)  # not a session: it only asks for its execution
             return
+        relay_url = self.relay_url
         mode = mode_for(websocket.subprotocol)
         limit = self.max_frame_bytes(mode)
         websocket.protocol.max_message_size = self.max_message_bytes(mode)
@@ -300,6 +387,7 @@ class HandlerServer:
             max_frame_bytes=limit,
             max_stdin_bytes=self.config.max_stdin_bytes,
             allowed_commands=self.config.allowed_commands,
+            relays=relay_url is not None,
         )
         if len(self.sessions) >= self.config.max_sessions:  # protocol 1.0, or lost a race with another handshake
             if mode.session_limit_in_band:  # the old handler's way: accept, say why, close
@@ -317,7 +405,7 @@ class HandlerServer:
             heartbeat_s=self.config.heartbeat_s,
             idle_timeout_s=self.config.idle_timeout_s,
             hooks=self.hooks,
-            relay=RelayDoor(self.relay_keys, self.relay_url),
+            relay=RelayDoor(self.relay_keys, relay_url) if relay_url is not None else None,
         )
         session = Session(websocket, protocol, settings, lambda: self.sessions)
         self.sessions.add(session)

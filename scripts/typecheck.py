@@ -12,7 +12,6 @@ and reports every error at its real path in the checkout. Scripts are checked to
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,8 +21,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAYOUT = ROOT / ".cache" / "typecheck"
 PACKAGE = "cc_executor"
-#: Modules that are tests (run by pytest), not product code.
-TEST_MODULE = re.compile(r"(^|/)(test_[^/]*|conftest)\.py$")
 
 
 def package_dirs() -> dict[str, Path]:
@@ -40,7 +37,7 @@ def lay_out() -> dict[str, str]:
         target = LAYOUT.joinpath(*name.split("."))
         for source in sorted(folder.rglob("*.py")):
             relative = source.relative_to(folder)
-            if "__pycache__" in relative.parts or TEST_MODULE.search(relative.as_posix()):
+            if "__pycache__" in relative.parts:
                 continue
             link = target / relative
             link.parent.mkdir(parents=True, exist_ok=True)

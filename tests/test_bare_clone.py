@@ -22,7 +22,7 @@ READERS_OF_REFERENCE_DATA = (
     "tests/test_fake_claude.py",
     "tests/bridge/test_claude_stream.py",
     "tests/test_verify_old_handler.py::test_the_standin_answers_every_old_transcript_as_recorded",
-    "contract_tests/test_compatibility.py",
+    "tests/contract/test_compatibility.py",
 )
 
 

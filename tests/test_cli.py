@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fixtures import bridge_helpers as b
+from fixtures.commands import cc_executor
 from rich.console import Console
 from rich.text import Text
 
@@ -28,16 +29,7 @@ ESC = "\x1b"
 
 
 def cli(*args: str, data_dir: Path, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in b.DROPPED_ENV}
-    environment.update({"CC_EXECUTOR_DATA_DIR": str(data_dir), "COLUMNS": "200", **env})
-    return subprocess.run(
-        [sys.executable, "-m", "cc_executor", *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+    return cc_executor(data_dir, *args, env={"COLUMNS": "200", **env}, timeout=timeout)
 
 
 def one_line_error(done: subprocess.CompletedProcess[str], *expected: str) -> str:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import os
+import stat
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -85,7 +86,10 @@ async def test_an_answer_goes_back_as_claude_code_reads_it(tmp_path: Path) -> No
 
     key = channel.keys.issue(decide)
     try:
-        async with relay(tmp_path, **{RELAY_URL_ENV: await channel.url(), RELAY_KEY_ENV: key}) as session:
+        url = await channel.url()
+        [socket] = tmp_path.glob("relay-*.sock")
+        assert url == f"ws+unix://{socket}" and stat.S_IMODE(socket.stat().st_mode) == 0o600, "the user's alone"
+        async with relay(tmp_path, **{RELAY_URL_ENV: url, RELAY_KEY_ENV: key}) as session:
             assert json.loads((await answer(session, WRITE))[1]) == {
                 "behavior": "allow",
                 "updatedInput": WRITE["input"],

@@ -55,6 +55,18 @@ def test_every_python_package_is_declared_for_installation():
             assert name in declared, f"{name} ({init.parent}) is missing from [tool.setuptools] packages"
 
 
+def test_no_test_module_ships_in_the_package():
+    """pytest modules live under tests/: whatever sits in a package folder is installed with the wheel."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    shipped = [
+        path.relative_to(ROOT).as_posix()
+        for folder in set(config["package-dir"].values())
+        for pattern in ("test_*.py", "*_test.py", "conftest.py")
+        for path in (ROOT / folder).rglob(pattern)
+    ]
+    assert shipped == []
+
+
 def test_cli_help_and_version():
     for args in (["--help"], ["handler", "--help"]):
         result = run(sys.executable, "-m", "cc_executor", *args)

@@ -11,9 +11,11 @@ from cc_executor.paths import DATA_DIR_ENV
 
 #: Settings read from the environment without a flag of their own.
 ENVIRONMENT_ONLY = {
-    DATA_DIR_ENV: "Moves all of cc-executor's files: the handler's token file, the bridge's execution history "
-    "(SQLite) and stored task output, and the handler's notes of running executions. "
-    "Default: the platform's user data dir (e.g. ~/.local/share/cc-executor).",
+    DATA_DIR_ENV: "Moves all of cc-executor's files: the handler's token file and Unix socket "
+    "(ws+unix://DATA_DIR/handler.sock, which local bridges and the CLI use by default), the bridge's execution "
+    "history (SQLite), stored task output, HTTP token file (bridge-http.token) and lock files, and the handler's "
+    "notes of running executions. It must be yours alone (mode 0700): another user's, or one others may write, is "
+    "refused. Default: the platform's user data dir (e.g. ~/.local/share/cc-executor).",
     "CC_EXECUTOR_FUZZ_SCALE": "Test suite only: multiplies the number of frames the WebSocket fuzzing sends (default 1).",
 }
 

@@ -280,11 +280,20 @@ async def test_wait_executions_returns_when_one_asks(backend: dict[str, Any], tm
 
 async def test_respond_permission_refuses_what_it_cannot_answer(backend: dict[str, Any], tmp_path: Path) -> None:
     async with bridge_on(backend, tmp_path) as bridge:
-        plain = await bridge.ok("execute_task", {"task": "no permission prompts here"})
+        plain = await bridge.ok("execute_task", {"task": "[fake:slow seconds=20 steps=1]", "wait": False})
         refused = await bridge.error(
             "respond_permission", {"execution_id": plain["execution_id"], "request_id": "p1", "decision": "allow"}
         )
-        assert "ended" in refused or "permission_prompts" in refused
+        assert "was not started with permission_prompts 'orchestrator': it asks nothing" in refused
+        await bridge.ok("control_execution", {"execution_id": plain["execution_id"], "action": "cancel"})
+        await until_ended(bridge, plain["execution_id"], within_s=30)
+        ended = await bridge.ok(
+            "respond_permission", {"execution_id": plain["execution_id"], "request_id": "p1", "decision": "allow"}
+        )
+        assert ended["answered"] is False and ended["status"] == "canceled"
+        assert (
+            ended["message"] == "Nothing changed: the task has ended (canceled), and its permission requests with it."
+        )
         first = await bridge.ok("execute_task", task("[fake:deny]", tmp_path))
         unknown = await bridge.error(
             "respond_permission", {"execution_id": first["execution_id"], "request_id": "p99", "decision": "allow"}
@@ -306,3 +315,13 @@ async def test_options_need_orchestrator_prompts_and_readable_rules(backend: dic
         assert "allow_rules, permission_timeout_s need permission_prompts 'orchestrator'" in without
         bad = await bridge.error("execute_task", {"task": "x", **ORCHESTRATOR, "deny_rules": ["Bash("]})
         assert "deny_rules" in bad or "is not a permission rule" in bad
+
+
+async def test_execute_task_list_refuses_tasks_that_would_ask(tmp_path: Path) -> None:
+    """A list's call cannot return early to let the orchestrator answer: such tasks go through execute_task."""
+    async with bridge_on({}, tmp_path) as bridge:
+        tasks = [{"task": "first"}, task("[fake:deny]", tmp_path), task("[fake:deny]", tmp_path)]
+        refused = await bridge.error("execute_task_list", {"tasks": tasks})
+        assert refused.startswith("Nothing ran: task 2, 3 of the list have permission_prompts 'orchestrator'")
+        assert "execute_task and wait false, then wait_executions" in refused
+        assert (await bridge.ok("get_execution_status", {}))["recent"] == []

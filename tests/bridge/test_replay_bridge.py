@@ -22,6 +22,7 @@ from mcp import Client
 
 from cc_executor.bridge.executions import BridgeSettings, ExecutionManager, TaskRequest
 from cc_executor.bridge.mcp_server import build_server
+from cc_executor.bridge.output_store import read_page
 from cc_executor.generated.mcp.common import TaskResult
 
 pytestmark = pytest.mark.timeout(30)
@@ -75,8 +76,9 @@ async def run_command(manager: ExecutionManager, command: str, cwd: str | None =
 
 
 def stored(manager: ExecutionManager, result: TaskResult, stream: str = "stdout") -> str:
-    text, _, total, ended = manager.read_output(result.execution_id, stream, 0, 10**9)
-    assert ended and len(text.encode()) == total
+    """What the bridge kept of a stream (read from disk: the manager, and its history, may be closed by now)."""
+    text, _, total = read_page(manager.outputs_dir / str(result.execution_id) / f"{stream}.txt", 0, 10**9)
+    assert len(text.encode()) == total
     return text
 
 

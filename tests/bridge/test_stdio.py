@@ -6,41 +6,26 @@ fake is a real process, found and checked through /proc.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import httpx
+import httpx2
 import pytest
 from fixtures import bridge_helpers as b
-from mcp import Client, ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
+from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from cc_executor.bridge.executions import ABANDONED
 
 pytestmark = pytest.mark.timeout(60)
-BRIDGE = [sys.executable, "-m", "cc_executor", "mcp", "--backend", "local"]
-MARK = "cc_executor mcp"
-
-
-def stdio_params(data_dir: Path) -> StdioServerParameters:
-    return StdioServerParameters(command=BRIDGE[0], args=BRIDGE[1:], env=b.bridge_env(data_dir))
-
-
-@contextlib.asynccontextmanager
-async def stdio_session(data_dir: Path) -> AsyncIterator[ClientSession]:
-    """A legacy (2025-11-25) session with a fresh `cc-executor mcp` over stdio; its stderr goes to a file."""
-    with open(data_dir / "bridge-stderr.log", "a") as errlog:
-        async with stdio_client(stdio_params(data_dir), errlog=errlog) as (read, write):
-            async with ClientSession(read, write) as session:
-                yield session
+MARK = b.BRIDGE_MARK
+stdio_params = b.stdio_params
+stdio_session = b.stdio_session
 
 
 def bridge_pid(data_dir: Path) -> int:
@@ -148,18 +133,24 @@ async def test_streamable_http_serves_loopback_clients_and_refuses_foreign_origi
     with b.http_bridge(tmp_path) as base_url:
         url = f"{base_url}/mcp"
         port = httpx.URL(base_url).port
+        token = b.http_headers(tmp_path)
         with anyio.fail_after(30):
-            async with httpx.AsyncClient(timeout=5) as http:
-                async with streamable_http_client(url) as (read, write, *_):
+            async with (
+                httpx.AsyncClient(timeout=5, headers=token) as http,
+                httpx2.AsyncClient(headers=token) as sdk_http,
+            ):
+                async with streamable_http_client(url, http_client=sdk_http) as (read, write, *_):
                     async with ClientSession(read, write) as session:
                         init = await session.initialize()
                         assert init.protocol_version == "2025-11-25"
                         result = await session.call_tool("execute_task", {"task": "over http"})
                         assert result.structured_content["result"] == "Echo: over http"
-                async with Client(url, mode="auto") as client:
+                        listing = await session.call_tool("get_execution_status", {})
+                        assert [r["task"] for r in listing.structured_content["recent"]] == ["over http"]
+                async with Client(streamable_http_client(url, http_client=sdk_http), mode="auto") as client:
                     assert client.protocol_version == "2026-07-28"
                     listing = await client.call_tool("get_execution_status", {})
-                    assert [r["task"] for r in listing.structured_content["recent"]] == ["over http"]
+                    assert listing.structured_content["recent"] == [], "another session's executions are not listed"
 
                 initialize = {
                     "jsonrpc": "2.0",

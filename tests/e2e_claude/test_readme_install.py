@@ -89,7 +89,8 @@ def test_doctor_says_what_is_wrong_and_how_to_fix_it(cli_on_path: dict[str, str]
     assert "✗ claude login: claude is not logged in and no API key is set" in doctor.stdout, doctor.explain()
     assert "– Claude Code: cc-executor is not registered" in doctor.stdout, doctor.explain()
     assert f"claude mcp add --scope user cc-executor -- {INSTALLED} mcp" in doctor.stdout, doctor.explain()
-    assert "– handler: none at ws://127.0.0.1:8003/ws/mcp" in doctor.stdout, doctor.explain()
+    local_socket = f"ws+unix://{sandbox.data_dir}/handler.sock"  # the default: this machine's handler, if one runs
+    assert f"– handler: none at {local_socket}" in doctor.stdout, doctor.explain()
 
     sandbox.data_dir.chmod(0o777)
     loose = support.run([INSTALLED, "doctor"], env={**cli_on_path, "ANTHROPIC_API_KEY": "k"}, cwd=sandbox.project)

@@ -8,7 +8,7 @@ from typing import Any
 
 from fixtures.fake_handler import ReplayHandler
 
-from cc_executor.client import HandlerClient
+from cc_executor.client import HandlerClient, handler_error
 from cc_executor.contract_tests.frames import received
 from cc_executor.contract_tests.transcripts import RECORDINGS_DIR, read_transcript
 from cc_executor.generated.common.execution import StateChangeParams
@@ -60,3 +60,14 @@ async def test_a_handler_that_adds_fields_everywhere_is_read_unchanged() -> None
         status = await client.status()
         assert status.execution is None and status.model_extra == NEW
     assert not fake.unexpected
+
+
+def test_an_error_reply_is_read_whatever_its_code_and_reason() -> None:
+    known = handler_error(
+        {"jsonrpc": "2.0", "id": 3, "error": {"code": -32602, "message": "bad", "data": {"reason": "invalid_params"}}}
+    )
+    assert (known.code, known.message, known.reason) == (-32602, "bad", "invalid_params")
+    newer = handler_error(
+        {"jsonrpc": "2.0", "id": 4, "error": {"code": -32099, "message": "later", "data": {"reason": "quota", **NEW}}}
+    )
+    assert (newer.code, newer.message, newer.reason) == (-32099, "later", "quota")

@@ -19,6 +19,7 @@ from websockets.typing import Subprotocol
 
 from cc_executor.client import HandlerClient, HandlerError
 from cc_executor.contract_tests.live_handler import LiveHandler
+from cc_executor.endpoints import WS_PATH, local_handler_url, open_websocket
 from cc_executor.generated.common.permissions import PermissionRelayOptions
 from cc_executor.generated.ws.notifications.permission_requested import PermissionRequestedParams
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
@@ -37,7 +38,8 @@ def asker(*tools: str) -> str:
 
 
 def relay_url(handler: LiveHandler) -> str:
-    return f"ws://127.0.0.1:{handler.port}{RELAY_PATH}"
+    """Where a handler's executions ask: its Unix socket in the user-only data dir."""
+    return local_handler_url(handler.data_dir)
 
 
 def environment_of(pid: int) -> dict[str, str]:
@@ -93,7 +95,9 @@ async def test_the_key_opens_its_relay_channel_only_and_only_while_its_execution
         key = environment_of(started.pid)[RELAY_KEY_ENV]
         assert environment_of(started.pid)[RELAY_URL_ENV] == relay_url(handler)
 
-        async with connect(relay_url(handler), additional_headers=bearer(key), subprotocols=[V2]) as relay:
+        async with open_websocket(
+            relay_url(handler), unix_path=RELAY_PATH, additional_headers=bearer(key), subprotocols=[V2]
+        ) as relay:
             greeting = json.loads(await relay.recv())
             assert greeting["method"] == "connected" and greeting["params"]["capabilities"] == ["ask_permission"]
             await relay.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "execute", "params": {"command": "id"}}))
@@ -105,6 +109,9 @@ async def test_the_key_opens_its_relay_channel_only_and_only_while_its_execution
         assert await refusal(relay_url(handler), bearer(key), origin="http://evil.example") == 403
         assert await refusal(relay_url(handler), bearer(key), subprotocols=[]) == 400
         assert await refusal(handler.url, bearer(key)) == 401, "a relay key opens no handler session"
+        assert await refusal(relay_url(handler), bearer(key), path=WS_PATH) == 401
+        tcp_relay = f"ws://127.0.0.1:{handler.port}{RELAY_PATH}"
+        assert await refusal(tcp_relay, bearer(handler.token)) == 401, "on TCP too, where the key would work"
 
         await client.answer_permission(request.request_id, "allow")
         async for event in events:
@@ -142,9 +149,12 @@ def bearer(key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-async def refusal(url: str, headers: dict[str, str], origin: str | None = None, subprotocols: Any = (V2,)) -> int:
-    """The HTTP status a handshake is refused with (fails when it is let in)."""
+async def refusal(
+    url: str, headers: dict[str, str], origin: str | None = None, subprotocols: Any = (V2,), path: str = RELAY_PATH
+) -> int:
+    """The HTTP status a handshake (at `path` behind a ws+unix:// URL) is refused with (fails when it is let in)."""
+    offered = list(subprotocols) or None
     with pytest.raises(InvalidStatus) as refused:
-        async with connect(url, additional_headers=headers, origin=origin, subprotocols=list(subprotocols) or None):
+        async with open_websocket(url, unix_path=path, additional_headers=headers, origin=origin, subprotocols=offered):
             pass
     return refused.value.response.status_code

@@ -341,7 +341,8 @@ def test_trusted_networks_decide_who_needs_a_token():
     from cc_executor.handler.server import ConfigError, HandlerConfig
 
     bridge = ipaddress.ip_network("172.17.0.0/16")
-    trusted = HandlerConfig(host="0.0.0.0", no_auth=True, trusted_networks=(bridge,), token="t")
+    token = "t" * 32  # off loopback a token has at least 32 characters
+    trusted = HandlerConfig(host="0.0.0.0", no_auth=True, trusted_networks=(bridge,), token=token)
     trusted.check()
     assert not trusted.needs_token("172.17.0.5") and not trusted.needs_token("::ffff:172.17.0.5")
     assert trusted.needs_token("10.1.2.3") and trusted.needs_token("127.0.0.1") and trusted.needs_token("garbage")
@@ -350,7 +351,7 @@ def test_trusted_networks_decide_who_needs_a_token():
     with pytest.raises(ConfigError, match="--trust-network"):
         HandlerConfig(host="0.0.0.0", no_auth=True).check()
     with pytest.raises(ConfigError, match="only makes sense with --no-auth"):
-        HandlerConfig(host="0.0.0.0", trusted_networks=(bridge,), token="t").check()
+        HandlerConfig(host="0.0.0.0", trusted_networks=(bridge,), token=token).check()
 
 
 async def test_no_auth_off_loopback_trusts_only_the_named_networks(tmp_path):

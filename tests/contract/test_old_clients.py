@@ -27,7 +27,7 @@ from websockets.typing import Subprotocol
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
 from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FAKE_CLAUDE = REPO / "tests" / "fixtures" / "bin" / "claude"
 REAL_STREAM = REPO / "tests" / "reference" / "claude-cli" / "real_stream.jsonl"
 HEARTBEAT_S = 0.4

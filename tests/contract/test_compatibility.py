@@ -37,7 +37,7 @@ from cc_executor.contract_tests.spec_validation import transcript_errors
 from cc_executor.contract_tests.transcripts import read_transcript
 from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
 
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / "tests" / "reference" / "original-handler"
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference" / "original-handler"
 REFERENCES = sorted(REFERENCE_DIR.glob("*.jsonl")) if REFERENCE_DIR.is_dir() else []
 Path_ = tuple[str, ...]
 #: The corrections this comparison tolerates beyond additive fields. Nothing else may differ.

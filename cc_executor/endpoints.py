@@ -1,0 +1,92 @@
+"""Where a handler is reached, and how: `ws://`, `wss://` (TLS) or `ws+unix://` URLs.
+
+`ws+unix:///path/to/handler.sock` names the handler's Unix socket (the path is absolute; the
+WebSocket endpoint behind it is always /ws/mcp). On one machine it is the default way in:
+the socket sits in the user-only data dir, so no other user can reach it, and nothing goes
+over TCP where another process could be listening on the handler's port. `wss://` checks
+the handler's certificate against the system's CAs, or those of a CA file (`ca_file`).
+"""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+from websockets.asyncio.client import connect
+
+UNIX_SCHEME = "ws+unix"
+SCHEMES = ("ws", "wss", UNIX_SCHEME)
+SOCKET_NAME = "handler.sock"
+WS_PATH = "/ws/mcp"
+#: The Host a client names over the Unix socket (a loopback name: the handler serves it).
+UNIX_HOST = "localhost"
+
+
+def unix_url(socket: Path) -> str:
+    return f"{UNIX_SCHEME}://{socket}"
+
+
+def local_handler_url(data_dir: Path) -> str:
+    """The URL of the handler that serves this data dir's socket (whether or not one runs now)."""
+    return unix_url(data_dir / SOCKET_NAME)
+
+
+def unix_socket_of(url: str) -> Path | None:
+    """The socket path of a ws+unix:// URL; None for any other URL."""
+    parts = urlsplit(url)
+    return Path(unquote(parts.path)) if parts.scheme == UNIX_SCHEME else None
+
+
+def check_url(url: str) -> None:
+    """ValueError, in one sentence, for a URL no handler can be reached at."""
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES:
+        raise ValueError(
+            f"{url!r} is not a handler URL: use ws://HOST:PORT/ws/mcp, wss://… or ws+unix:///path/to/socket"
+        )
+    if parts.scheme == UNIX_SCHEME and not parts.path.startswith("/"):
+        raise ValueError(f"{url!r}: a ws+unix:// URL names the socket by its absolute path (ws+unix:///…)")
+    if parts.scheme != UNIX_SCHEME and not parts.hostname:
+        raise ValueError(f"{url!r} names no host")
+
+
+def client_tls(url: str, ca_file: Path | None) -> ssl.SSLContext | None:
+    """The TLS context for a wss:// URL: the system's CAs, or only those of `ca_file`."""
+    if urlsplit(url).scheme != "wss":
+        return None
+    return ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
+
+
+def open_websocket(url: str, *, ca_file: Path | None = None, unix_path: str = WS_PATH, **options: Any) -> connect:
+    """websockets' `connect` for any handler URL (awaitable, or an async context manager); over a Unix socket to
+    `unix_path` (another endpoint of the handler behind it: the permission relay channel)."""
+    socket = unix_socket_of(url)
+    if socket is not None:
+        return connect(f"ws://{UNIX_HOST}{unix_path}", unix=True, path=str(socket), **options)
+    return connect(url, ssl=client_tls(url, ca_file), **options)
+
+
+def health_url(ws_url: str) -> str:
+    """The /health URL of the handler at a WebSocket URL: ws://host:port/ws/mcp -> http://host:port/health."""
+    parts = urlsplit(ws_url)
+    if parts.scheme == UNIX_SCHEME:
+        return f"http://{UNIX_HOST}/health"
+    return urlunsplit(("https" if parts.scheme == "wss" else "http", parts.netloc, "/health", "", ""))
+
+
+def http_client(ws_url: str, *, ca_file: Path | None = None, timeout_s: float = 2.0) -> httpx.AsyncClient:
+    """An HTTP client that reaches the handler's plain-HTTP endpoints (/health) the way `ws_url` does."""
+    socket = unix_socket_of(ws_url)
+    if socket is not None:
+        return httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=str(socket)), timeout=timeout_s)
+    verify: ssl.SSLContext | bool = client_tls(ws_url, ca_file) or True
+    return httpx.AsyncClient(timeout=timeout_s, verify=verify)
+
+
+async def fetch_health(ws_url: str, *, ca_file: Path | None = None, timeout_s: float = 2.0) -> Any:
+    """The handler's /health as JSON (httpx.HTTPError or ValueError when it does not answer one)."""
+    async with http_client(ws_url, ca_file=ca_file, timeout_s=timeout_s) as http:
+        return (await http.get(health_url(ws_url))).json()
