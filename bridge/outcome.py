@@ -175,8 +175,8 @@ def _relayed_denials_hint(denials: tuple[Denial, ...]) -> str | None:
     tools = list(dict.fromkeys(d.tool_name for d in denials))
     calls = "1 tool call was" if len(denials) == 1 else f"{len(denials)} tool calls were"
     return (
-        f"{calls} denied ({', '.join(tools)}); permission_log says who denied each (a rule, you, or a timeout). "
-        "To allow such calls without being asked, run the task again with allow_rules."
+        f"{calls} denied ({', '.join(tools)}); permission_log says who denied each (a rule, you, the MCP host's "
+        "user, or a timeout) and what Claude was told."
     )
 
 
