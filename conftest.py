@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +62,30 @@ def _watch_reads(event: str, args: tuple[object, ...]) -> None:
 
 
 sys.addaudithook(_watch_reads)
+
+
+class _SysWithPatientSettrace:
+    """`sys` as threading's new threads see it, with a settrace that waits its turn.
+
+    Under coverage every new thread calls sys.settrace at start, and CPython 3.11 refuses a call made while another
+    thread's is in flight (python/cpython#98257): the thread dies before it runs, e.g. a request thread of a test's
+    HTTP server, and the test fails for the harness's sake. Retrying after a moment is what the call would have
+    needed."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(sys, name)
+
+    @staticmethod
+    def settrace(function: Any) -> None:
+        for _ in range(200):  # bounded: about 1 s at most
+            try:
+                return sys.settrace(function)
+            except RuntimeError:
+                time.sleep(0.005)
+        return sys.settrace(function)
+
+
+threading._sys = _SysWithPatientSettrace()  # the sys that Thread._bootstrap_inner calls settrace on
 
 
 @pytest.fixture(autouse=True, scope="session")

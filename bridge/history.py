@@ -48,7 +48,9 @@ class UnfinishedRow:
 
 
 class History:
-    """One table, one row per execution; every change is committed at once (a crash loses nothing).
+    """One table, one row per execution; every change is committed at once (a crash of the bridge loses nothing;
+    in WAL mode with synchronous=NORMAL a commit does not wait for the disk, so only a power loss can drop the
+    last ones, and the database stays intact).
 
     Each row names the bridge that owns it (`owner`, the bridge's id; none for rows of bridges
     older than ownership) and, for a bridge serving several MCP sessions, the session that
@@ -63,6 +65,7 @@ class History:
             make_private(path.with_name(path.name + companion))
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.execute(
             """CREATE TABLE IF NOT EXISTS executions (

@@ -108,7 +108,6 @@ def _mergeable(member: Any) -> bool:
 class ToolSpec:
     tool: types.Tool
     input_validator: Draft202012Validator
-    output_validator: Draft202012Validator
 
     @property
     def name(self) -> str:
@@ -117,10 +116,6 @@ class ToolSpec:
     def argument_errors(self, arguments: dict[str, Any]) -> list[str]:
         """Readable problems with the arguments, each naming the field; empty when they are valid."""
         return _problems(self.input_validator, arguments)
-
-    def output_errors(self, structured: Any) -> list[str]:
-        """Problems with a result's structured content; empty when it matches the outputSchema."""
-        return _problems(self.output_validator, structured)
 
 
 def _problems(validator: Draft202012Validator, instance: Any) -> list[str]:
@@ -158,5 +153,5 @@ def load_tools() -> dict[str, ToolSpec]:
                 open_world_hint=hints["openWorldHint"],
             ),
         )
-        catalog[tool.name] = ToolSpec(tool, Draft202012Validator(input_schema), Draft202012Validator(output_schema))
+        catalog[tool.name] = ToolSpec(tool, Draft202012Validator(input_schema))
     return catalog

@@ -39,6 +39,9 @@ FUZZ = settings(
     database=None,
 )
 FRAMES_SENT = itertools.count()
+#: A fixed number of frames, not a fixed time: about 40 s per test on an idle 2-core machine, so the suite's
+#: 120 s would not survive a machine three times slower (or a loaded one); this does, with room.
+pytestmark = pytest.mark.timeout(600 * SCALE)
 
 
 class Probe:
