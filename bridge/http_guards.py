@@ -21,7 +21,9 @@ from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
 from mcp_types import INVALID_REQUEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .tool_specs import bundle, spec_dir
+from cc_executor.spec_files import SPEC_DIR
+
+from .tool_specs import bundle
 
 
 class LabelPlainTextErrors:
@@ -73,9 +75,7 @@ class RefuseMalformedMessages:
 
 @cache
 def validator(schema_name: str) -> Draft202012Validator:
-    return Draft202012Validator(
-        bundle(spec_dir() / "http" / "bridge-openapi.yaml", f"/components/schemas/{schema_name}")
-    )
+    return Draft202012Validator(bundle(SPEC_DIR / "http" / "bridge-openapi.yaml", f"/components/schemas/{schema_name}"))
 
 
 def kind(message: dict[str, Any]) -> str:

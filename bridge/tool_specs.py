@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,7 @@ import mcp_types as types
 import yaml
 from jsonschema import Draft202012Validator
 
-
-def spec_dir() -> Path:
-    """spec/ in a checkout, or its installed copy (package data of cc_executor.spec)."""
-    checkout = Path(__file__).resolve().parents[1] / "spec"
-    if (checkout / "mcp" / "tools.yaml").is_file():
-        return checkout
-    return Path(str(resources.files("cc_executor.spec")))
+from cc_executor.spec_files import SPEC_DIR
 
 
 def bundle(path: Path, pointer: str = "") -> dict[str, Any]:
@@ -133,7 +126,7 @@ def _problems(validator: Draft202012Validator, instance: Any) -> list[str]:
 
 @cache
 def load_tools() -> dict[str, ToolSpec]:
-    folder = spec_dir() / "mcp"
+    folder = SPEC_DIR / "mcp"
     manifest = yaml.safe_load((folder / "tools.yaml").read_text(encoding="utf-8"))
     catalog = {}
     for entry in manifest["tools"]:

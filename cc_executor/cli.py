@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 
 from cc_executor import __version__
-from cc_executor.generated.mcp.common import TaskFields
 from cc_executor.logs import configure_logging
+from cc_executor.spec_files import SPEC_DIR
 from cc_executor.terminal_text import visible
 from cc_executor.token import TOKEN_ENV, TokenFileError
 
 if TYPE_CHECKING:  # imported where used: each command loads only what it needs
-    from cc_executor.bridge.executions import BridgeSettings
+    from cc_executor.bridge.settings import BridgeSettings
     from cc_executor.handler.hooks_file import HooksSetup
     from cc_executor.handler.server import HandlerServer
 
@@ -468,7 +469,7 @@ def _bridge_settings(
 ) -> BridgeSettings:
     """The settings of a bridge (`mcp`, `run`): `more` are BridgeSettings fields given as they are."""
     from cc_executor.bridge.claude_command import resolve_claude_bin
-    from cc_executor.bridge.executions import BridgeSettings
+    from cc_executor.bridge.settings import BridgeSettings
     from cc_executor.endpoints import check_url, local_handler_url
     from cc_executor.handler.process_runner import RunLimits
 
@@ -547,16 +548,17 @@ def mcp(
     log_format: LogFormatOption = "text",
 ) -> None:
     """Run the MCP server (register it: claude mcp add --scope user cc-executor -- /path/to/cc-executor mcp)."""
-    from cc_executor.bridge.executions import ExecutionManager
-    from cc_executor.bridge.http_auth import default_token_file
-    from cc_executor.bridge.transports import HttpAccess, bind_http, run_until_stopped, serve_http, serve_stdio
+    # only what answering `initialize` needs is imported here; the engine loads beside the transport
+    from cc_executor.bridge.engine_loading import LoadingEngine
+    from cc_executor.bridge.transports import run_until_stopped, serve_stdio
     from cc_executor.fd_limit import raise_open_file_limit
-    from cc_executor.handler.server import is_loopback
-    from cc_executor.token import load_or_create_token
 
     configure_logging(log_format)
-    if transport == "http" and not is_loopback(host):
-        _fail(f"--host {host} is refused: the MCP HTTP transport runs commands as you, so it binds loopback only")
+    if transport == "http":
+        from cc_executor.handler.server import is_loopback
+
+        if not is_loopback(host):
+            _fail(f"--host {host} is refused: the MCP HTTP transport runs commands as you, so it binds loopback only")
     settings = _bridge_settings(
         handler_url,
         _client_token_of(ctx, token, token_file) if backend != "local" else None,
@@ -572,6 +574,10 @@ def mcp(
     )
     raise_open_file_limit()
     if transport == "http":
+        from cc_executor.bridge.http_auth import default_token_file
+        from cc_executor.bridge.http_transport import HttpAccess, bind_http, serve_http
+        from cc_executor.token import load_or_create_token
+
         token_path = http_token_file or default_token_file()
         try:
             access = HttpAccess(load_or_create_token(token_path), max_sessions, session_idle_timeout)
@@ -590,10 +596,10 @@ def mcp(
         )
 
     async def main() -> int:
-        manager = ExecutionManager(settings)
+        engine = LoadingEngine(settings)
         if transport == "stdio":
-            return await run_until_stopped(serve_stdio, manager)
-        return await run_until_stopped(lambda m: serve_http(m, listener, access), manager)
+            return await run_until_stopped(serve_stdio, engine)
+        return await run_until_stopped(lambda tools: serve_http(tools, listener, access), engine)
 
     raise typer.Exit(asyncio.run(main()))
 
@@ -614,10 +620,14 @@ def permission_relay(
     asyncio.run(serve(timeout))
 
 
-#: The permission modes the spec accepts (TaskFields.permission_mode is a Literal of them, or None).
-PERMISSION_MODES = tuple(
-    mode for member in get_args(TaskFields.model_fields["permission_mode"].annotation) for mode in get_args(member)
-)
+def _permission_modes() -> tuple[str, ...]:
+    """The permission modes the spec accepts, read from the spec itself (the generated models cost a cold start
+    more than this file does)."""
+    schema = json.loads((SPEC_DIR / "mcp" / "common.json").read_text("utf-8"))
+    return tuple(mode for mode in schema["$defs"]["PermissionMode"]["enum"] if mode is not None)
+
+
+PERMISSION_MODES = _permission_modes()
 
 
 def _permission_mode(value: str | None) -> str | None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import httpx
-from websockets.asyncio.client import connect
+if TYPE_CHECKING:  # imported where used: naming and checking a URL must not load an HTTP or WebSocket client
+    import httpx
+    from websockets.asyncio.client import connect
 
 UNIX_SCHEME = "ws+unix"
 SCHEMES = ("ws", "wss", UNIX_SCHEME)
@@ -63,6 +64,8 @@ def client_tls(url: str, ca_file: Path | None) -> ssl.SSLContext | None:
 def open_websocket(url: str, *, ca_file: Path | None = None, unix_path: str = WS_PATH, **options: Any) -> connect:
     """websockets' `connect` for any handler URL (awaitable, or an async context manager); over a Unix socket to
     `unix_path` (another endpoint of the handler behind it: the permission relay channel)."""
+    from websockets.asyncio.client import connect
+
     socket = unix_socket_of(url)
     if socket is not None:
         return connect(f"ws://{UNIX_HOST}{unix_path}", unix=True, path=str(socket), **options)
@@ -79,6 +82,8 @@ def health_url(ws_url: str) -> str:
 
 def http_client(ws_url: str, *, ca_file: Path | None = None, timeout_s: float = 2.0) -> httpx.AsyncClient:
     """An HTTP client that reaches the handler's plain-HTTP endpoints (/health) the way `ws_url` does."""
+    import httpx
+
     socket = unix_socket_of(ws_url)
     if socket is not None:
         return httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=str(socket)), timeout=timeout_s)

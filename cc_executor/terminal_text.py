@@ -10,8 +10,10 @@ control characters as visible escapes (`\\x1b`, `\\u202e`). Newlines and tabs st
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:  # imported where used: printing an error must not load Rich
+    from rich.text import Text
 
 #: C0 and C1 controls (but newline and tab), DEL, and the Unicode formatting characters that
 #: reorder or hide text (bidi embeddings, overrides and isolates; zero-width marks stay: they are harmless).
@@ -30,4 +32,6 @@ def visible(text: str) -> str:
 
 def literal(text: str, style: str = "") -> Text:
     """A Rich Text of `text` exactly as written: no markup, no emoji codes, controls made visible."""
+    from rich.text import Text
+
     return Text(visible(text), style=style)

@@ -38,7 +38,7 @@ from cc_executor.contract_tests.frames import (
     received,
     short,
 )
-from cc_executor.contract_tests.spec_validation import SPEC_DIR
+from cc_executor.spec_files import SPEC_DIR
 
 README = SPEC_DIR / "README.md"
 ADDED_MARK = re.compile(r"added in (protocol )?2\.0", re.IGNORECASE)

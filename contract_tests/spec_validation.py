@@ -24,7 +24,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_DIR = Path(__file__).resolve().parents[1] / "spec"
+from cc_executor.spec_files import SPEC_DIR
+
 ERROR_RESPONSE = "common/jsonrpc.json#/$defs/ErrorResponse"
 SUCCESS_RESPONSE = "common/jsonrpc.json#/$defs/SuccessResponse"
 HEALTH = "http/openapi.yaml#/components/schemas/Health"

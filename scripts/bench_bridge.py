@@ -21,6 +21,10 @@ Measured, with the fake claude (tests/fixtures/bin/claude) as the task:
      driven over stdio by the SDK's stdio client): VmHWM reset before the task and
      VmRSS sampled during it; also the task's wall time and MB/s against a direct run.
 
+  4. Cold start over stdio: a fresh `python -m cc_executor mcp` process to its answer to
+     `initialize` (and to `tools/list`), against a minimal server of the MCP SDK (its
+     low-level Server with an empty tool list) started the same way; interleaved, medians compared.
+
 Every loop is bounded in count and time; the handler, the bridge processes and any
 baseline process group are stopped at the end, also on error, SIGTERM or Ctrl-C. All
 state goes to a temporary CC_EXECUTOR_DATA_DIR that is removed afterwards.
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import statistics
@@ -67,6 +72,7 @@ from mcp.client.stdio import stdio_client
 from cc_executor.bridge.claude_command import build_claude_argv
 from cc_executor.bridge.executions import BridgeSettings, ExecutionManager
 from cc_executor.bridge.mcp_server import build_server
+from cc_executor.bridge.tool_calls import served
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,13 +97,15 @@ class Settings:
     call_timeout_s: float  # bound on one short tools/call
     huge_timeout_s: float  # bound on the big task (and on its direct run)
     total_budget_s: float  # remaining sections are skipped once this is spent
+    cold_runs: int  # cold starts of the bridge and of the minimal SDK server each (interleaved)
 
 
-FULL = Settings("full", 60, 5, ("auto", "legacy"), 20, 2.0, 1024, 30.0, 150.0, 210.0)
-QUICK = Settings("quick", 30, 3, ("auto", "legacy"), 20, 0.5, 128, 30.0, 60.0, 90.0)
+FULL = Settings("full", 60, 5, ("auto", "legacy"), 20, 2.0, 1024, 30.0, 150.0, 240.0, 15)
+QUICK = Settings("quick", 30, 3, ("auto", "legacy"), 20, 0.5, 128, 30.0, 60.0, 120.0, 7)
 
 TARGETS = {
-    "round_trip_added_ms": 15.0,  # median bridge round trip minus median direct run
+    "round_trip_added_ms": 3.0,  # median bridge round trip minus median direct run
+    "cold_start_added_s": 0.1,  # median time to the initialize answer minus a minimal SDK server's
     "concurrency_speedup": 8.0,
     "bridge_peak_rss_mib": 100.0,
 }
@@ -150,7 +158,7 @@ def bridge_settings(data_dir: Path, handler: LiveHandler | None, **overrides: An
 async def in_memory_bridge(settings: BridgeSettings, mode: str) -> AsyncIterator[Client]:
     manager = ExecutionManager(settings)
     try:
-        async with Client(build_server(manager), mode=mode) as client:
+        async with Client(build_server(served(manager)), mode=mode) as client:
             yield client
     finally:
         await manager.close()
@@ -406,6 +414,118 @@ async def bench_memory(
     ]
 
 
+# -- 4. cold start ----------------------------------------------------------------
+
+COLD_START = "4. cold start over stdio: `cc-executor mcp` vs a minimal server of the MCP SDK"
+#: The SDK's own cost: a low-level Server with an empty tool list, served over stdio.
+MINIMAL_SDK_SERVER = """
+import anyio
+import mcp_types as types
+from mcp.server import Server
+from mcp.server.stdio import stdio_server
+
+async def list_tools(ctx, params):
+    return types.ListToolsResult(tools=[])
+
+async def main():
+    server = Server("minimal", on_list_tools=list_tools)
+    async with stdio_server() as (read, write):
+        await server.run(read, write, server.create_initialization_options())
+
+anyio.run(main)
+"""
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
+}
+LIST_TOOLS = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+
+
+async def cold_start(argv: list[str], timeout_s: float) -> tuple[float, float]:
+    """Seconds from spawning a stdio server to its initialize answer, and to its tools/list answer."""
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        async with asyncio.timeout(timeout_s):
+            marks = []
+            for request in (INITIALIZE, LIST_TOOLS):
+                process.stdin.write(json.dumps(request).encode() + b"\n")
+                if request is INITIALIZE:
+                    await process.stdin.drain()
+                reply = json.loads(await process.stdout.readline())
+                if "result" not in reply:
+                    raise BenchError(f"{argv[-1]}: {request['method']} answered {reply}")
+                marks.append(time.perf_counter() - started)
+                if request is INITIALIZE:
+                    process.stdin.write(json.dumps(INITIALIZED).encode() + b"\n")
+            process.stdin.close()
+            await process.wait()
+    except TimeoutError:
+        raise BenchError(f"{' '.join(argv)} did not answer within {timeout_s:g} s") from None
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return marks[0], marks[1]
+
+
+async def bench_cold_start(bench: Settings, details: dict[str, Any]) -> list[Figure]:
+    ours_argv = [sys.executable, "-m", "cc_executor", "mcp", "--backend", "local"]
+    sdk_argv = [sys.executable, "-c", MINIMAL_SDK_SERVER]
+    ours: list[tuple[float, float]] = []
+    sdk: list[tuple[float, float]] = []
+    await cold_start(ours_argv, bench.call_timeout_s)  # warm the file cache (bytecode, site-packages)
+    await cold_start(sdk_argv, bench.call_timeout_s)
+    for index in range(bench.cold_runs):  # interleaved, alternating who goes first
+        for argv, into in (
+            ((ours_argv, ours), (sdk_argv, sdk)) if index % 2 == 0 else ((sdk_argv, sdk), (ours_argv, ours))
+        ):
+            into.append(await cold_start(argv, bench.call_timeout_s))
+    init, sdk_init = statistics.median(m[0] for m in ours), statistics.median(m[0] for m in sdk)
+    tools, sdk_tools = statistics.median(m[1] for m in ours), statistics.median(m[1] for m in sdk)
+    added = init - sdk_init
+    details["cold_start"] = {
+        "runs": bench.cold_runs,
+        "bridge_initialize_s": [round(m[0], 3) for m in ours],
+        "sdk_initialize_s": [round(m[0], 3) for m in sdk],
+        "bridge_tools_list_s": [round(m[1], 3) for m in ours],
+        "added_s": round(added, 3),
+    }
+    limit = TARGETS["cold_start_added_s"]
+    return [
+        Figure(
+            COLD_START,
+            "initialize answered",
+            init,
+            sdk_init,
+            "s",
+            measure=added,
+            measure_unit="s added",
+            target=f"< {limit:g} s added",
+            ok=added < limit,
+            note=f"medians of {bench.cold_runs}; baseline: the SDK's low-level Server with an empty tool list (python start "
+            "and the SDK's import included in both)",
+        ),
+        Figure(
+            COLD_START,
+            "tools/list answered",
+            tools,
+            sdk_tools,
+            "s",
+            measure=tools - sdk_tools,
+            measure_unit="s added",
+            note="the engine (execution manager, models, tool catalog) loads beside the handshake; tools/list "
+            "waits for it",
+        ),
+    ]
+
+
 # -- the run -------------------------------------------------------------------
 
 
@@ -426,6 +546,8 @@ async def bench_all(handler: LiveHandler, bench: Settings, workdir: Path) -> dic
         for backend, via in (("handler", handler), ("local", None)):
             if not run.over_budget(f"memory {backend}"):
                 run.figures += await bench_memory(backend, via, workdir, direct, bench, run.details)
+    if not run.over_budget("cold start"):
+        run.figures += await bench_cold_start(bench, run.details)
     return run.result("mcp", TARGETS)
 
 

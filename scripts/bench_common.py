@@ -215,6 +215,8 @@ def fmt(value: float | None, unit: str, ms_digits: int = 1) -> str:
         return f"{value:+.{ms_digits}f} ms"
     if unit == "s":
         return f"{value:.{ms_digits + 1}f} s"
+    if unit == "s added":
+        return f"{value:+.{ms_digits + 2}f} s"
     if unit == "lines/s":
         return f"{value / 1000:,.0f} k lines/s"
     if unit == "x speed-up":

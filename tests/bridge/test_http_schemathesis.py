@@ -22,7 +22,7 @@ import requests
 import schemathesis
 from fixtures import bridge_helpers as b
 
-from cc_executor.contract_tests.spec_validation import SPEC_DIR
+from cc_executor.spec_files import SPEC_DIR
 
 pytestmark = pytest.mark.timeout(180)
 OPENAPI = SPEC_DIR / "http" / "bridge-openapi.yaml"

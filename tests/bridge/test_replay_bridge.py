@@ -23,6 +23,7 @@ from mcp import Client
 from cc_executor.bridge.executions import BridgeSettings, ExecutionManager, TaskRequest
 from cc_executor.bridge.mcp_server import build_server
 from cc_executor.bridge.output_store import read_page
+from cc_executor.bridge.tool_calls import served
 from cc_executor.generated.mcp.common import TaskResult
 
 pytestmark = pytest.mark.timeout(30)
@@ -115,7 +116,7 @@ async def test_exit_3_of_a_claude_task_through_mcp(tmp_path):
     """The same recording behind execute_task: claude exited 3 without a result message."""
     events = recording("stdout_stderr_exit3.jsonl")
     async with replaying(events, tmp_path) as (handler, manager):
-        async with Client(build_server(manager)) as client:
+        async with Client(build_server(served(manager))) as client:
             result = await client.call_tool("execute_task", {"task": "anything"})
             execution_id = result.structured_content["execution_id"]
             raw = await client.call_tool("get_execution_output", {"execution_id": execution_id, "format": "raw"})
@@ -189,7 +190,7 @@ async def test_hook_status_and_a_cancel_on_one_connection(tmp_path):
     events = recording("status_and_hook_status.jsonl")
     skip = frozenset({1, 3, "five", 6, 8})  # status requests, a second hook_status, a cancel of another id
     async with replaying(events, tmp_path, skip=skip) as (handler, manager):
-        async with Client(build_server(manager)) as client:
+        async with Client(build_server(served(manager))) as client:
             hooks = await client.call_tool("get_hook_status", {})
             execution = manager.submit(TaskRequest.for_command("pwd; sleep 30", manager.settings, cwd="/tmp"))
             with anyio.fail_after(10):

@@ -187,3 +187,33 @@ async def test_streamable_http_serves_loopback_clients_and_refuses_foreign_origi
                 batch = await http.post(url, json=[initialize], headers=headers)
                 assert batch.status_code == 400
                 assert "one JSON-RPC message" in batch.json()["error"]["message"]
+
+
+def test_an_engine_that_cannot_load_ends_the_bridge_with_one_line(tmp_path):
+    """The engine loads beside the handshake: `initialize` is answered at once, and when the engine then cannot
+    load (here the history is a folder) the bridge says why in one line and exits 1 instead of serving tools
+    that cannot work."""
+    import json
+    import subprocess
+
+    (tmp_path / "executions.sqlite3").mkdir()
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    bridge = subprocess.Popen(
+        b.BRIDGE, env=b.bridge_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert bridge.stdin is not None and bridge.stdout is not None
+        bridge.stdin.write(json.dumps(initialize).encode() + b"\n")
+        bridge.stdin.flush()
+        assert json.loads(bridge.stdout.readline())["result"]["serverInfo"]["name"] == "cc-executor"
+        assert bridge.wait(timeout=45) == 1, "it ends by itself, stdin still open"
+        errors = bridge.stderr.read().decode().strip().splitlines() if bridge.stderr else []
+    finally:
+        bridge.kill()
+        bridge.wait()
+    assert len(errors) == 1 and "the bridge cannot start: " in errors[0] and "executions.sqlite3" in errors[0], errors

@@ -14,7 +14,7 @@ import pytest
 import schemathesis
 
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
-from cc_executor.contract_tests.spec_validation import SPEC_DIR
+from cc_executor.spec_files import SPEC_DIR
 
 OPENAPI = SPEC_DIR / "http" / "openapi.yaml"
 CONFIG = schemathesis.Config.from_dict(
