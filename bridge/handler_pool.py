@@ -29,10 +29,11 @@ from typing import Any
 
 from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable, RequestNotSent
 from cc_executor.endpoints import fetch_health
+from cc_executor.generated.common.permissions import PermissionRelayOptions
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 from cc_executor.handler.hooks import HookListener
 
-from .backends import HandlerExecution, StartFailed, TextSink
+from .backends import HandlerExecution, PermissionRelay, StartFailed, TextSink
 from .discovery import Member, Resolver, members, named_host, system_resolver
 
 log = logging.getLogger("cc_executor.bridge")
@@ -153,13 +154,20 @@ class HandlerPool:
         execution_id: str | None = None,
         on_hook: HookListener | None = None,
         wait: FleetWait | None = None,
+        permission_relay: PermissionRelay | None = None,
     ) -> HandlerExecution:
         """The started execution. HandlerUnavailable when no handler can be reached at all (nothing started);
         FleetFull when every handler stayed full past the deadline; StartFailed when a handler refused the task
         itself, or was lost while it may have started it.
 
         The handler decides about `claude` itself (it runs its own hooks); the execution id is sent along, so
-        its hooks see the bridge's id."""
+        its hooks see the bridge's id. With `permission_relay`, the handler relays the task's permission prompts
+        over the connection (permission.requested), and HandlerExecution answers them."""
+        relay_options = (
+            PermissionRelayOptions(pause_timeout_while_asking=permission_relay.pause_timeout_while_asking)
+            if permission_relay is not None
+            else None
+        )
         wait = wait or FleetWait(deadline_s=float(timeout_s or 3600))
         began = time.monotonic()
         backoff = self.backoff_s
@@ -189,6 +197,7 @@ class HandlerPool:
                     stdin=stdin,
                     execution_id=execution_id,
                     queue=False if client.can_refuse_to_queue else None,
+                    permission_relay=relay_options,
                 )
             except RequestNotSent as exc:  # a stale idle connection: nothing reached the handler, try again
                 log.info("pooled connection was stale", extra={"event": {"handler": handler.name, "error": str(exc)}})
@@ -219,7 +228,8 @@ class HandlerPool:
                     may_have_run_on=handler.name,
                 ) from exc
             log.info("task started on handler", extra={"event": {"handler": handler.name, "pid": started.pid}})
-            return HandlerExecution(handler.name, client, sink, functools.partial(self._ended, handler), on_hook)
+            ask = permission_relay.ask if permission_relay is not None else None
+            return HandlerExecution(handler.name, client, sink, functools.partial(self._ended, handler), on_hook, ask)
 
     # -- where a task goes ---------------------------------------------------------------------------
 

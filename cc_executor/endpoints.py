@@ -69,14 +69,17 @@ def with_host(url: str, address: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def open_websocket(url: str, *, ca_file: Path | None = None, address: str | None = None, **options: Any) -> connect:
+def open_websocket(
+    url: str, *, ca_file: Path | None = None, address: str | None = None, unix_path: str = WS_PATH, **options: Any
+) -> connect:
     """websockets' `connect` for any handler URL (awaitable, or an async context manager); `address`: connect
-    there, the URL's host name still the Host header and TLS's server name."""
+    there, the URL's host name still the Host header and TLS's server name; over a Unix socket to `unix_path`
+    (another endpoint of the handler behind it: the permission relay channel)."""
     from websockets.asyncio.client import connect
 
     socket = unix_socket_of(url)
     if socket is not None:
-        return connect(f"ws://{UNIX_HOST}{WS_PATH}", unix=True, path=str(socket), **options)
+        return connect(f"ws://{UNIX_HOST}{unix_path}", unix=True, path=str(socket), **options)
     if address is not None:
         options["host"] = address
     return connect(url, ssl=client_tls(url, ca_file), **options)

@@ -38,12 +38,13 @@ class ErrorDetails(BaseModel):
             "handler_full",
             "draining",
             "canceled",
+            "no_request",
         ]
         | None,
         Field(title="ErrorReason"),
     ] = None
     """
-    Machine-readable cause, added in protocol 2.0 (old clients ignore it).
+    Machine-readable cause, added in protocol 2.0 (old clients ignore it). no_request: answer_permission names no request that waits.
     """
     field: str | None = None
     """

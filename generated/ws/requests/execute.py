@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
+from ...common import permissions
 
 
 class ExecuteParams(BaseModel):
@@ -43,6 +44,7 @@ class ExecuteParams(BaseModel):
     """
     false: when no execution slot is free, answer -32004 (reason handler_full) at once instead of queueing (a client with other handlers to try uses it, so a task it places never waits on a handler that may go away). Absent, null or true: queue. Added in protocol 2.0 (capability `queue`).
     """
+    permission_relay: permissions.PermissionRelayOptions | None = None
 
 
 class LenientExecuteParams(BaseModel):
