@@ -15,9 +15,10 @@ import shutil
 from cc_executor.client import HandlerUnavailable
 from cc_executor.handler.hooks import HookListener, HooksEngine
 
-from .backends import Backend, Execution, LocalBackend, StartFailed, TextSink
+from .backends import Backend, Execution, LocalBackend, PermissionRelay, StartFailed, TextSink
 from .execution_state import TrackedExecution
 from .handler_pool import HandlerPool
+from .relay_listener import LocalRelay
 from .settings import BridgeSettings
 
 log = logging.getLogger("cc_executor.bridge")
@@ -35,23 +36,37 @@ class BackendChoice:
 
     def __init__(self, settings: BridgeSettings) -> None:
         self.settings = settings
-        self.local = LocalBackend(settings.run_limits, HooksEngine(settings.hooks, settings.run_limits))
+        self.local = LocalBackend(
+            settings.run_limits, HooksEngine(settings.hooks, settings.run_limits), LocalRelay(settings.data_dir)
+        )
         self.pool = (
             HandlerPool(list(settings.handler_urls), settings.token, ca_file=settings.ca_file)
             if settings.handler_urls and settings.backend != "local"
             else None
         )
 
-    async def start(self, execution: TrackedExecution, sink: TextSink, on_hook: HookListener) -> Execution:
+    async def start(
+        self,
+        execution: TrackedExecution,
+        sink: TextSink,
+        on_hook: HookListener,
+        permission_relay: PermissionRelay | None = None,
+    ) -> Execution:
         """The started process; StartFailed (with a hint) when nothing could start it."""
         try:
-            return await self._start(execution, sink, on_hook)
+            return await self._start(execution, sink, on_hook, permission_relay)
         except StartFailed as exc:
             if exc.hint is None and MISSING_CWD in str(exc):
                 raise StartFailed(str(exc), CWD_HINT) from exc
             raise
 
-    async def _start(self, execution: TrackedExecution, sink: TextSink, on_hook: HookListener) -> Execution:
+    async def _start(
+        self,
+        execution: TrackedExecution,
+        sink: TextSink,
+        on_hook: HookListener,
+        permission_relay: PermissionRelay | None,
+    ) -> Execution:
         request = execution.request
 
         async def launch(backend: Backend) -> Execution:
@@ -64,6 +79,7 @@ class BackendChoice:
                 claude=request.claude,
                 execution_id=execution.id,
                 on_hook=on_hook,
+                permission_relay=permission_relay,
             )
 
         if self.pool is not None:
@@ -90,3 +106,4 @@ class BackendChoice:
     async def close(self) -> None:
         if self.pool is not None:
             await self.pool.close()
+        await self.local.close()

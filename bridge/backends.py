@@ -10,20 +10,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from cc_executor.client import ControlAction, HandlerClient, HandlerError, HandlerUnavailable
 from cc_executor.generated.common.hooks import HookRun
+from cc_executor.generated.common.permissions import PermissionDecision
+from cc_executor.generated.ws.notifications.permission_requested import PermissionRequestedParams
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
+from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
 from cc_executor.handler.execution_types import Completion, OutputPiece, StreamName
 from cc_executor.handler.hooks import HookContext, HookListener, HooksEngine, failure_message
 from cc_executor.handler.process_runner import RunLimits, RunningProcess, SpawnError
+from cc_executor.handler.relay_channel import Asker, RelayKeys
+
+from .relay_listener import LocalRelay
 
 TextSink = Callable[[StreamName, str], Awaitable[None]]
 LOCAL = "local"
 HOOK_HINT = "Nothing ran. The hooks file's pre-execution hook refused the task: see its error, fix what it checks."
+
+
+@dataclass(frozen=True)
+class PermissionRelay:
+    """Relay the task's permission prompts: each question of its Claude goes to `ask`, wherever the task runs."""
+
+    ask: Asker
+    pause_timeout_while_asking: bool = False
 
 
 class StartFailed(Exception):
@@ -58,6 +74,7 @@ class Backend(Protocol):
         claude: bool = False,
         execution_id: str | None = None,
         on_hook: HookListener | None = None,
+        permission_relay: PermissionRelay | None = None,
     ) -> Execution: ...
 
 
@@ -68,10 +85,16 @@ class LocalExecution:
     backend = LOCAL
 
     def __init__(
-        self, running: RunningProcess, hooks: HooksEngine, context: HookContext, on_hook: HookListener | None
+        self,
+        running: RunningProcess,
+        hooks: HooksEngine,
+        context: HookContext,
+        on_hook: HookListener | None,
+        ended: Callable[[], None] = lambda: None,
     ) -> None:
         self.running = running
         self.tag: str | None = running.tag  # finds its processes again after a bridge crash
+        self._ended = ended
         self._done = asyncio.create_task(self._finish(hooks, context, on_hook), name=f"local {running.pid}")
 
     async def pause(self) -> bool:
@@ -88,16 +111,20 @@ class LocalExecution:
 
     async def _finish(self, hooks: HooksEngine, context: HookContext, on_hook: HookListener | None) -> Completion:
         completion = await self.running.wait()
+        self._ended()
         await hooks.after(context, completion, on_hook)
         return completion
 
 
 class LocalBackend:
-    """Runs the process in this process (no handler needed), with the bridge's own hooks."""
+    """Runs the process in this process (no handler needed), with the bridge's own hooks and relay channel."""
 
-    def __init__(self, limits: RunLimits | None = None, hooks: HooksEngine | None = None) -> None:
+    def __init__(
+        self, limits: RunLimits | None = None, hooks: HooksEngine | None = None, relay: LocalRelay | None = None
+    ) -> None:
         self.limits = limits or RunLimits()
         self.hooks = hooks or HooksEngine(limits=self.limits)
+        self.relay = relay
 
     async def start(
         self,
@@ -110,6 +137,7 @@ class LocalBackend:
         claude: bool = False,
         execution_id: str | None = None,
         on_hook: HookListener | None = None,
+        permission_relay: PermissionRelay | None = None,
     ) -> LocalExecution:
         async def forward(stream: StreamName, pieces: list[OutputPiece]) -> None:
             await sink(stream, "".join(piece.data for piece in pieces))
@@ -119,6 +147,8 @@ class LocalBackend:
         refused = await self.hooks.before(context, on_hook)
         if refused is not None:
             raise StartFailed(failure_message(refused), HOOK_HINT)
+        started: list[RunningProcess] = []  # the asker holds its clock (once it runs: nothing asks before)
+        key, environ = await self._relay_key(permission_relay, started)
         try:
             running = await RunningProcess.start(
                 command,
@@ -126,11 +156,38 @@ class LocalBackend:
                 cwd=cwd,
                 timeout_s=timeout_s,
                 limits=self.limits,
+                environ=environ,
                 stdin=stdin.encode("utf-8", "surrogatepass") if stdin else None,
             )
         except SpawnError as exc:
+            self._revoke(key)
             raise StartFailed(str(exc)) from exc
-        return LocalExecution(running, self.hooks, context, on_hook)
+        started.append(running)
+        return LocalExecution(running, self.hooks, context, on_hook, lambda: self._revoke(key))
+
+    async def _relay_key(
+        self, relay: PermissionRelay | None, started: list[RunningProcess]
+    ) -> tuple[str | None, dict[str, str] | None]:
+        """A relay key for the task and the environment that names it, when its permission prompts are relayed."""
+        if relay is None or self.relay is None:
+            return None, None
+
+        async def ask(question: AskPermissionParams) -> PermissionDecision:
+            if not relay.pause_timeout_while_asking or not started:
+                return await relay.ask(question)
+            with started[0].timeout_held():
+                return await relay.ask(question)
+
+        key = self.relay.keys.issue(ask)
+        return key, {**os.environ, **RelayKeys.environment(key, await self.relay.url())}
+
+    def _revoke(self, key: str | None) -> None:
+        if key is not None and self.relay is not None:
+            self.relay.keys.revoke(key)
+
+    async def close(self) -> None:
+        if self.relay is not None:
+            await self.relay.close()
 
 
 # -- in a handler ------------------------------------------------------------------
@@ -146,12 +203,15 @@ class HandlerExecution:
         sink: TextSink,
         release: Callable[[HandlerClient], None],
         on_hook: HookListener | None = None,
+        ask: Asker | None = None,
     ):
         self.backend = url
         self.tag: str | None = None  # the handler ends its own executions when this connection goes
         self.client = client
         self._sink = sink
         self._on_hook = on_hook
+        self._ask = ask
+        self._answering: set[asyncio.Task[None]] = set()
         self._release = release
         self._done = asyncio.create_task(self._follow(), name=f"follow {url}")
 
@@ -174,17 +234,33 @@ class HandlerExecution:
             return False  # already ended, or the connection is gone: the completion will say
         return True
 
+    async def _answer(self, event: PermissionRequestedParams) -> None:
+        """Ask the bridge about a relayed permission prompt, and send its answer back to the handler."""
+        assert self._ask is not None
+        question = AskPermissionParams(tool_name=event.tool_name, input=event.input, tool_use_id=event.tool_use_id)
+        decision = await self._ask(question)
+        with contextlib.suppress(HandlerError, HandlerUnavailable):  # the execution ended meanwhile
+            await self.client.answer_permission(event.request_id, decision.behavior, decision.message)
+
     async def _follow(self) -> Completion:
         completed: ProcessCompletedParams | None = None
-        async for event in self.client.events():
-            if isinstance(event, ProcessOutputParams):
-                await self._sink(event.type, event.data)
-            elif isinstance(event, HookRun):
-                if self._on_hook is not None:
-                    await self._on_hook(event)
-            elif isinstance(event, ProcessCompletedParams):
-                completed = event
-                break
+        try:
+            async for event in self.client.events():
+                if isinstance(event, ProcessOutputParams):
+                    await self._sink(event.type, event.data)
+                elif isinstance(event, HookRun):
+                    if self._on_hook is not None:
+                        await self._on_hook(event)
+                elif isinstance(event, PermissionRequestedParams) and self._ask is not None:
+                    answering = asyncio.create_task(self._answer(event), name=f"permission {event.request_id}")
+                    self._answering.add(answering)
+                    answering.add_done_callback(self._answering.discard)
+                elif isinstance(event, ProcessCompletedParams):
+                    completed = event
+                    break
+        finally:
+            for answering in self._answering:
+                answering.cancel()
         if completed is None:
             with contextlib.suppress(Exception):
                 await self.client.close()

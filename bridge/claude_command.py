@@ -57,6 +57,8 @@ def build_claude_argv(
     fallback_model: str | None = None,
     add_dirs: Sequence[str] | None = None,
     settings: Mapping[str, Any] | str | None = None,
+    permission_prompt_tool: str | None = None,
+    permission_mcp_config: str | None = None,
 ) -> list[str]:
     """Return the argv for ``claude -p --output-format stream-json --verbose …`` (the task goes on stdin).
 
@@ -91,8 +93,11 @@ def build_claude_argv(
         argv += ["--json-schema", _json(json_schema)]
     if settings is not None:
         argv += ["--settings", settings if isinstance(settings, str) else _json(settings)]
-    if mcp_config:
-        argv += ["--mcp-config", mcp_config]
+    for config in (mcp_config, permission_mcp_config):
+        if config:
+            argv += ["--mcp-config", config]  # one flag each: the CLI gathers the servers of every config
+    if permission_prompt_tool:
+        argv += ["--permission-prompt-tool", permission_prompt_tool]
     for directory in add_dirs or ():
         argv += ["--add-dir", directory]  # one flag per directory: the value list never runs on
     if resume_session_id:

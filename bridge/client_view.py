@@ -45,8 +45,9 @@ class ClientView:
     async def settle(self, execution: TrackedExecution, timeout_s: float) -> None:
         await self.manager.settle(execution, timeout_s)
 
-    async def wait(self, execution: TrackedExecution, timeout_s: float | None = None) -> bool:
-        return await self.manager.wait(execution, timeout_s)
+    async def cancel_and_wait(self, execution: TrackedExecution, reason: str) -> None:
+        """Cancel one of this client's executions (its tool call was cancelled) and wait until it has ended."""
+        await self.manager.cancel_and_wait(execution, reason)
 
     def find(self, execution_id: str) -> TrackedExecution | HistoryRow | None:
         found = self.manager.find(execution_id)

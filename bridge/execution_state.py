@@ -16,6 +16,7 @@ from cc_executor.handler.execution_types import StreamName
 from .backends import Execution
 from .claude_stream import ApiRetryEvent, ClaudeEvent, ClaudeStreamParser, TurnEvent
 from .output_store import OutputStore
+from .permissions import PermissionDesk
 from .task_request import TaskRequest
 from .transcript import step
 
@@ -54,6 +55,10 @@ class TrackedExecution:
         self.parser = ClaudeStreamParser() if request.claude else None
         self.turn = 0  # the turn Claude's latest step belongs to
         self.output_listeners: list[Callable[[StreamName, str], None]] = []
+        #: its Claude's permission requests, when they are relayed (permission_prompts 'orchestrator')
+        self.permissions = (
+            PermissionDesk(request.permissions, request.cwd, self.take_note) if request.permissions else None
+        )
         self._listeners: list[ProgressListener] = []
         self._steps = 0
         self._last_sent_at = float("-inf")
@@ -91,11 +96,15 @@ class TrackedExecution:
     def take_hook(self, run: HookRun, interval_s: float) -> None:
         """A hook of the hooks file ran for this execution (here or in the handler): a step like any other."""
         outcome = run.status.replace("_", " ") + (f" ({run.error})" if run.error else "")
-        line = f"hook {run.stage} `{run.command}`: {outcome}"
+        self.take_note(f"hook {run.stage} `{run.command}`: {outcome}", interval_s)
+
+    def take_note(self, line: str, interval_s: float = 0.0) -> None:
+        """A step of the bridge's own (a hook ran, a permission request came or was answered): in the transcript,
+        the activity and progress (at once, unless an interval is given)."""
         self.store.note(line)
         short = " ".join(line.split())[:COMMAND_LINE_CHARS]
         self.store.remember(short)
-        self.announce(short, interval_s)
+        self.announce(short, interval_s, force=not interval_s)
 
     # -- who listens -------------------------------------------------------------------
 

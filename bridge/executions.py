@@ -31,7 +31,7 @@ from cc_executor.handler.process_runner import end_tagged_processes
 from cc_executor.logs import command_digest
 
 from .backend_choice import BackendChoice
-from .backends import LOCAL, StartFailed, TextSink
+from .backends import LOCAL, PermissionRelay, StartFailed, TextSink
 from .disk_budget import DiskBudget
 from .execution_state import ProgressListener, ProgressUpdate, TrackedExecution
 from .history import History, HistoryRow
@@ -131,12 +131,6 @@ class ExecutionManager:
         runner.add_done_callback(self._runners.discard)
         return execution
 
-    async def wait(self, execution: TrackedExecution, timeout_s: float | None = None) -> bool:
-        """True once the execution has ended; False if `timeout_s` passed first."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(execution.finished.wait()), timeout_s)
-        return execution.finished.is_set()
-
     async def settle(self, execution: TrackedExecution, timeout_s: float) -> None:
         """Wait (at most `timeout_s`) until a starting execution has started or failed to, so a reply can say
         which; a queued one (no free slot) is not waited for."""
@@ -160,12 +154,12 @@ class ExecutionManager:
         try:
             await execution.finished.wait()
         except asyncio.CancelledError:
-            await asyncio.shield(self._cancel_and_wait(execution, "Canceled by the MCP client"))
+            await asyncio.shield(self.cancel_and_wait(execution, "Canceled by the MCP client"))
             raise
         assert execution.result is not None
         return execution.result
 
-    async def _cancel_and_wait(self, execution: TrackedExecution, reason: str) -> None:
+    async def cancel_and_wait(self, execution: TrackedExecution, reason: str) -> None:
         await self.control(execution.id, "cancel", reason)
         await execution.finished.wait()
 
@@ -179,7 +173,9 @@ class ExecutionManager:
                 execution.started = time.monotonic()
                 execution.store.open()
                 try:
-                    handle = await self.backends.start(execution, self._sink(execution), self._hooks(execution))
+                    handle = await self.backends.start(
+                        execution, self._sink(execution), self._hooks(execution), self._relay(execution)
+                    )
                 except StartFailed as exc:
                     self._finish(execution, not_run(execution, "failed", str(exc), exc.hint))
                     return
@@ -204,6 +200,8 @@ class ExecutionManager:
                 if reason is not None:
                     await handle.cancel(reason)
                 completion = await handle.wait()
+                if execution.permissions is not None:  # what still waits is denied, and in the result's log
+                    execution.permissions.close()
                 self._finish(execution, self._result(execution, completion))
         except Exception as exc:  # a bug must not leave an execution "running" forever
             log.exception("execution failed inside the bridge", extra={"event": {"execution_id": execution.id}})
@@ -221,6 +219,13 @@ class ExecutionManager:
 
         return take
 
+    @staticmethod
+    def _relay(execution: TrackedExecution) -> PermissionRelay | None:
+        desk, policy = execution.permissions, execution.request.permissions
+        if desk is None or policy is None:
+            return None
+        return PermissionRelay(desk.relay, policy.pause_timeout_while_asking)
+
     def _hooks(self, execution: TrackedExecution) -> HookListener:
         async def take(run: HookRun) -> None:
             execution.take_hook(run, self.settings.progress_interval_s)
@@ -236,6 +241,8 @@ class ExecutionManager:
         return claude_result(execution, completion)
 
     def _finish(self, execution: TrackedExecution, result: TaskResult) -> None:
+        if execution.permissions is not None:
+            execution.permissions.close()
         execution.result = result
         execution.status = result.status
         execution.ended = time.monotonic()
@@ -279,6 +286,8 @@ class ExecutionManager:
             execution.cancel_reason = reason
             if execution.handle is not None:
                 await execution.handle.cancel(reason)
+            if execution.permissions is not None:  # nobody need answer what the task asks on its way out
+                execution.permissions.close()
             return True, "Canceled; the process group is being terminated."
         if execution.handle is None and execution.status == "running":  # its process is being started
             with contextlib.suppress(TimeoutError):

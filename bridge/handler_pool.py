@@ -18,10 +18,11 @@ from pathlib import Path
 
 from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable, RequestNotSent
 from cc_executor.endpoints import fetch_health
+from cc_executor.generated.common.permissions import PermissionRelayOptions
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 from cc_executor.handler.hooks import HookListener
 
-from .backends import HandlerExecution, StartFailed, TextSink
+from .backends import HandlerExecution, PermissionRelay, StartFailed, TextSink
 
 log = logging.getLogger("cc_executor.bridge")
 
@@ -73,16 +74,28 @@ class HandlerPool:
         claude: bool = False,
         execution_id: str | None = None,
         on_hook: HookListener | None = None,
+        permission_relay: PermissionRelay | None = None,
     ) -> HandlerExecution:
         """Raises HandlerUnavailable when no handler takes the task (then nothing started anywhere).
 
         The handler decides about `claude` itself (it runs its own hooks); the execution id is sent along, so
-        its hooks see the bridge's id."""
+        its hooks see the bridge's id. With `permission_relay`, the handler relays the task's permission prompts
+        over the connection (permission.requested), and HandlerExecution answers them."""
+        relay_options = (
+            PermissionRelayOptions(pause_timeout_while_asking=permission_relay.pause_timeout_while_asking)
+            if permission_relay is not None
+            else None
+        )
         while True:
             handler, client = await self.acquire()
             try:
                 started = await client.execute(
-                    command, timeout=timeout_s, cwd=cwd, stdin=stdin, execution_id=execution_id
+                    command,
+                    timeout=timeout_s,
+                    cwd=cwd,
+                    stdin=stdin,
+                    execution_id=execution_id,
+                    permission_relay=relay_options,
                 )
             except RequestNotSent as exc:  # a stale idle connection: nothing reached the handler, try another
                 log.info("pooled connection was stale", extra={"event": {"handler": handler.url, "error": str(exc)}})
@@ -97,7 +110,9 @@ class HandlerPool:
                     f"because it may have started ({exc})"
                 ) from exc
             log.info("task started on handler", extra={"event": {"handler": handler.url, "pid": started.pid}})
-            return HandlerExecution(handler.url, client, sink, functools.partial(self.release, handler), on_hook)
+            ask = permission_relay.ask if permission_relay is not None else None
+            release = functools.partial(self.release, handler)
+            return HandlerExecution(handler.url, client, sink, release, on_hook, ask)
 
     async def acquire(self) -> tuple[_Handler, HandlerClient]:
         for handler in self.handlers.values():

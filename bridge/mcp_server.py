@@ -28,7 +28,8 @@ wait_executions. A result's session_id continues that conversation in a follow-u
 shows what a task did.
 A result's hint says what to do next; a task that did not complete is an error result.
 Headless, a task's Claude cannot ask for permission: give permission_mode or
-allowed_tools for tasks that write files or run commands."""
+allowed_tools for tasks that write files or run commands, or permission_prompts
+'orchestrator' to be asked yourself (answer with respond_permission)."""
 
 
 #: The tools, once the engine behind them is ready.
@@ -41,7 +42,9 @@ def build_server(tools: ToolsSource) -> Server:
     ) -> types.ListToolsResult:
         return (await tools()).listing()
 
-    async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call_tool(
+        ctx: ServerRequestContext, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
         return await (await tools()).call(ctx, params)
 
     return Server(

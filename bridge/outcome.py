@@ -48,9 +48,10 @@ def claude_result(execution: TrackedExecution, completion: Completion) -> TaskRe
     structured = outcome.has_structured_output and outcome.ok
     shown = answer[:RESULT_CHARS] if outcome.ok and answer and not structured else None
     truncated = shown is not None and len(answer) > len(shown)
+    desk = execution.permissions
     hints = [
         _paging_hint(execution.id, answer, shown) if shown is not None and truncated else None,
-        _denials_hint(outcome.permission_denials),
+        _relayed_denials_hint(outcome.permission_denials) if desk else _denials_hint(outcome.permission_denials),
         _failure_hint(status, outcome, error),
     ]
     return TaskResult(
@@ -65,6 +66,7 @@ def claude_result(execution: TrackedExecution, completion: Completion) -> TaskRe
         session_id=outcome.session_id,
         num_turns=outcome.num_turns or None,
         permission_denials=listed_denials(outcome.permission_denials),
+        permission_log=desk.listed_log() if desk else None,
         api_retries=outcome.api_retries or None,
         total_cost_usd=round(outcome.total_cost_usd, 6) if outcome.total_cost_usd else None,  # no float noise
         **_tokens(outcome.usage),
@@ -163,6 +165,18 @@ def _denials_hint(denials: tuple[Denial, ...]) -> str | None:
         f"Claude Code denied {calls} that needed approval ({', '.join(tools)}): in headless mode nobody can approve. "
         f"To allow {'it' if len(denials) == 1 else 'them'}, run the task again with permission_mode 'acceptEdits' "
         f"(file writes and edits) or allowed_tools {rules!r}."
+    )
+
+
+def _relayed_denials_hint(denials: tuple[Denial, ...]) -> str | None:
+    """Denials of a task whose permission prompts were relayed: permission_log says who denied each."""
+    if not denials:
+        return None
+    tools = list(dict.fromkeys(d.tool_name for d in denials))
+    calls = "1 tool call was" if len(denials) == 1 else f"{len(denials)} tool calls were"
+    return (
+        f"{calls} denied ({', '.join(tools)}); permission_log says who denied each (a rule, you, the MCP host's "
+        "user, or a timeout) and what Claude was told."
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from cc_executor.generated.mcp.common import TaskResult
+from cc_executor.generated.mcp.common import PendingPermission, PermissionLogEntry, TaskResult
 from cc_executor.generated.mcp.execute_task_list_output import TaskListSummary
 from cc_executor.generated.mcp.wait_executions_output import WaitExecutionsOutput
 
@@ -26,6 +26,12 @@ def task_text(result: TaskResult) -> str:
     if result.permission_denials:
         denied = "; ".join(d.tool + (f" {d.input}" if d.input else "") for d in result.permission_denials)
         lines.append(f"Denied tool calls: {denied}")
+    if result.permission_requests:
+        lines.append("Waiting for your permission:")
+        lines += [f"  {waiting_line(request)}" for request in result.permission_requests]
+    if result.permission_log:
+        lines.append("Permission requests answered:")
+        lines += [f"  {log_line(entry)}" for entry in result.permission_log]
     if result.activity:
         lines += ["Latest steps:", *(f"  {step}" for step in result.activity)]
     if result.hint:
@@ -65,10 +71,30 @@ def wait_text(answer: WaitExecutionsOutput) -> str:
         if entry.result is not None:
             line += f"; answer: {entry.result}"
         lines.append(line)
+        lines += [
+            f"  waiting for your permission: {waiting_line(request)}" for request in entry.permission_requests or []
+        ]
     lines.append(f"{'Done' if answer.done else 'Not done'}: {answer.pending} not ended.")
     if answer.hint:
         lines.append(f"Next: {answer.hint}")
     return "\n".join(lines)
+
+
+def waiting_line(request: PendingPermission) -> str:
+    """e.g. "p1: Write /src/a.py (waited 12.0 s; denied in 288.0 s unless answered)"."""
+    what = f"{request.request_id}: {request.tool} {request.input or ''}".strip()
+    left = f"; denied in {request.timeout_s:g} s unless answered" if request.timeout_s is not None else ""
+    return f"{what} (waited {request.waited_s:g} s{left})"
+
+
+def log_line(entry: PermissionLogEntry) -> str:
+    """e.g. "p2: Bash git push denied by rule Bash(git push:*) after 0 s"."""
+    what = f"{entry.request_id}: {entry.tool} {entry.input or ''}".strip()
+    by = f"rule {entry.rule}" if entry.rule else entry.answered_by.replace("_", " ")
+    said = f" ({entry.message})" if entry.message else ""
+    waited = f" after {entry.waited_s:g} s" if entry.waited_s is not None else ""
+    verdict = "allowed" if entry.decision == "allow" else "denied"
+    return f"{what} {verdict} by {by}{waited}{said}"
 
 
 def _headline(result: TaskResult) -> str:

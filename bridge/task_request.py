@@ -8,9 +8,11 @@ import os
 import shlex
 from dataclasses import dataclass
 
+from cc_executor import permission_relay
 from cc_executor.generated.mcp.common import TaskFields
 
 from .claude_command import build_claude_argv
+from .permissions import PermissionPolicy
 from .settings import BridgeSettings
 
 #: The largest task, in UTF-8 bytes: about a million tokens (spec/mcp TaskText). A handler takes stdin
@@ -34,6 +36,7 @@ class TaskRequest:
     claude: bool
     stdin: str | None = None  # a Claude task's prompt, written to claude's stdin
     wants_structured_output: bool = False  # json_schema was given: an answer without structured_output fails
+    permissions: PermissionPolicy | None = None  # permission_prompts 'orchestrator': its Claude asks through a relay
 
     @classmethod
     def for_claude(cls, spec: TaskFields, settings: BridgeSettings) -> TaskRequest:
@@ -44,11 +47,15 @@ class TaskRequest:
         for name, value in (("json_schema", spec.json_schema), ("settings", spec.settings)):
             if isinstance(value, dict) and len(json.dumps(value, ensure_ascii=False)) > MAX_OPTION_JSON_CHARS:
                 raise ValueError(f"{name} is over {MAX_OPTION_JSON_CHARS:,} characters as JSON")
+        permissions = PermissionPolicy.of(spec)
+        disallowed = list(spec.disallowed_tools or ())
+        if permissions is not None:  # the relay answers Claude Code, never the model
+            disallowed.append(permission_relay.PROMPT_TOOL)
         argv = build_claude_argv(
             settings.claude_bin,
             model=spec.model,
             allowed_tools=spec.allowed_tools,
-            disallowed_tools=spec.disallowed_tools,
+            disallowed_tools=disallowed,
             permission_mode=spec.permission_mode,
             max_turns=spec.max_turns,
             append_system_prompt=spec.append_system_prompt,
@@ -61,6 +68,8 @@ class TaskRequest:
             fallback_model=spec.fallback_model,
             add_dirs=[directory.root for directory in spec.add_dirs or ()],
             settings=spec.settings,
+            permission_prompt_tool=permission_relay.PROMPT_TOOL if permissions else None,
+            permission_mcp_config=permission_relay.mcp_config(permissions.timeout_s) if permissions else None,
         )
         # `exec`: claude replaces the shell, so it leads the process group and its own exit
         # status (a negative signal number when killed) is what the task reports.
@@ -74,6 +83,7 @@ class TaskRequest:
             claude=True,
             stdin=spec.task,
             wants_structured_output=spec.json_schema is not None,
+            permissions=permissions,
         )
 
     @classmethod

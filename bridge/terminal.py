@@ -22,6 +22,7 @@ from .client_view import ClientView
 from .execution_state import ProgressListener
 from .executions import BridgeSettings, ExecutionManager, ProgressUpdate, TaskRequest
 from .fan_out import run_list, summarize
+from .permissions import asking_tasks, list_cannot_ask
 from .result_text import list_text, task_text
 
 
@@ -99,6 +100,9 @@ async def run_list_in_terminal(
     """Exit status: 0 when every task completed; 1 otherwise (130 on Ctrl-C, after the running tasks are canceled)."""
     status = Console(stderr=True)
     try:
+        asking = asking_tasks(specs)
+        if asking:
+            raise ValueError(list_cannot_ask(asking, "run them through the MCP bridge (execute_task)"))
         requests = [TaskRequest.for_claude(spec, settings) for spec in specs]
     except ValueError as exc:
         status.print(Text.assemble(("cc-executor: error: ", "red"), literal(str(exc))))

@@ -17,6 +17,7 @@ from mcp.shared.exceptions import MCPError
 from starlette.requests import Request
 
 from .client_view import ClientView
+from .elicitation import AskHost, Elicitation, Resumed, resume
 from .execution_state import ProgressListener, ProgressUpdate
 from .executions import ExecutionManager, QueueFull
 from .mcp_server import ToolsSource
@@ -34,9 +35,11 @@ class ToolProgress:
     grows with every step since the last one ended (total N); a single task counts its steps. One sender
     sends them all, in order."""
 
-    def __init__(self, manager: ClientView, ctx: ServerRequestContext) -> None:
+    def __init__(self, manager: ClientView, ctx: ServerRequestContext, resumed: Resumed | None = None) -> None:
         self.manager = manager
         self.ctx = ctx
+        self.host = Elicitation.of(ctx)
+        self.resumed = resumed
         self._queue: asyncio.Queue[tuple[float, float | None, str]] = asyncio.Queue(maxsize=64)
         self._last = 0.0
         self._ended = 0  # tasks of a list that have ended
@@ -117,7 +120,9 @@ class ToolCalls:
     def listing(self) -> types.ListToolsResult:
         return types.ListToolsResult(tools=[spec.tool for spec in self.catalog.values()])
 
-    async def call(self, ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call(
+        self, ctx: ServerRequestContext, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
         spec = self.catalog.get(params.name)
         if spec is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
@@ -126,15 +131,25 @@ class ToolCalls:
         if problems:
             return error_result(f"Invalid arguments for {params.name}: " + "; ".join(problems))
         model, function = TOOLS[params.name]
+        view = ClientView(self.manager, http_session(ctx))
+        try:
+            resumed = resume(view, params)  # a retry after input_required: the host's answers apply first
+        except ValueError as exc:
+            return error_result(f"Cannot carry on with {params.name}: {exc}")
+        call = ToolProgress(view, ctx, resumed)
         try:
             # the arguments passed the spec's schema above; this only makes them typed
-            call = ToolProgress(ClientView(self.manager, http_session(ctx)), ctx)
             answer = await function(call, model.model_validate(arguments) if model else None)
+        except AskHost as ask:
+            return ask.result
         except (ToolFailure, QueueFull) as exc:
             return error_result(str(exc))
         except Exception as exc:  # never a traceback to the client; the log has it
             log.exception("tool failed", extra={"event": {"tool": params.name}})
             return error_result(f"Internal error in {params.name}: {exc}")
+        finally:
+            if call.host is not None:
+                await call.host.close()
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=answer.text)],
             # the generated model is the outputSchema's; the tests check every result against the schema itself

@@ -28,17 +28,22 @@ from cc_executor.generated.mcp.get_execution_output_output import GetExecutionOu
 from cc_executor.generated.mcp.get_execution_status_input import GetExecutionStatusInput
 from cc_executor.generated.mcp.get_execution_status_output import GetExecutionStatusOutput
 from cc_executor.generated.mcp.get_hook_status_output import GetHookStatusOutput, HookRunInfo, HookStageInfo
+from cc_executor.generated.mcp.respond_permission_input import RespondPermissionInput
+from cc_executor.generated.mcp.respond_permission_output import RespondPermissionOutput
 from cc_executor.generated.mcp.wait_executions_input import WaitExecutionsInput
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 
+from .attention import HostQuestions, until_ended_or_asked
 from .client_view import ClientView
-from .execution_state import ProgressListener
+from .elicitation import Resumed
+from .execution_state import ProgressListener, TrackedExecution
 from .executions import TaskRequest
 from .fan_out import run_list, summarize
 from .output_store import StoredStream
-from .result_text import list_text, task_text, wait_text
-from .views import follow_hint
-from .waiting import briefs, unknown, wait_for
+from .permissions import asking_tasks, list_cannot_ask
+from .result_text import list_text, task_text, wait_text, waiting_line
+from .views import follow_hint, live_status
+from .waiting import briefs, unknown
 
 NOT_COMPLETED = ("failed", "canceled", "timed_out")
 #: A wait=false reply waits this long for the task to start (or fail to), so it can say which.
@@ -60,9 +65,13 @@ class ToolAnswer:
 
 
 class ToolCall(Protocol):
-    """What a tool gets besides its arguments: the engine as its client may see it, and progress notifications."""
+    """What a tool gets besides its arguments: the engine as its client may see it, progress notifications to its
+    caller, how to ask the caller's user about permission requests (None: it cannot be asked), and what a retried
+    call (MCP 2026-07-28, after an input_required result) hands back."""
 
     manager: ClientView
+    host: HostQuestions | None
+    resumed: Resumed | None
 
     def progress(self, index: int = 1, of: int = 1) -> AbstractAsyncContextManager[ProgressListener]:
         """While open, the steps of the `index`-th execution of `of` reach the caller as progress."""
@@ -70,24 +79,50 @@ class ToolCall(Protocol):
 
 
 async def execute_task(call: ToolCall, args: ExecuteTaskInput) -> ToolAnswer:
-    request = task_request(call.manager, args)
-    if args.wait is False:
+    if call.resumed is not None and call.resumed.execution_id is not None:  # the host answered; follow on
+        execution = call.manager.executions.get(call.resumed.execution_id)
+        if execution is None:
+            raise ToolFailure(f"The task {call.resumed.execution_id!r} this call started is no longer known.")
+    else:
+        request = task_request(call.manager, args)
+        if args.wait is False:
+            execution = call.manager.submit(request)
+            await call.manager.settle(execution, SETTLE_S)
+            reply = execution.result or TaskResult(
+                status=execution.status,
+                hint=follow_hint(execution.id, execution.status),
+                execution_id=execution.id,
+                backend=execution.backend,
+                handler_error=execution.handler_error,
+            )
+            return _answer(reply)
         execution = call.manager.submit(request)
-        await call.manager.settle(execution, SETTLE_S)
-        reply = execution.result or TaskResult(
-            status=execution.status,
-            hint=follow_hint(execution.id, execution.status),
-            execution_id=execution.id,
-            backend=execution.backend,
-            handler_error=execution.handler_error,
-        )
-        return _answer(reply)
+    if call.host is not None:
+        call.host.resume_execution = execution.id
     async with call.progress() as report:
-        result = await call.manager.run_to_end(request, report)
-    return _answer(result)
+        unsubscribe = execution.subscribe(report)
+        try:
+            await follow(call, execution)
+        finally:
+            unsubscribe()
+    return _answer(execution.result or live_status(execution))
+
+
+async def follow(call: ToolCall, execution: TrackedExecution) -> None:
+    """Until the execution ends, or asks for the orchestrator; a cancelled call cancels the execution (and waits
+    for it)."""
+    try:
+        await until_ended_or_asked([execution], call.host)
+    except asyncio.CancelledError:
+        await asyncio.shield(call.manager.cancel_and_wait(execution, "Canceled by the MCP client"))
+        raise
 
 
 async def execute_task_list(call: ToolCall, args: ExecuteTaskListInput) -> ToolAnswer:
+    asking = asking_tasks(args.tasks)
+    if asking:
+        instead = "start such tasks with execute_task and wait false, then wait_executions (it returns when one asks)"
+        raise ToolFailure("Nothing ran: " + list_cannot_ask(asking, instead) + ".")
     requests = [task_request(call.manager, spec) for spec in args.tasks]  # all checked before any runs
     started = asyncio.get_running_loop().time()
     results = await run_list(
@@ -116,7 +151,7 @@ async def get_execution_status(call: ToolCall, args: GetExecutionStatusInput) ->
     if manager.find(args.execution_id) is None:
         raise ToolFailure(f"Unknown execution_id {args.execution_id!r} (never seen, or pruned from the history).")
     if args.wait_s and args.execution_id in manager.executions:
-        await manager.wait(manager.executions[args.execution_id], args.wait_s)
+        await until_ended_or_asked([manager.executions[args.execution_id]], call.host, args.wait_s)
     status = manager.status(args.execution_id)
     assert status is not None
     return ToolAnswer(GetExecutionStatusOutput(execution=status), task_text(status))
@@ -168,9 +203,67 @@ async def wait_executions(call: ToolCall, args: WaitExecutionsInput) -> ToolAnsw
     if missing:
         raise ToolFailure(f"Unknown execution_id(s) {missing!r} (never seen, or pruned from the history).")
     mode = args.mode or "all"
-    await wait_for(call.manager, ids, mode, 60.0 if args.wait_s is None else args.wait_s)
+    live = [call.manager.executions[i] for i in ids if i in call.manager.executions]
+    every = mode == "all" or len(live) == len(ids)  # "any": one from the history has ended already
+    wait_s = 60.0 if args.wait_s is None else args.wait_s
+    if wait_s > 0 and every:
+        await until_ended_or_asked(live, call.host, wait_s, every=mode == "all")
     answer = briefs(call.manager, ids, mode)
     return ToolAnswer(answer, wait_text(answer), is_error=any(e.status in NOT_COMPLETED for e in answer.executions))
+
+
+async def respond_permission(call: ToolCall, args: RespondPermissionInput) -> ToolAnswer:
+    manager = call.manager
+    execution = manager.executions.get(args.execution_id)
+    if execution is not None and execution.permissions is None:
+        raise ToolFailure(
+            f"Task {args.execution_id!r} was not started with permission_prompts 'orchestrator': it asks nothing."
+        )
+    if execution is None or execution.finished.is_set():
+        return _ended_task_answer(manager, args)
+    desk = execution.permissions
+    assert desk is not None
+    answered = desk.answer(args.request_id, args.decision, "orchestrator", args.message, bool(args.remember))
+    if not answered.answered and not any(entry.request_id == args.request_id for entry in desk.log):
+        waiting = ", ".join(desk.waiting) or "none"
+        raise ToolFailure(
+            f"Task {args.execution_id!r} has no permission request {args.request_id!r} (waiting: {waiting})."
+        )
+    pending = desk.pending()
+    if pending:
+        ids = ", ".join(p.request_id for p in pending)
+        hint = f"{len(pending)} more waiting: answer each with respond_permission (request_id {ids})."
+    else:
+        hint = follow_hint(execution.id, execution.status)
+    output = RespondPermissionOutput(
+        execution_id=execution.id,
+        request_id=args.request_id,
+        decision=args.decision,
+        answered=answered.answered,
+        status=execution.status,
+        message=answered.message,
+        hint=hint,
+        permission_requests=pending or None,
+    )
+    lines = [answered.message, *(f"Still waiting: {waiting_line(p)}" for p in pending), f"Next: {hint}"]
+    return ToolAnswer(output, "\n".join(lines))
+
+
+def _ended_task_answer(manager: ClientView, args: RespondPermissionInput) -> ToolAnswer:
+    """respond_permission for a task that has ended (here or in an earlier bridge): nothing to answer."""
+    status = manager.status(args.execution_id)
+    if status is None:
+        raise ToolFailure(f"Unknown execution_id {args.execution_id!r} (never seen, or pruned from the history).")
+    message = f"Nothing changed: the task has ended ({status.status}), and its permission requests with it."
+    output = RespondPermissionOutput(
+        execution_id=args.execution_id,
+        request_id=args.request_id,
+        decision=args.decision,
+        answered=False,
+        status=status.status,
+        message=message,
+    )
+    return ToolAnswer(output, message)
 
 
 async def get_hook_status(call: ToolCall, _args: BaseModel | None) -> ToolAnswer:
@@ -219,6 +312,7 @@ TOOLS: dict[str, tuple[type[BaseModel] | None, ToolFunction]] = {
     "get_execution_output": (GetExecutionOutputInput, get_execution_output),
     "control_execution": (ControlExecutionInput, control_execution),
     "wait_executions": (WaitExecutionsInput, wait_executions),
+    "respond_permission": (RespondPermissionInput, respond_permission),
     "get_hook_status": (None, get_hook_status),
 }
 

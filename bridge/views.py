@@ -6,7 +6,7 @@ often: no raw output, only counts, the latest steps in words, and what to do nex
 
 from __future__ import annotations
 
-from cc_executor.generated.mcp.common import ExecutionSummary, TaskResult
+from cc_executor.generated.mcp.common import ExecutionSummary, PendingPermission, TaskResult
 
 from .execution_state import TrackedExecution
 from .history import HistoryRow
@@ -24,15 +24,19 @@ def live_status(execution: TrackedExecution) -> TaskResult:
     if execution.result is not None:
         return execution.result.model_copy(update={"task": task})
     parser = execution.parser
+    desk = execution.permissions
+    pending = desk.pending() if desk else []
     status = TaskResult(
         status=execution.status,
-        hint=follow_hint(execution.id, execution.status),
+        hint=permission_hint(execution.id, pending) if pending else follow_hint(execution.id, execution.status),
         execution_id=execution.id,
         task=task,
         num_turns=parser.num_turns if parser else None,
         tool_calls=parser.tool_calls if parser else None,
         activity=execution.store.activity or None,
         permission_denials=listed_denials(parser.permission_denials) if parser else None,
+        permission_requests=pending or None,
+        permission_log=desk.listed_log() if desk else None,
         api_retries=(parser.api_retries or None) if parser else None,
         duration_ms=int(execution.elapsed() * 1000),
         backend=execution.backend,
@@ -79,14 +83,31 @@ def follow_hint(execution_id: str, status: str) -> str:
     return f"Still running: {poll}; get_execution_output shows every step so far."
 
 
+def permission_hint(execution_id: str, pending: list[PendingPermission]) -> str:
+    """What to do about permission requests that wait for the orchestrator."""
+    asks = "; ".join(f"{p.request_id}: {p.tool} {p.input or ''}".strip() for p in pending[:3])
+    more = f" (and {len(pending) - 3} more)" if len(pending) > 3 else ""
+    one = len(pending) == 1
+    return (
+        f"Claude waits for your permission ({asks}{more}): call respond_permission with execution_id "
+        f"'{execution_id}', request_id and decision 'allow' or 'deny' (remember true: the same answer for that tool "
+        f"from now on). Unanswered, {'it is' if one else 'each is'} denied when its timeout_s runs out."
+    )
+
+
 def _fit(status: TaskResult) -> TaskResult:
-    """Drop the oldest steps, then all but the first denial, until the poll fits in STATUS_CHARS."""
+    """Drop the oldest permission answers, then the oldest steps, then all but the first denial, until the poll
+    fits in STATUS_CHARS (waiting permission requests always stay: someone must answer them)."""
+    log = list(status.permission_log or [])
     activity = list(status.activity or [])
     denials = list(status.permission_denials or [])
-    while len(status.model_dump_json(exclude_none=True)) > STATUS_CHARS and (activity or len(denials) > 1):
-        if activity:
+    while len(status.model_dump_json(exclude_none=True)) > STATUS_CHARS and (log or activity or len(denials) > 1):
+        if log:
+            log.pop(0)
+        elif activity:
             activity.pop(0)
         else:
             denials.pop()
-        status = status.model_copy(update={"activity": activity or None, "permission_denials": denials or None})
+        update = {"permission_log": log or None, "activity": activity or None, "permission_denials": denials or None}
+        status = status.model_copy(update=update)
     return status

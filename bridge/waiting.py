@@ -1,4 +1,5 @@
-"""Waiting for several executions at once (wait_executions): until all have ended, or one has, or time is up.
+"""Waiting for several executions at once (wait_executions): until all have ended, or one has, or one asks for
+permission (bridge/attention.py), or time is up.
 
 The answer is short on purpose, one line per execution (its status and the start of its
 answer or error), so a model can wait for many tasks in one call; get_execution_status
@@ -7,7 +8,6 @@ has one execution's whole result.
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from cc_executor.generated.mcp.common import TaskResult
@@ -19,24 +19,6 @@ BRIEF_CHARS = 300
 FINAL = ("completed", "failed", "canceled", "timed_out")
 
 
-async def wait_for(manager: ClientView, execution_ids: list[str], mode: str, wait_s: float) -> None:
-    """Wait until every execution (mode "all") or one (mode "any") has ended, at most `wait_s` seconds.
-
-    Executions of an earlier bridge (in the history only) have ended already."""
-    live = [manager.executions[i].finished for i in execution_ids if i in manager.executions]
-    ended = len(execution_ids) - sum(1 for event in live if not event.is_set())
-    if not live or wait_s <= 0 or (mode == "any" and ended) or ended == len(execution_ids):
-        return
-    waiters = {asyncio.ensure_future(event.wait()) for event in live if not event.is_set()}
-    try:
-        await asyncio.wait(
-            waiters, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED if mode == "any" else asyncio.ALL_COMPLETED
-        )
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-
-
 def briefs(manager: ClientView, execution_ids: list[str], mode: str) -> WaitExecutionsOutput:
     """Where each execution stands now (every id must be known: see `unknown`)."""
     statuses = [manager.status(execution_id) for execution_id in execution_ids]
@@ -44,7 +26,13 @@ def briefs(manager: ClientView, execution_ids: list[str], mode: str) -> WaitExec
     pending = [entry.execution_id for entry in entries if entry.status not in FINAL]
     done = not pending if mode == "all" else len(pending) < len(entries)
     hint = None
-    if pending:
+    asking = [entry.execution_id for entry in entries if entry.permission_requests]
+    if asking:
+        hint = (
+            f"Claude waits for your permission in {asking!r}: answer each request with respond_permission "
+            "(execution_id, request_id, decision), then wait again."
+        )
+    elif pending:
         again = f"call wait_executions again with execution_ids {pending!r}"
         hint = f"{len(pending)} not ended yet: {again}." if not done else f"{len(pending)} still running ({again})."
     elif any(entry.result_truncated for entry in entries):
@@ -70,4 +58,5 @@ def brief(result: TaskResult) -> ExecutionBrief:
         error=result.error[:BRIEF_CHARS] if result.error else None,
         session_id=result.session_id,
         duration_ms=result.duration_ms,
+        permission_requests=result.permission_requests,
     )

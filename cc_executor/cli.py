@@ -604,6 +604,22 @@ def mcp(
     raise typer.Exit(asyncio.run(main()))
 
 
+@app.command("permission-relay")
+def permission_relay(
+    timeout: Annotated[
+        float,
+        typer.Option(
+            min=1, metavar="SECONDS", help="Deny a question that has no answer after this long (a last resort)."
+        ),
+    ] = 3600.0,
+) -> None:
+    """The MCP server (stdio) a task's Claude Code asks for permission: the bridge names it in --mcp-config and
+    --permission-prompt-tool for tasks with permission_prompts 'orchestrator'. Not run by hand."""
+    from cc_executor.permission_relay import serve
+
+    asyncio.run(serve(timeout))
+
+
 def _permission_modes() -> tuple[str, ...]:
     """The permission modes the spec accepts, read from the spec itself (the generated models cost a cold start
     more than this file does)."""

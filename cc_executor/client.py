@@ -42,9 +42,13 @@ from websockets.typing import Subprotocol
 from cc_executor.generated.common.execution import StateChangeParams
 from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.common.jsonrpc import ErrorResponse, Request, SuccessResponse
+from cc_executor.generated.common.permissions import PermissionDecision, PermissionRelayOptions
 from cc_executor.generated.ws.notifications.connected import ConnectedParams
+from cc_executor.generated.ws.notifications.permission_requested import PermissionRequestedParams
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
+from cc_executor.generated.ws.requests.answer_permission import AnswerPermissionParams, AnswerPermissionResult
+from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
 from cc_executor.generated.ws.requests.control import ControlResult
 from cc_executor.generated.ws.requests.execute import ExecuteParams, ExecuteResult
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
@@ -54,9 +58,10 @@ from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
 
 from .endpoints import check_url, open_websocket, unix_socket_of
 
-Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams | HookRun
+Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams | HookRun | PermissionRequestedParams
 NOTIFICATION_PARAMS: dict[str, type[Event]] = {
     "hook.completed": HookRun,
+    "permission.requested": PermissionRequestedParams,
     "process.output": ProcessOutputParams,
     "process.completed": ProcessCompletedParams,
     "process.started": StateChangeParams,
@@ -180,11 +185,27 @@ class HandlerClient:
         cwd: str | None = None,
         execution_id: str | None = None,
         stdin: str | None = None,
+        permission_relay: PermissionRelayOptions | None = None,
     ) -> ExecuteResult:
-        """Start `command`; `stdin` (protocol 2.0) is written to its standard input, which is then closed."""
+        """Start `command`; `stdin` (protocol 2.0) is written to its standard input, which is then closed. With
+        `permission_relay` (protocol 2.0), its permission prompts arrive as PermissionRequestedParams events, each
+        to be answered with `answer_permission`."""
         if stdin is not None and self.protocol_version != "2.0":
             raise HandlerError(-32602, "this handler speaks protocol 1.0, which cannot take stdin for a command")
-        params = ExecuteParams(command=command, timeout=timeout, cwd=cwd, execution_id=execution_id, stdin=stdin)
+        if permission_relay is not None and "permission_relay" not in self.greeting.capabilities:
+            raise HandlerError(
+                -32602,
+                "this handler does not relay permission prompts (an older handler, or one that serves wss:// only, "
+                "without a local socket)",
+            )
+        params = ExecuteParams(
+            command=command,
+            timeout=timeout,
+            cwd=cwd,
+            execution_id=execution_id,
+            stdin=stdin,
+            permission_relay=permission_relay,
+        )
         return ExecuteResult.model_validate(await self.request("execute", params.model_dump(exclude_none=True)))
 
     async def control(self, action: ControlAction, execution_id: str | None = None) -> ControlResult:
@@ -192,6 +213,22 @@ class HandlerClient:
         if execution_id:
             params["execution_id"] = execution_id
         return ControlResult.model_validate(await self.request("control", params))
+
+    async def answer_permission(
+        self, request_id: str, behavior: Literal["allow", "deny"], message: str | None = None
+    ) -> AnswerPermissionResult:
+        """Answer a permission.requested of this connection's execution (HandlerError, reason no_request, when
+        nothing waits under that id)."""
+        params = AnswerPermissionParams(request_id=request_id, behavior=behavior, message=message)
+        return AnswerPermissionResult.model_validate(
+            await self.request("answer_permission", params.model_dump(exclude_none=True))
+        )
+
+    async def ask_permission(self, question: AskPermissionParams) -> PermissionDecision:
+        """On the permission relay channel: ask whether a tool call may run, and wait for the answer."""
+        return PermissionDecision.model_validate(
+            await self.request("ask_permission", question.model_dump(mode="json", exclude_none=True))
+        )
 
     async def status(self) -> StatusResult:
         return StatusResult.model_validate(await self.request("status", {}))

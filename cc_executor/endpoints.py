@@ -61,13 +61,14 @@ def client_tls(url: str, ca_file: Path | None) -> ssl.SSLContext | None:
     return ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
 
 
-def open_websocket(url: str, *, ca_file: Path | None = None, **options: Any) -> connect:
-    """websockets' `connect` for any handler URL (awaitable, or an async context manager)."""
+def open_websocket(url: str, *, ca_file: Path | None = None, unix_path: str = WS_PATH, **options: Any) -> connect:
+    """websockets' `connect` for any handler URL (awaitable, or an async context manager); over a Unix socket to
+    `unix_path` (another endpoint of the handler behind it: the permission relay channel)."""
     from websockets.asyncio.client import connect
 
     socket = unix_socket_of(url)
     if socket is not None:
-        return connect(f"ws://{UNIX_HOST}{WS_PATH}", unix=True, path=str(socket), **options)
+        return connect(f"ws://{UNIX_HOST}{unix_path}", unix=True, path=str(socket), **options)
     return connect(url, ssl=client_tls(url, ca_file), **options)
 
 

@@ -15,6 +15,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from cc_executor.generated.common.permissions import PermissionRelayOptions
+from cc_executor.generated.ws.requests.answer_permission import AnswerPermissionParams
 from cc_executor.generated.ws.requests.control import ControlParams, LenientControlParams
 from cc_executor.generated.ws.requests.execute import ExecuteParams, LenientExecuteParams
 from cc_executor.generated.ws.requests.hook_status import HookStatusParams
@@ -34,6 +36,7 @@ class Execute:
     cwd: str | None
     execution_id: str | None
     stdin: str | None = None  # protocol 2.0: written to the process's stdin, which is then closed
+    permission_relay: PermissionRelayOptions | None = None  # protocol 2.0: relay its permission prompts here
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,18 @@ class Control:
 
 
 @dataclass(frozen=True)
+class AnswerPermission:
+    """Protocol 2.0: the answer to a permission.requested of the connection's execution."""
+
+    params: AnswerPermissionParams
+
+
+@dataclass(frozen=True)
 class Query:
     """A request that only asks (status, sessions, hook_status): its params carry nothing."""
 
 
-Params = Execute | Control | Query
+Params = Execute | Control | AnswerPermission | Query
 ParamsReader = Callable[[Any], Params]
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -92,12 +102,16 @@ def _validated(model: type[Model], params: Any, *, strict: bool = True) -> Model
 
 def strict_execute(params: Any) -> Params:
     read = _validated(ExecuteParams, params)
-    return Execute(read.command, read.timeout, read.cwd, read.execution_id, read.stdin)
+    return Execute(read.command, read.timeout, read.cwd, read.execution_id, read.stdin, read.permission_relay)
 
 
 def strict_control(params: Any) -> Params:
     read = _validated(ControlParams, params)
     return Control(read.type, read.execution_id)
+
+
+def strict_answer_permission(params: Any) -> Params:
+    return AnswerPermission(_validated(AnswerPermissionParams, params))
 
 
 def strict_query(model: type[BaseModel]) -> ParamsReader:
@@ -111,6 +125,7 @@ def strict_query(model: type[BaseModel]) -> ParamsReader:
 STRICT_READERS: dict[str, ParamsReader] = {
     "execute": strict_execute,
     "control": strict_control,
+    "answer_permission": strict_answer_permission,
     "hook_status": strict_query(HookStatusParams),
     "status": strict_query(StatusParams),
     "sessions": strict_query(SessionsParams),

@@ -180,20 +180,51 @@ def _signal_name(number: int) -> str:
 
 @dataclass
 class _Clock:
-    """Wall time, and active time that stops while the group is paused."""
+    """Wall time, and active time: the timeout's clock, which stops while the group is paused and while a hold
+    is on (a permission request waiting for its answer, when the task asked for that)."""
 
     started: float = field(default_factory=time.monotonic)
-    paused_total: float = 0.0
     paused_since: float | None = None
+    holds: int = 0
+    stopped_total: float = 0.0
+    stopped_since: float | None = None
+
+    @property
+    def counting(self) -> bool:
+        return self.paused_since is None and self.holds == 0
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
     def active(self) -> float:
-        paused = self.paused_total
-        if self.paused_since is not None:
-            paused += time.monotonic() - self.paused_since
-        return self.elapsed() - paused
+        stopped = self.stopped_total
+        if self.stopped_since is not None:
+            stopped += time.monotonic() - self.stopped_since
+        return self.elapsed() - stopped
+
+    def pause(self) -> None:
+        self.paused_since = time.monotonic()
+        self._settle()
+
+    def resume(self) -> None:
+        self.paused_since = None
+        self._settle()
+
+    def hold(self) -> None:
+        self.holds += 1
+        self._settle()
+
+    def release(self) -> None:
+        self.holds = max(0, self.holds - 1)
+        self._settle()
+
+    def _settle(self) -> None:
+        now = time.monotonic()
+        if not self.counting and self.stopped_since is None:
+            self.stopped_since = now
+        elif self.counting and self.stopped_since is not None:
+            self.stopped_total += now - self.stopped_since
+            self.stopped_since = None
 
 
 class _ExitAwareProtocol(asyncio.subprocess.SubprocessStreamProtocol):
@@ -245,8 +276,8 @@ class RunningProcess:
         self._framing: Framing = framing
         self._stop_reason: tuple[CompletionStatus, str] | None = None
         self._stop_requested = asyncio.Event()
-        self._resumed = asyncio.Event()
-        self._resumed.set()
+        self._counting = asyncio.Event()  # set while the timeout's clock runs
+        self._counting.set()
         self._open_streams: set[StreamName] = {"stdout", "stderr"}
         self._reading: set[StreamName] = set()  # pumps waiting on the pipe, not on the sink
         self._feeder = asyncio.create_task(self._feed_stdin(stdin), name=f"stdin {self.pid}") if stdin else None
@@ -321,8 +352,8 @@ class RunningProcess:
         if self.paused or self.stopping or self.done:
             return False
         self._signal_group(signal.SIGSTOP)
-        self.clock.paused_since = time.monotonic()
-        self._resumed.clear()
+        self.clock.pause()
+        self._clock_changed()
         return True
 
     def resume(self) -> bool:
@@ -330,9 +361,8 @@ class RunningProcess:
         if not self.paused:
             return False
         self._signal_group(signal.SIGCONT)
-        self.clock.paused_total += time.monotonic() - (self.clock.paused_since or time.monotonic())
-        self.clock.paused_since = None
-        self._resumed.set()
+        self.clock.resume()
+        self._clock_changed()
         return True
 
     def cancel(self, reason: str = "Canceled by the client") -> bool:
@@ -341,6 +371,23 @@ class RunningProcess:
 
     async def wait(self) -> Completion:
         return await asyncio.shield(self._supervisor)
+
+    @contextlib.contextmanager
+    def timeout_held(self) -> Iterator[None]:
+        """While open, the timeout's clock stands still (as while paused), though the group runs on."""
+        self.clock.hold()
+        self._clock_changed()
+        try:
+            yield
+        finally:
+            self.clock.release()
+            self._clock_changed()
+
+    def _clock_changed(self) -> None:
+        if self.clock.counting:
+            self._counting.set()
+        else:
+            self._counting.clear()
 
     # -- inside ---------------------------------------------------------------
 
@@ -483,13 +530,13 @@ class RunningProcess:
         if self.timeout_s is None:
             return
         while True:
-            await self._resumed.wait()
+            await self._counting.wait()
             remaining = self.timeout_s - self.clock.active()
             if remaining <= 0:
                 seconds = f"{self.timeout_s:g}"
                 self._request_stop("timed_out", f"Timed out after {seconds} s; the process group was terminated")
                 return
-            await asyncio.sleep(remaining)
+            await asyncio.sleep(remaining)  # then look again: a pause or hold meanwhile left time over
 
     async def _terminate_group(self, exited: asyncio.Future[None]) -> None:
         """SIGTERM the group (continuing it if paused), then SIGKILL after the grace period."""
@@ -498,8 +545,8 @@ class RunningProcess:
             self._signal_group(signum)
             if signum == signal.SIGTERM:  # a stopped process cannot act on SIGTERM
                 self._signal_group(signal.SIGCONT)
-                self.clock.paused_since = None
-                self._resumed.set()
+                self.clock.resume()
+                self._clock_changed()
 
         def alive() -> bool:
             return not exited.done() or self._group_alive()

@@ -24,6 +24,10 @@ from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.common.jsonrpc import ErrorObject, ErrorResponse, SuccessResponse
 from cc_executor.generated.ws.notifications.connected import ConnectedNotification, ConnectedParams
 from cc_executor.generated.ws.notifications.hook_completed import HookCompletedNotification
+from cc_executor.generated.ws.notifications.permission_requested import (
+    PermissionRequestedNotification,
+    PermissionRequestedParams,
+)
 from cc_executor.generated.ws.notifications.ping import PingNotification, PingParams
 from cc_executor.generated.ws.notifications.process_canceled import ProcessCanceledNotification
 from cc_executor.generated.ws.notifications.process_completed import (
@@ -37,6 +41,8 @@ from cc_executor.generated.ws.notifications.process_output import (
 from cc_executor.generated.ws.notifications.process_paused import ProcessPausedNotification
 from cc_executor.generated.ws.notifications.process_resumed import ProcessResumedNotification
 from cc_executor.generated.ws.notifications.process_started import ProcessStartedNotification
+from cc_executor.generated.ws.requests.answer_permission import AnswerPermissionResult
+from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
 from cc_executor.generated.ws.requests.control import ControlResult
 from cc_executor.generated.ws.requests.execute import ExecuteResult
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
@@ -44,7 +50,16 @@ from cc_executor.generated.ws.requests.sessions import SessionInfo, SessionsResu
 from cc_executor.generated.ws.requests.status import RunningExecution, StatusResult
 
 from .execution_types import Completion, OutputPiece, StreamName
-from .params import Control, ControlType, Execute, ParamsRefused, check_allowed, check_stdin, readable
+from .params import (
+    AnswerPermission,
+    Control,
+    ControlType,
+    Execute,
+    ParamsRefused,
+    check_allowed,
+    check_stdin,
+    readable,
+)
 from .protocol_mode import V2, ProtocolMode
 
 RequestId = str | int | None
@@ -54,6 +69,7 @@ PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600,
 INTERNAL_ERROR, SPAWN_FAILED, SESSION_LIMIT = -32603, -32000, -32003
 
 CAPABILITIES = ["execute", "control", "stream", "status", "hook_status", "sessions"]
+RELAY_CAPABILITY = "permission_relay"  # protocol 2.0: execute's permission_relay, permission.requested
 STATE_NOTIFICATIONS: dict[StateStatus, type[BaseModel]] = {
     "started": ProcessStartedNotification,
     "paused": ProcessPausedNotification,
@@ -103,7 +119,16 @@ class ReportHookStatus:
     answer: bool
 
 
-Action = Send | StartExecution | ControlExecution | ReportStatus | ReportSessions | ReportHookStatus
+@dataclass(frozen=True)
+class DeliverAnswer:
+    """Hand an answer_permission's decision to the relay waiting for it."""
+
+    request_id: RequestId
+    answer: bool
+    params: AnswerPermission
+
+
+Action = Send | StartExecution | ControlExecution | ReportStatus | ReportSessions | ReportHookStatus | DeliverAnswer
 
 
 def encode(model: BaseModel) -> bytes:
@@ -194,8 +219,11 @@ class ConnectionProtocol:
         max_frame_bytes: int = 1 << 20,
         max_stdin_bytes: int = 8 << 20,
         allowed_commands: tuple[str, ...] = (),
+        relays: bool = True,
     ) -> None:
         self.session_id = session_id
+        #: whether executions may relay their permission prompts here (the mode's, and the server's, to offer)
+        self.relays = relays and "permission.requested" in mode.notifications
         self.version = version
         self.mode = mode
         self.max_frame_bytes = max_frame_bytes
@@ -210,11 +238,12 @@ class ConnectionProtocol:
         self._output = OutputEncoder(None)
 
     def greeting(self) -> bytes:
+        capabilities = [*CAPABILITIES, RELAY_CAPABILITY] if self.relays else CAPABILITIES
         return encode(
             ConnectedNotification(
                 jsonrpc="2.0",
                 method="connected",
-                params=ConnectedParams(session_id=self.session_id, version=self.version, capabilities=CAPABILITIES),
+                params=ConnectedParams(session_id=self.session_id, version=self.version, capabilities=capabilities),
             )
         )
 
@@ -296,6 +325,8 @@ class ConnectionProtocol:
             return self._execute(StartExecution(request_id, answer, params, ""))
         if isinstance(params, Control):
             return self._control(request_id, answer, params)
+        if isinstance(params, AnswerPermission):
+            return self._deliver(request_id, answer, params)
         if method == "hook_status":
             return [ReportHookStatus(request_id, answer)] if answer else []
         if method == "sessions":
@@ -340,6 +371,23 @@ class ConnectionProtocol:
             )
         return [ControlExecution(request_id, answer, params.action)]
 
+    def _deliver(self, request_id: RequestId, answer: bool, params: AnswerPermission) -> list[Action]:
+        guard = params.params.execution_id
+        if self.execution_id is None or (guard is not None and guard != self.execution_id):
+            return self._maybe(answer, self._no_request(request_id, params))
+        return [DeliverAnswer(request_id, answer, params)]
+
+    def _no_request(self, request_id: RequestId, params: AnswerPermission) -> Send:
+        key = params.params.request_id
+        return self._error(
+            request_id,
+            INVALID_PARAMS,
+            "no_request",
+            f"No permission request {key} waits here (answered already, or its execution ended)",
+            field="request_id",
+            execution_id=self.execution_id,
+        )
+
     # -- frames out, reported by the session ------------------------------------
 
     def execution_started(self, request: StartExecution, pid: int, pgid: int) -> list[bytes]:
@@ -372,6 +420,24 @@ class ConnectionProtocol:
         if "hook.completed" not in self.mode.notifications:
             return []
         return [encode(HookCompletedNotification(jsonrpc="2.0", method="hook.completed", params=run))]
+
+    def permission_requested(self, request_key: str, question: AskPermissionParams) -> list[bytes]:
+        """A permission.requested notification of the running execution, for the modes that send it (2.0)."""
+        if "permission.requested" not in self.mode.notifications or self.execution_id is None:
+            return []
+        params = PermissionRequestedParams.model_validate(
+            {"execution_id": self.execution_id, "request_id": request_key, **question.model_dump(exclude_none=True)}
+        )
+        return [encode(PermissionRequestedNotification(jsonrpc="2.0", method="permission.requested", params=params))]
+
+    def answer_delivered(self, action: DeliverAnswer, delivered: bool) -> list[bytes]:
+        """answer_permission's reply: the request it answered, or no_request when nothing waited."""
+        if not action.answer:
+            return []
+        if not delivered:
+            return [self._no_request(action.request_id, action.params).frame]
+        result = AnswerPermissionResult.model_validate({"request_id": action.params.params.request_id})
+        return [self._success(action.request_id, result).frame]
 
     def hook_status(self, request: ReportHookStatus, result: HookStatusResult) -> list[bytes]:
         """The facts the engine has (the old answer without a hooks file: enabled false and the message only)."""
@@ -500,9 +566,20 @@ class ConnectionProtocol:
         field: str | None = None,
         execution_id: str | None = None,
     ) -> Send:
-        details = ErrorDetails.model_validate({"reason": reason, "field": field, "execution_id": execution_id})
-        return Send(
-            encode(
-                ErrorResponse(jsonrpc="2.0", id=request_id, error=ErrorObject(code=code, message=message, data=details))
-            )
-        )
+        return Send(error_frame(request_id, code, reason, message, field=field, execution_id=execution_id))
+
+
+def error_frame(
+    request_id: RequestId,
+    code: int,
+    reason: str,
+    message: str,
+    *,
+    field: str | None = None,
+    execution_id: str | None = None,
+) -> bytes:
+    """An error response, its details in `data` (protocol 2.0's additions; old clients ignore them)."""
+    details = ErrorDetails.model_validate({"reason": reason, "field": field, "execution_id": execution_id})
+    return encode(
+        ErrorResponse(jsonrpc="2.0", id=request_id, error=ErrorObject(code=code, message=message, data=details))
+    )

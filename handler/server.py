@@ -34,6 +34,7 @@ from .metrics import HandlerMetrics
 from .process_runner import RunLimits
 from .protocol import ConnectionProtocol
 from .protocol_mode import MODES, V2_SUBPROTOCOL, ProtocolMode, mode_for
+from .relay_channel import RELAY_PATH, RelayDoor, RelayKeys, relay_refusal, serve_relay
 from .session import Session, SessionSettings
 
 log = logging.getLogger("cc_executor.handler")
@@ -180,6 +181,7 @@ class HandlerServer:
         self.failed_logins = FailedLogins(log)
         self.local_socket = LocalSocket(config.unix_socket) if config.unix_socket else None
         self.hooks = HooksEngine(config.hooks, config.run_limits)
+        self.relay_keys = RelayKeys()  # the keys of executions whose permission prompts are relayed
         self._server: Server | None = None
         self._unix_server: Server | None = None
 
@@ -198,6 +200,24 @@ class HandlerServer:
     def unix_url(self) -> str | None:
         """The ws+unix:// URL of the local socket, once the handler listens on it."""
         return self.local_socket.url if self.local_socket is not None and self._unix_server is not None else None
+
+    @property
+    def relay_url(self) -> str | None:
+        """Where the permission relays of this handler's executions (on this machine) reach it: the Unix socket
+        (no other user can reach it); without one, the TCP listener when it speaks plain ws (a relay could not
+        check a certificate made for the handler's public name). None: this handler relays no permission prompts
+        (its greeting does not offer permission_relay)."""
+        if self.unix_url is not None:
+            return self.unix_url
+        if self.tls is not None:
+            return None
+        host = self.config.host
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        host = f"[{host}]" if ":" in host else host
+        return f"ws://{host}:{self.port}{RELAY_PATH}"
 
     def health(self) -> Health:
         return Health(
@@ -304,6 +324,9 @@ class HandlerServer:
             body = self.metrics.render()
             headers = Headers([("Content-Type", self.metrics.content_type), ("Content-Length", str(len(body)))])
             return Response(http.HTTPStatus.OK.value, "OK", headers, body)
+        if path == RELAY_PATH:  # a task's permission relay: its execution's key, never the handler's token
+            denied = relay_refusal(request.headers, self.relay_keys)
+            return error_response(*denied) if denied else None
         if path not in WS_PATHS:
             return error_response(http.HTTPStatus.NOT_FOUND, f"No such endpoint; the WebSocket endpoint is {WS_PATH}")
         origin = request.headers.get("Origin")
@@ -350,6 +373,10 @@ class HandlerServer:
     async def _serve_connection(self, websocket: ServerConnection) -> None:
         for pending in (self.pending, self.local_pending):  # through the door: counted as a session from here
             pending.settled(websocket)
+        if websocket.request is not None and websocket.request.path.split("?", 1)[0] == RELAY_PATH:
+            await serve_relay(websocket, self.relay_keys)  # not a session: it only asks for its execution
+            return
+        relay_url = self.relay_url
         mode = mode_for(websocket.subprotocol)
         limit = self.max_frame_bytes(mode)
         websocket.protocol.max_message_size = self.max_message_bytes(mode)
@@ -360,6 +387,7 @@ class HandlerServer:
             max_frame_bytes=limit,
             max_stdin_bytes=self.config.max_stdin_bytes,
             allowed_commands=self.config.allowed_commands,
+            relays=relay_url is not None,
         )
         if len(self.sessions) >= self.config.max_sessions:  # protocol 1.0, or lost a race with another handshake
             if mode.session_limit_in_band:  # the old handler's way: accept, say why, close
@@ -377,6 +405,7 @@ class HandlerServer:
             heartbeat_s=self.config.heartbeat_s,
             idle_timeout_s=self.config.idle_timeout_s,
             hooks=self.hooks,
+            relay=RelayDoor(self.relay_keys, relay_url) if relay_url is not None else None,
         )
         session = Session(websocket, protocol, settings, lambda: self.sessions)
         self.sessions.add(session)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+import os
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -14,6 +16,8 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from cc_executor.generated.common.hooks import HookRun
+from cc_executor.generated.common.permissions import PermissionDecision, PermissionRelayOptions
+from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
 from cc_executor.generated.ws.requests.sessions import SessionInfo
 from cc_executor.generated.ws.requests.status import RunningExecution
 from cc_executor.logs import command_digest
@@ -28,12 +32,14 @@ from .protocol import (
     Action,
     ConnectionProtocol,
     ControlExecution,
+    DeliverAnswer,
     ReportHookStatus,
     ReportSessions,
     ReportStatus,
     Send,
     StartExecution,
 )
+from .relay_channel import Asker, RelayDoor, RelayKeys
 
 log = logging.getLogger("cc_executor.handler")
 
@@ -52,6 +58,7 @@ class SessionSettings:
     heartbeat_s: float | None = 30.0  # protocol 1.0's ping notification; None: never
     idle_timeout_s: float | None = None  # close a connection that sends nothing and runs nothing this long
     hooks: HooksEngine | None = None
+    relay: RelayDoor | None = None  # where the permission relays of this handler's executions ask
 
 
 def describe(running: RunningProcess, execution_id: str) -> RunningExecution:
@@ -112,6 +119,9 @@ class Session:
         self.hooks = settings.hooks or HooksEngine()
         self._announced = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
+        self._relay_key: str | None = None  # the running execution's, while it relays permission prompts
+        self._questions: dict[str, asyncio.Future[PermissionDecision]] = {}  # permission requests waiting, by key
+        self._question_keys = itertools.count(1)
 
     async def serve(self) -> None:
         started = time.monotonic()
@@ -132,6 +142,7 @@ class Session:
             for chore in chores:
                 chore.cancel()
             self.cancel_execution("Client disconnected")
+            self._drop_questions()
             if self._watcher is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._watcher
@@ -195,6 +206,13 @@ class Session:
             await self._send_all(self.protocol.sessions(action, infos, self.settings.max_sessions))
         elif isinstance(action, ReportHookStatus):
             await self._send_all(self.protocol.hook_status(action, self.hooks.status()))
+        elif isinstance(action, DeliverAnswer):
+            waiter = self._questions.get(action.params.params.request_id)
+            delivered = waiter is not None and not waiter.done()
+            if waiter is not None and delivered:
+                answer = action.params.params
+                waiter.set_result(PermissionDecision(behavior=answer.behavior, message=answer.message))
+            await self._send_all(self.protocol.answer_delivered(action, delivered))
 
     def execution(self) -> RunningExecution | None:
         if self.running is None or self.protocol.execution_id is None:
@@ -218,6 +236,7 @@ class Session:
             for action in self.protocol.execution_not_started(request, failure_message(refused), "hook_failed"):
                 await self._perform_safely(action)
             return
+        environ = self._relay_environment(execute.permission_relay)
         try:
             running = await RunningProcess.start(
                 execute.command,
@@ -225,10 +244,12 @@ class Session:
                 cwd=execute.cwd,
                 timeout_s=timeout,
                 limits=self.settings.run_limits,
+                environ=environ,
                 framing=self.protocol.mode.framing,
                 stdin=execute.stdin.encode("utf-8", "surrogatepass") if execute.stdin else None,
             )
         except SpawnError as exc:
+            self._end_relay()
             self.settings.metrics.spawn_failures.inc()
             log.warning(
                 "execution not started", extra={"event": {"execution_id": request.execution_id, "error": str(exc)}}
@@ -257,6 +278,48 @@ class Session:
             self._announced.set()
             self._watcher = asyncio.create_task(self._report_completion(running, context))
 
+    # -- permission prompts of the execution (protocol 2.0's permission_relay) ----------------------------
+
+    def _relay_environment(self, options: PermissionRelayOptions | None) -> dict[str, str] | None:
+        """The execution's environment with a fresh relay key, when its permission prompts come here."""
+        relay = self.settings.relay
+        if options is None or relay is None:
+            return None
+        self._relay_key = relay.keys.issue(self._asker(options))
+        return {**os.environ, **RelayKeys.environment(self._relay_key, relay.url)}
+
+    def _asker(self, options: PermissionRelayOptions) -> Asker:
+        async def ask(question: AskPermissionParams) -> PermissionDecision:
+            """Forward the question to this connection's client and wait for its answer_permission."""
+            await self._announced.wait()  # the execute reply and process.started go out first
+            key = f"r{next(self._question_keys)}"
+            waiter: asyncio.Future[PermissionDecision] = asyncio.get_running_loop().create_future()
+            self._questions[key] = waiter
+            running = self.running
+            hold = (
+                running.timeout_held() if running and options.pause_timeout_while_asking else contextlib.nullcontext()
+            )
+            try:
+                with hold:
+                    await self._send_all(self.protocol.permission_requested(key, question))
+                    return await waiter
+            finally:
+                self._questions.pop(key, None)
+
+        return ask
+
+    def _end_relay(self) -> None:
+        """The execution ended: its relay key opens nothing any more, and its questions are dropped."""
+        if self._relay_key is not None and self.settings.relay is not None:
+            self.settings.relay.keys.revoke(self._relay_key)
+        self._relay_key = None
+        self._drop_questions()
+
+    def _drop_questions(self) -> None:
+        for waiter in self._questions.values():
+            waiter.cancel()
+        self._questions.clear()
+
     async def _forward_output(self, stream: StreamName, pieces: list[OutputPiece]) -> None:
         """The runner's sink: waits for the socket (backpressure); output for a gone client is dropped."""
         await self._announced.wait()
@@ -270,6 +333,7 @@ class Session:
     async def _report_completion(self, running: RunningProcess, context: HookContext) -> None:
         execution_id = context.execution_id
         completion = await running.wait()
+        self._end_relay()
         await self.hooks.after(context, completion, self._report_hook)
         self.running = None
         if self.settings.running is not None:

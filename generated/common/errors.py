@@ -35,12 +35,13 @@ class ErrorDetails(BaseModel):
             "command_not_allowed",
             "session_limit",
             "hook_failed",
+            "no_request",
         ]
         | None,
         Field(title="ErrorReason"),
     ] = None
     """
-    Machine-readable cause, added in protocol 2.0 (old clients ignore it).
+    Machine-readable cause, added in protocol 2.0 (old clients ignore it). no_request: answer_permission names no request that waits.
     """
     field: str | None = None
     """

@@ -24,6 +24,101 @@ class ExecutionId(RootModel[str]):
     """
 
 
+class PermissionRule(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            max_length=1000,
+            min_length=1,
+            pattern="^[A-Za-z_][A-Za-z0-9_-]*(\\(.*\\))?$",
+        ),
+    ]
+
+
+class PendingPermission(BaseModel):
+    """
+    A permission request of the task's Claude that waits for your answer (respond_permission).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    request_id: Annotated[
+        str,
+        Field(
+            max_length=64, min_length=1, pattern="^[!-~]+$", title="PermissionRequestId"
+        ),
+    ]
+    """
+    Identifies one permission request of an execution (e.g. 'p1'), for respond_permission.
+    """
+    tool: str
+    """
+    The tool Claude wants to use, e.g. 'Write' or 'Bash'.
+    """
+    input: str | None = None
+    """
+    Its main argument, shortened: the file path, the command, the URL.
+    """
+    waited_s: Annotated[float, Field(ge=0.0)]
+    """
+    Seconds it has waited so far.
+    """
+    timeout_s: Annotated[float | None, Field(ge=0.0)] = None
+    """
+    Seconds left before it is denied for want of an answer.
+    """
+
+
+class PermissionLogEntry(BaseModel):
+    """
+    One permission request of the task and how it was answered.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    request_id: Annotated[
+        str,
+        Field(
+            max_length=64, min_length=1, pattern="^[!-~]+$", title="PermissionRequestId"
+        ),
+    ]
+    """
+    Identifies one permission request of an execution (e.g. 'p1'), for respond_permission.
+    """
+    tool: str
+    """
+    The tool Claude wanted to use.
+    """
+    input: str | None = None
+    """
+    Its main argument, shortened.
+    """
+    decision: Literal["allow", "deny"]
+    """
+    The answer Claude got.
+    """
+    answered_by: Literal[
+        "rule", "remembered", "orchestrator", "elicitation", "timeout", "task_ended"
+    ]
+    """
+    Who answered: rule (allow_rules / deny_rules, named in rule), remembered (an earlier answer given with remember), orchestrator (respond_permission), elicitation (the MCP host's user), timeout (nobody within permission_timeout_s: denied), task_ended (the task was canceled, timed out or ended while it waited).
+    """
+    rule: str | None = None
+    """
+    The rule that answered (answered_by rule).
+    """
+    message: str | None = None
+    """
+    What Claude was told with a denial.
+    """
+    waited_s: Annotated[float | None, Field(ge=0.0)] = None
+    """
+    Seconds from the request to its answer.
+    """
+
+
 class PermissionDenial(BaseModel):
     """
     A tool call Claude Code denied because it needed approval.
@@ -121,6 +216,18 @@ class TaskResult(BaseModel):
     ] = None
     """
     Tool calls Claude Code denied for want of approval (at most 10 listed; hint gives the count and how to allow them).
+    """
+    permission_requests: Annotated[
+        list[PendingPermission] | None, Field(max_length=10)
+    ] = None
+    """
+    Permission requests waiting for your answer now (permission_prompts 'orchestrator', while it runs): answer each with respond_permission; unanswered, each is denied after permission_timeout_s.
+    """
+    permission_log: Annotated[list[PermissionLogEntry] | None, Field(max_length=50)] = (
+        None
+    )
+    """
+    Every permission request of the task so far and its answer, oldest first (permission_prompts 'orchestrator'; at most 50 listed: get_execution_output's transcript has them all).
     """
     api_retries: Annotated[int | None, Field(ge=1)] = None
     """
@@ -344,6 +451,36 @@ class TaskFields(BaseModel):
     ] = None
     """
     Claude Code settings for this task (`--settings`): a settings object (e.g. {"hooks": {"PostToolUse": [...]}} for Claude Code's own hooks, which the result's progress shows as they run), or the absolute path of a settings file where the task runs. At most 100,000 characters as JSON.
+    """
+    permission_prompts: Annotated[
+        Literal["deny", "orchestrator"] | None, Field(title="PermissionPrompts")
+    ] = None
+    """
+    Who answers when Claude Code would ask for permission (a file write, a shell command that changes files, an MCP tool, ...; which calls ask depends on permission_mode). deny (the default): nobody; the call is denied and listed in permission_denials. orchestrator: you do. The request waits: get_execution_status shows it in permission_requests (and execute_task, get_execution_status and wait_executions return as soon as one waits), progress says so, and respond_permission answers it; an MCP host that supports elicitation is asked directly. allow_rules and deny_rules answer matching calls without asking; a request nobody answers within permission_timeout_s is denied. Every request and its answer is in the result's permission_log.
+    """
+    allow_rules: Annotated[
+        list[PermissionRule] | None, Field(max_length=100, title="PermissionRules")
+    ] = None
+    """
+    Tool calls Claude Code asks about that these rules allow are allowed without asking you (Claude Code's rule syntax, e.g. 'Read', 'Edit(src/**)', 'Bash(git status:*)', 'Bash(npm run test)', 'WebFetch(domain:example.com)', 'mcp__server__tool'). A shell command joined with && || ; | is allowed only when every part is. Needs permission_prompts 'orchestrator'.
+    """
+    deny_rules: Annotated[
+        list[PermissionRule] | None, Field(max_length=100, title="PermissionRules")
+    ] = None
+    """
+    Tool calls these rules match are denied without asking you (same syntax as allow_rules; a deny rule wins over an allow rule; a shell command is denied when any part matches). Needs permission_prompts 'orchestrator'.
+    """
+    permission_timeout_s: Annotated[
+        int | None, Field(ge=1, le=3600, title="PermissionTimeoutSeconds")
+    ] = None
+    """
+    Seconds a permission request may wait for an answer before it is denied (Claude is told nobody answered in time). Default 300. Needs permission_prompts 'orchestrator'.
+    """
+    pause_timeout_while_asking: Annotated[
+        bool | None, Field(title="PauseTimeoutWhileAsking")
+    ] = None
+    """
+    true: the task's timeout_s does not count time during which a permission request waits for your answer (by default it does). Needs permission_prompts 'orchestrator'.
     """
 
 

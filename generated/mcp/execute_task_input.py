@@ -16,5 +16,5 @@ class ExecuteTaskInput(TaskFields):
     )
     wait: bool | None = True
     """
-    true (default): run to the end, reporting progress, and return the result. false: return at once with the execution_id and status; then call get_execution_status with wait_s until the status is final.
+    true (default): run to the end, reporting progress, and return the result; with permission_prompts 'orchestrator' it returns early (status running) when a permission request waits for you and the MCP host cannot be asked directly (elicitation): answer it with respond_permission, then follow the task with get_execution_status. false: return at once with the execution_id and status; then call get_execution_status with wait_s until the status is final.
     """

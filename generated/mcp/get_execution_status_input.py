@@ -23,7 +23,7 @@ class GetExecutionStatusInput(BaseModel):
     """
     wait_s: Annotated[float | None, Field(ge=0.0, le=300.0)] = 0
     """
-    Wait up to this many seconds for the execution to end before answering (long poll). Keep it under your client's tool timeout, and call again while the status is queued, running or paused.
+    Wait up to this many seconds for the execution to end before answering (long poll); it answers at once when a permission request of the task waits for you (permission_requests). Keep it under your client's tool timeout, and call again while the status is queued, running or paused.
     """
     limit: Annotated[int | None, Field(ge=1, le=100)] = 20
     """

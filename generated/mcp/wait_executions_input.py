@@ -27,5 +27,5 @@ class WaitExecutionsInput(BaseModel):
     """
     wait_s: Annotated[float | None, Field(ge=0.0, le=300.0)] = 60
     """
-    Wait at most this many seconds, then answer with where each execution stands; call again for those still running. Keep it under your client's tool timeout.
+    Wait at most this many seconds, then answer with where each execution stands; call again for those still running. It answers early when a permission request of one of them waits for you (its permission_requests). Keep it under your client's tool timeout.
     """

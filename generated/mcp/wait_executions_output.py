@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
+from . import common
 
 
 class ExecutionBrief(BaseModel):
@@ -56,6 +57,12 @@ class ExecutionBrief(BaseModel):
     """
     Wall-clock time so far, or of the whole execution once it has ended.
     """
+    permission_requests: Annotated[
+        list[common.PendingPermission] | None, Field(max_length=10)
+    ] = None
+    """
+    Permission requests of its Claude waiting for your answer (respond_permission).
+    """
 
 
 class WaitExecutionsOutput(BaseModel):
@@ -77,5 +84,5 @@ class WaitExecutionsOutput(BaseModel):
     """
     hint: str | None = None
     """
-    What to do next: wait again for the pending ones, or read a whole result.
+    What to do next: answer waiting permission requests, wait again for the pending ones, or read a whole result.
     """

@@ -44,6 +44,7 @@ async def test_stdio_round_trip_and_history_across_a_restart(tmp_path):
             assert {t.name for t in tools.tools} == {
                 "execute_task", "execute_task_list", "get_execution_status",
                 "get_execution_output", "control_execution", "get_hook_status", "wait_executions",
+                "respond_permission",
             }  # fmt: skip
             result = await session.call_tool("execute_task", {"task": "over stdio"})
             first = result.structured_content

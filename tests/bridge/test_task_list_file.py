@@ -109,3 +109,15 @@ def test_run_task_list_with_a_bad_file_is_one_line(tmp_path):
     path.write_text("no tasks\n")
     done = run(tmp_path, "--task-list", str(path))
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and 'no "### Task N: title"' in done.stderr
+
+
+def test_a_list_with_a_task_that_would_ask_for_permission_runs_nothing(tmp_path):
+    """Nobody can answer a permission request while `run --task-list` runs the list: refused before anything runs."""
+    (tmp_path / "tasks.json").write_text(
+        json.dumps([{"task": "a"}, {"task": "b [fake:deny]", "permission_prompts": "orchestrator"}])
+    )
+    done = run(tmp_path, "--task-list", str(tmp_path / "tasks.json"))
+    assert done.returncode == 2, done.stderr
+    said = " ".join(done.stderr.split())  # the terminal wraps it
+    assert "error: task 2 of the list has permission_prompts 'orchestrator', and nobody can answer" in said
+    assert "Traceback" not in done.stderr and not (tmp_path / "notes.md").exists()

@@ -50,6 +50,7 @@ BRIDGE_TOOLS = {
     "control_execution",
     "get_hook_status",
     "wait_executions",
+    "respond_permission",
 }
 
 

@@ -208,6 +208,29 @@ def test_each_session_sees_and_steers_only_its_own_executions(tmp_path):
         b.kill_all(tag)
 
 
+def test_only_the_session_that_started_a_task_answers_its_permission_requests(tmp_path):
+    """Another session of the same bridge cannot approve a task's tool calls: its respond_permission is answered
+    as for an unknown execution, and the request still waits for the owner."""
+    tag = b.marker()
+    try:
+        with b.http_bridge(tmp_path) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+            token = b.http_token(tmp_path)
+            owner, other = Session(http, token), Session(http, token)
+            task = {"task": f"{tag} [fake:deny]", "cwd": str(tmp_path), "permission_prompts": "orchestrator"}
+            first = owner.call("execute_task", task)["structuredContent"]
+            [write] = first["permission_requests"]
+            answer = {"execution_id": first["execution_id"], "request_id": write["request_id"], "decision": "allow"}
+            refused = other.call("respond_permission", answer)
+            assert refused["isError"] and "Unknown execution_id" in refused["content"][0]["text"], refused
+            assert not (tmp_path / "notes.md").exists()
+            assert owner.call("respond_permission", answer)["structuredContent"]["answered"] is True
+            owner.call("control_execution", {"execution_id": first["execution_id"], "action": "cancel"})
+            owner.end()
+            other.end()
+    finally:
+        b.kill_all(tag)
+
+
 def test_connections_that_send_no_request_are_closed(tmp_path):
     """uvicorn alone keeps a connection that never sends a request open forever: enough of them use up the
     bridge's descriptors. Half-open ones, and one stuck in the middle of its request head, are closed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
+from ...common import permissions
 
 
 class ExecuteParams(BaseModel):
@@ -39,6 +40,7 @@ class ExecuteParams(BaseModel):
     """
     Text written to the process's standard input (UTF-8), which is then closed; absent or null: stdin is closed from the start. At most --max-stdin-bytes of UTF-8 (8 MiB by default: a 4 MiB prompt for `claude -p` passes); more is answered -32602 (field stdin). An execute frame may exceed --max-frame-bytes by its stdin: the frame is answered when its size less stdin's UTF-8 bytes is within --max-frame-bytes (send stdin unescaped, as UTF-8: an escaped character counts as its escape). Added in protocol 2.0; protocol 1.0 ignores it, as the old handler did, and stdin stays closed.
     """
+    permission_relay: permissions.PermissionRelayOptions | None = None
 
 
 class LenientExecuteParams(BaseModel):
