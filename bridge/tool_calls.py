@@ -25,7 +25,9 @@ from .tool_specs import ToolSpec, load_tools
 from .tools import TOOLS, ToolFailure
 
 log = logging.getLogger("cc_executor.bridge")
-PROGRESS_FLUSH_S = 1.0
+#: How long the last progress updates may take to go out before the result does: a client that reads nothing
+#: would not read the result either, so this only has to outlast a slow (or loaded) one.
+PROGRESS_FLUSH_S = 5.0
 
 
 class ToolProgress:
