@@ -15,9 +15,9 @@ import shutil
 from cc_executor.client import HandlerUnavailable
 from cc_executor.handler.hooks import HookListener, HooksEngine
 
-from .backends import Backend, Execution, LocalBackend, PermissionRelay, StartFailed, TextSink
+from .backends import Execution, LocalBackend, PermissionRelay, StartFailed, TextSink
 from .execution_state import TrackedExecution
-from .handler_pool import HandlerPool
+from .handler_pool import FleetWait, HandlerPool
 from .relay_listener import LocalRelay
 from .settings import BridgeSettings
 
@@ -69,22 +69,20 @@ class BackendChoice:
     ) -> Execution:
         request = execution.request
 
-        async def launch(backend: Backend) -> Execution:
-            return await backend.start(
-                request.command,
-                cwd=request.cwd,
-                timeout_s=request.timeout_s,
-                sink=sink,
-                stdin=request.stdin,
-                claude=request.claude,
-                execution_id=execution.id,
-                on_hook=on_hook,
-                permission_relay=permission_relay,
-            )
-
         if self.pool is not None:
             try:
-                return await launch(self.pool)
+                return await self.pool.start(
+                    request.command,
+                    cwd=request.cwd,
+                    timeout_s=request.timeout_s,
+                    sink=sink,
+                    stdin=request.stdin,
+                    claude=request.claude,
+                    execution_id=execution.id,
+                    on_hook=on_hook,
+                    permission_relay=permission_relay,
+                    wait=self._fleet_wait(execution),
+                )
             except HandlerUnavailable as exc:
                 if self.settings.backend == "handler":
                     raise StartFailed(str(exc), NO_HANDLER_HINT) from exc
@@ -101,7 +99,32 @@ class BackendChoice:
                 f"the claude executable {self.settings.claude_bin!r} was not found; install Claude Code "
                 "(npm install -g @anthropic-ai/claude-code) or point --claude-bin / CC_EXECUTOR_CLAUDE_BIN at it"
             )
-        return await launch(self.local)
+        return await self.local.start(
+            request.command,
+            cwd=request.cwd,
+            timeout_s=request.timeout_s,
+            sink=sink,
+            stdin=request.stdin,
+            claude=request.claude,
+            execution_id=execution.id,
+            on_hook=on_hook,
+            permission_relay=permission_relay,
+        )
+
+    def _fleet_wait(self, execution: TrackedExecution) -> FleetWait:
+        """How the task waits when every handler is full: at most its timeout or --queue-timeout, status queued."""
+        interval = self.settings.progress_interval_s
+
+        def waiting(message: str) -> None:
+            execution.status = "queued"
+            execution.announce(message, interval)
+
+        return FleetWait(
+            deadline_s=min(float(execution.request.timeout_s), self.settings.queue_timeout_s),
+            canceled=execution.cancel_requested,
+            on_wait=waiting,
+            retry_on_loss=execution.request.retry_on_handler_loss,
+        )
 
     async def close(self) -> None:
         if self.pool is not None:

@@ -45,9 +45,10 @@ class PermissionRelay:
 class StartFailed(Exception):
     """The backend could not start the process; the message says why, the hint what to try (for the result)."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, may_have_run_on: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        self.may_have_run_on = may_have_run_on  # a handler lost while starting it: it may have run there
 
 
 class Execution(Protocol):
@@ -55,6 +56,7 @@ class Execution(Protocol):
 
     backend: str
     tag: str | None  # local executions: the execution core's tag, to find leftovers after a crash
+    lost: bool  # the backend went away while it ran (a handler stopped, the network failed)
 
     async def pause(self) -> bool: ...
     async def resume(self) -> bool: ...
@@ -83,6 +85,7 @@ class Backend(Protocol):
 
 class LocalExecution:
     backend = LOCAL
+    lost = False  # the bridge itself runs it: never lost while the bridge lives
 
     def __init__(
         self,
@@ -201,11 +204,12 @@ class HandlerExecution:
         url: str,
         client: HandlerClient,
         sink: TextSink,
-        release: Callable[[HandlerClient], None],
+        release: Callable[[HandlerClient, bool], None],
         on_hook: HookListener | None = None,
         ask: Asker | None = None,
     ):
         self.backend = url
+        self.lost = False  # the connection went while the task ran: it did not finish here
         self.tag: str | None = None  # the handler ends its own executions when this connection goes
         self.client = client
         self._sink = sink
@@ -262,8 +266,10 @@ class HandlerExecution:
             for answering in self._answering:
                 answering.cancel()
         if completed is None:
+            self.lost = True
             with contextlib.suppress(Exception):
                 await self.client.close()
+            self._release(self.client, True)
             return Completion(
                 status="failed",
                 exit_code=None,
@@ -275,7 +281,7 @@ class HandlerExecution:
                 stdout_bytes=0,
                 stderr_bytes=0,
             )
-        self._release(self.client)
+        self._release(self.client, False)
         return Completion(
             status=completed.status,
             exit_code=completed.exit_code,

@@ -47,6 +47,9 @@ class TrackedExecution:
         self.status: Status = "queued"
         self.backend = "pending"
         self.handler_error: str | None = None  # why a named handler did not run it (then it ran locally)
+        self.has_slot = False  # holds one of the bridge's --max-concurrent slots (it may still wait for a handler)
+        self.cancel_requested = asyncio.Event()  # set with cancel_reason: a wait for a free handler ends
+        self.lost_handler: str | None = None  # the handler that was lost while it ran (it was not run again)
         self.handle: Execution | None = None
         self.settled = asyncio.Event()  # set once the process started (handle set) or the execution ended
         self.finished = asyncio.Event()
@@ -64,6 +67,15 @@ class TrackedExecution:
         self._last_sent_at = float("-inf")
         self._pending: ProgressUpdate | None = None
         self._flush: asyncio.TimerHandle | None = None
+
+    def restart(self, note: str) -> None:
+        """It runs again from the start (its handler was lost): what Claude says is read afresh."""
+        if self.request.claude:  # Claude tasks keep a transcript
+            self.store.note(note)
+        self.store.remember(note)
+        self.handle = None
+        self.parser = ClaudeStreamParser() if self.request.claude else None
+        self.turn = 0
 
     def elapsed(self) -> float:
         return (self.ended or time.monotonic()) - self.started

@@ -31,11 +31,11 @@ from cc_executor.handler.process_runner import end_tagged_processes
 from cc_executor.logs import command_digest
 
 from .backend_choice import BackendChoice
-from .backends import LOCAL, PermissionRelay, StartFailed, TextSink
+from .backends import LOCAL, Execution, PermissionRelay, StartFailed, TextSink
 from .disk_budget import DiskBudget
 from .execution_state import ProgressListener, ProgressUpdate, TrackedExecution
 from .history import History, HistoryRow
-from .outcome import claude_result, command_result, not_run
+from .outcome import NOTHING_RAN, claude_result, command_result, not_run
 from .output_store import OutputStore, StoredStream, output_folder, read_page
 from .ownership import BridgeIdentity, Scope, owner_gone
 from .settings import BackendMode, BridgeSettings
@@ -57,6 +57,7 @@ log = logging.getLogger("cc_executor.bridge")
 
 Action = Literal["pause", "resume", "cancel"]
 START_WAIT_S = 15.0  # pause/resume of a task whose process is still being started waits this long for it
+MAX_RUNS = 3  # retry_on_handler_loss: a task runs at most this many times
 ABANDONED = (
     "The bridge stopped while this task was running, so its outcome was not recorded "
     "(a handler ends such a task; a local one is ended when the bridge starts again)"
@@ -101,7 +102,7 @@ class ExecutionManager:
 
     def submit(self, request: TaskRequest, client: str | None = None) -> TrackedExecution:
         """Queue a task (QueueFull when `max_queued` wait already); `client` is the MCP session it belongs to."""
-        waiting = sum(1 for execution in self.executions.values() if execution.status == "queued")
+        waiting = sum(1 for execution in self.executions.values() if not execution.has_slot)
         if waiting >= self.settings.max_queued:
             raise QueueFull(
                 f"{waiting} tasks are already waiting for a slot (the bridge runs {self.settings.max_concurrent} at "
@@ -166,46 +167,75 @@ class ExecutionManager:
     async def _run(self, execution: TrackedExecution) -> None:
         try:
             async with self._slots:
+                execution.has_slot = True
                 if execution.cancel_reason:
                     self._finish(execution, not_run(execution, "canceled", execution.cancel_reason))
                     return
                 execution.status = "running"
                 execution.started = time.monotonic()
                 execution.store.open()
-                try:
-                    handle = await self.backends.start(
-                        execution, self._sink(execution), self._hooks(execution), self._relay(execution)
-                    )
-                except StartFailed as exc:
-                    self._finish(execution, not_run(execution, "failed", str(exc), exc.hint))
-                    return
-                execution.handle = handle
-                execution.backend = handle.backend
-                execution.settled.set()
-                self.history.update(execution.id, status="running", backend=handle.backend, elapsed_s=None)
-                if handle.tag:
-                    self.history.set_tag(execution.id, handle.tag)
-                execution.announce(f"started on {handle.backend}", self.settings.progress_interval_s, force=True)
-                log.info(
-                    "task started",
-                    extra={
-                        "event": {
-                            "execution_id": execution.id,
-                            "command_sha256": command_digest(execution.request.command),
-                            "backend": handle.backend,
-                        }
-                    },
-                )
-                reason = execution.cancel_reason  # a cancel may have come while it was starting
-                if reason is not None:
-                    await handle.cancel(reason)
-                completion = await handle.wait()
+                for attempt in range(1, MAX_RUNS + 1):
+                    handle = await self._start(execution)
+                    if handle is None:
+                        return
+                    completion = await handle.wait()
+                    if not (handle.lost and self._run_again(execution, handle.backend, attempt)):
+                        break
                 if execution.permissions is not None:  # what still waits is denied, and in the result's log
                     execution.permissions.close()
                 self._finish(execution, self._result(execution, completion))
         except Exception as exc:  # a bug must not leave an execution "running" forever
             log.exception("execution failed inside the bridge", extra={"event": {"execution_id": execution.id}})
             self._finish(execution, not_run(execution, "failed", f"Internal error in the bridge: {exc}"))
+
+    async def _start(self, execution: TrackedExecution) -> Execution | None:
+        """The started process; None when it could not start (the execution is then finished: nothing ran)."""
+        try:
+            handle = await self.backends.start(
+                execution, self._sink(execution), self._hooks(execution), self._relay(execution)
+            )
+        except StartFailed as exc:
+            if execution.cancel_reason:  # canceled while it waited for a free handler
+                self._finish(execution, not_run(execution, "canceled", execution.cancel_reason))
+            else:
+                ran = exc.may_have_run_on or NOTHING_RAN
+                self._finish(execution, not_run(execution, "failed", str(exc), exc.hint, backend=ran))
+            return None
+        execution.handle = handle
+        execution.backend = handle.backend
+        execution.status = "running"
+        execution.settled.set()
+        self.history.update(execution.id, status="running", backend=handle.backend, elapsed_s=None)
+        if handle.tag:
+            self.history.set_tag(execution.id, handle.tag)
+        execution.announce(f"started on {handle.backend}", self.settings.progress_interval_s, force=True)
+        log.info(
+            "task started",
+            extra={
+                "event": {
+                    "execution_id": execution.id,
+                    "command_sha256": command_digest(execution.request.command),
+                    "backend": handle.backend,
+                }
+            },
+        )
+        reason = execution.cancel_reason  # a cancel may have come while it was starting
+        if reason is not None:
+            await handle.cancel(reason)
+        return handle
+
+    def _run_again(self, execution: TrackedExecution, lost: str, attempt: int) -> bool:
+        """After its handler was lost: whether the task runs again elsewhere (it opted in, and was not canceled)."""
+        if not execution.request.retry_on_handler_loss or execution.cancel_reason or attempt >= MAX_RUNS:
+            execution.lost_handler = lost
+            return False
+        log.warning(
+            "handler lost while a task ran; running it again elsewhere (retry_on_handler_loss)",
+            extra={"event": {"execution_id": execution.id, "handler": lost, "attempt": attempt}},
+        )
+        execution.restart(f"lost the handler at {lost}; running the task again from the start elsewhere")
+        execution.announce(f"lost the handler at {lost}; running it again", 0, force=True)
+        return True
 
     def _sink(self, execution: TrackedExecution) -> TextSink:
         interval = self.settings.progress_interval_s
@@ -284,6 +314,7 @@ class ExecutionManager:
             if execution.cancel_reason:
                 return False, "Already being canceled."
             execution.cancel_reason = reason
+            execution.cancel_requested.set()  # one that waits for a free handler stops waiting
             if execution.handle is not None:
                 await execution.handle.cancel(reason)
             if execution.permissions is not None:  # nobody need answer what the task asks on its way out

@@ -53,6 +53,7 @@ def claude_result(execution: TrackedExecution, completion: Completion) -> TaskRe
         _paging_hint(execution.id, answer, shown) if shown is not None and truncated else None,
         _relayed_denials_hint(outcome.permission_denials) if desk else _denials_hint(outcome.permission_denials),
         _failure_hint(status, outcome, error),
+        _lost_hint(execution),
     ]
     return TaskResult(
         status=status,
@@ -92,18 +93,22 @@ def command_result(execution: TrackedExecution, completion: Completion) -> TaskR
         output_truncated=True if execution.store.truncated else None,
         backend=execution.backend,
         handler_error=execution.handler_error,
+        hint=_lost_hint(execution),
     )
 
 
-def not_run(execution: TrackedExecution, status: Status, error: str, hint: str | None = None) -> TaskResult:
-    """The result of a task that never started: canceled while queued, or it could not start."""
+def not_run(
+    execution: TrackedExecution, status: Status, error: str, hint: str | None = None, backend: str = NOTHING_RAN
+) -> TaskResult:
+    """The result of a task that did not start: canceled while queued, or it could not start (`backend`: the
+    handler that was lost while starting it, where it may have run; else none)."""
     return TaskResult(
         status=status,
         error=error,
         hint=hint,
         execution_id=execution.id,
         duration_ms=int(execution.elapsed() * 1000),
-        backend=NOTHING_RAN,
+        backend=backend,
         handler_error=execution.handler_error,
     )
 
@@ -210,6 +215,15 @@ def _failure_hint(status: str, outcome: ClaudeOutcome, error: str | None) -> str
     if outcome.assistant_error:
         return None  # the error says what to do (log in, billing, ...)
     return "get_execution_output with stream 'stderr', or with format 'raw', shows what claude printed."
+
+
+def _lost_hint(execution: TrackedExecution) -> str | None:
+    if execution.lost_handler is None:
+        return None
+    return (
+        "It may have done part of its work before the handler was lost, so it was not run again. Run it again if "
+        "that is safe; give retry_on_handler_loss: true to have such tasks run again on another handler by themselves."
+    )
 
 
 def _tokens(usage: dict[str, Any]) -> dict[str, int]:

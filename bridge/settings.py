@@ -27,6 +27,9 @@ class BridgeSettings:
     max_concurrent: int = 8
     #: tasks waiting for a slot; one more is refused with a clear error
     max_queued: int = 64
+    #: the most a task waits for a free handler when every handler of the fleet is full (and never longer than
+    #: its own timeout); then it fails, having run nowhere
+    queue_timeout_s: float = 900.0
     max_output_bytes: int = 256 * 1024 * 1024  # per stream of one task
     #: all stored output in the data dir; beyond it the output of the oldest ended tasks goes
     max_output_total_bytes: int = 2 * 1024 * 1024 * 1024

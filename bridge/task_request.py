@@ -36,6 +36,7 @@ class TaskRequest:
     claude: bool
     stdin: str | None = None  # a Claude task's prompt, written to claude's stdin
     wants_structured_output: bool = False  # json_schema was given: an answer without structured_output fails
+    retry_on_handler_loss: bool = False  # run again on another handler if the one running it is lost
     permissions: PermissionPolicy | None = None  # permission_prompts 'orchestrator': its Claude asks through a relay
 
     @classmethod
@@ -83,6 +84,7 @@ class TaskRequest:
             claude=True,
             stdin=spec.task,
             wants_structured_output=spec.json_schema is not None,
+            retry_on_handler_loss=bool(spec.retry_on_handler_loss),
             permissions=permissions,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -21,6 +22,8 @@ from cc_executor.terminal_text import visible
 from cc_executor.token import TOKEN_ENV, TokenFileError
 
 if TYPE_CHECKING:  # imported where used: each command loads only what it needs
+    from collections.abc import Coroutine
+
     from cc_executor.bridge.settings import BridgeSettings
     from cc_executor.handler.hooks_file import HooksSetup
     from cc_executor.handler.server import HandlerServer
@@ -116,6 +119,15 @@ TaskTimeout = Annotated[
     int, typer.Option(min=1, metavar="SECONDS", help="Default time a task may run (a task's own timeout_s wins).")
 ]
 MaxConcurrent = Annotated[int, typer.Option(min=1, metavar="N", help="Most tasks running at once.")]
+QueueTimeout = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        metavar="SECONDS",
+        help="When every handler is full, the most a task waits for a free one (never longer than its own "
+        "timeout); then it fails, having run nowhere.",
+    ),
+]
 MaxOutputBytes = Annotated[int, typer.Option(min=1, metavar="BYTES", help="Most bytes of each stream stored per task.")]
 MaxOutputTotalBytes = Annotated[
     int,
@@ -243,6 +255,33 @@ def handler(
             metavar="N", min=1, envvar="MAX_SESSIONS", show_envvar=True, help="Most connections served at once."
         ),
     ] = 32,
+    max_running: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            min=1,
+            help="Most executions running at once (default: --max-sessions). Connections may be more; further "
+            "executions wait in a FIFO queue (protocol 2.0 clients are told, with process.queued).",
+        ),
+    ] = None,
+    max_queued_executions: Annotated[
+        int,
+        typer.Option(
+            metavar="N",
+            min=0,
+            help="Most executions waiting for a slot; one more is answered -32004 (handler_full): nothing ran.",
+        ),
+    ] = 64,
+    drain_grace: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            min=0,
+            help="On SIGTERM the handler drains: no new connections or executions, queued ones handed back, /ready "
+            "503; running executions get this long to finish before they are ended. SIGINT (or a second SIGTERM) "
+            "stops at once.",
+        ),
+    ] = 30.0,
     max_frame_bytes: Annotated[
         int,
         typer.Option(metavar="BYTES", min=256, help="Largest client frame answered, for protocol 2.0 clients (bytes)."),
@@ -374,6 +413,9 @@ def handler(
             trusted_networks=networks,
             allowed_origins=tuple(allow_origin or ()),
             max_sessions=max_sessions,
+            max_running=max_running,
+            max_queued_executions=max_queued_executions,
+            drain_grace_s=drain_grace,
             max_frame_bytes=max_frame_bytes,
             max_stdin_bytes=max_stdin_bytes,
             old_client_max_frame_bytes=old_client_max_frame_bytes,
@@ -428,23 +470,35 @@ def _use_pidfd_child_watcher() -> None:
 
 
 async def _serve_until_signalled(server: HandlerServer) -> None:
-    """Serve until SIGINT/SIGTERM, then close every session so no process group outlives the handler."""
+    """Serve until SIGTERM (drain, then close) or SIGINT (close now); no process group outlives the handler."""
     from cc_executor.fd_limit import raise_open_file_limit
     from cc_executor.handler.process_runner import reap_strays_forever
 
     _use_pidfd_child_watcher()
     raise_open_file_limit()
-    stop = asyncio.Event()
+    drain, stop = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, lambda: stop.set() if drain.is_set() else drain.set())
     await server.start()
     where = f"{server.url} and {server.unix_url}" if server.unix_url else server.url
     typer.echo(f"cc-executor handler listening on {where}", err=True)
     reaper = asyncio.ensure_future(reap_strays_forever())
-    await stop.wait()
+    await _unless(stop, drain.wait())
+    if not stop.is_set():
+        await _unless(stop, server.drain(server.config.drain_grace_s))  # SIGINT or a second SIGTERM cuts it short
     reaper.cancel()
     await server.close()
+
+
+async def _unless(stop: asyncio.Event, work: Coroutine[Any, Any, object]) -> None:
+    """Await `work`, or cancel it as soon as `stop` is set."""
+    task, stopped = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
+    await asyncio.wait([task, stopped], return_when=asyncio.FIRST_COMPLETED)
+    for future in (task, stopped):
+        future.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await future
 
 
 def _hooks(explicit: Path | None) -> HooksSetup:
@@ -542,6 +596,7 @@ def mcp(
             metavar="N", min=0, help="Most tasks waiting for a slot; one more is refused with an error that says so."
         ),
     ] = 64,
+    queue_timeout: QueueTimeout = 900.0,
     max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
     max_output_total_bytes: MaxOutputTotalBytes = 2 * 1024 * 1024 * 1024,
     hooks: HooksFile = None,
@@ -569,6 +624,7 @@ def mcp(
         max_output_bytes,
         ca_file=ca_file,
         max_queued=max_queued,
+        queue_timeout_s=queue_timeout,
         max_output_total_bytes=max_output_total_bytes,
         hooks=_hooks(hooks),
     )
@@ -698,6 +754,7 @@ def run(
     claude_bin: ClaudeBin = None,
     backend: BackendChoice = "auto",
     task_timeout: TaskTimeout = 1800,
+    queue_timeout: QueueTimeout = 900.0,
     max_output_bytes: MaxOutputBytes = 256 * 1024 * 1024,
     hooks: HooksFile = None,
     log_format: LogFormatOption = "text",
@@ -710,7 +767,7 @@ def run(
         _fail("give a TASK, --command or --task-list (one of them)")
     configure_logging(log_format, level=logging.WARNING)
     resolved = _client_token_of(ctx, token, token_file) if backend != "local" else None
-    more: dict[str, Any] = {"ca_file": ca_file, "hooks": _hooks(hooks)}
+    more: dict[str, Any] = {"ca_file": ca_file, "hooks": _hooks(hooks), "queue_timeout_s": queue_timeout}
     options = {
         "cwd": cwd,
         "model": model,

@@ -47,6 +47,7 @@ from cc_executor.generated.ws.notifications.connected import ConnectedParams
 from cc_executor.generated.ws.notifications.permission_requested import PermissionRequestedParams
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
+from cc_executor.generated.ws.notifications.process_queued import QueuedParams
 from cc_executor.generated.ws.requests.answer_permission import AnswerPermissionParams, AnswerPermissionResult
 from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
 from cc_executor.generated.ws.requests.control import ControlResult
@@ -58,9 +59,17 @@ from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
 
 from .endpoints import check_url, open_websocket, unix_socket_of
 
-Event = ProcessOutputParams | ProcessCompletedParams | StateChangeParams | HookRun | PermissionRequestedParams
+Event = (
+    ProcessOutputParams
+    | ProcessCompletedParams
+    | StateChangeParams
+    | HookRun
+    | QueuedParams
+    | PermissionRequestedParams
+)
 NOTIFICATION_PARAMS: dict[str, type[Event]] = {
     "hook.completed": HookRun,
+    "process.queued": QueuedParams,
     "permission.requested": PermissionRequestedParams,
     "process.output": ProcessOutputParams,
     "process.completed": ProcessCompletedParams,
@@ -89,7 +98,13 @@ class HandlerError(Exception):
 
 
 class HandlerUnavailable(Exception):
-    """No connection could be made, or it was lost; says why (refused, unauthorized, full, ...)."""
+    """No connection could be made, or it was lost; says why (refused, unauthorized, full, ...).
+
+    `status` is the HTTP status of a refused handshake (401, 429, 503, ...), None otherwise."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RequestNotSent(HandlerUnavailable):
@@ -111,10 +126,17 @@ class HandlerClient:
 
     @classmethod
     async def connect(
-        cls, url: str, token: str | None = None, *, open_timeout: float = 5.0, ca_file: Path | None = None
+        cls,
+        url: str,
+        token: str | None = None,
+        *,
+        open_timeout: float = 5.0,
+        ca_file: Path | None = None,
+        address: str | None = None,
     ) -> HandlerClient:
         """Connect to the handler at a ws://, wss:// (checked against `ca_file`, else the system's CAs) or
-        ws+unix:// URL; HandlerUnavailable says why it could not."""
+        ws+unix:// URL; HandlerUnavailable says why it could not. `address`: connect to that address of the URL's
+        host name (one handler of several behind one name)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             check_url(url)
@@ -127,6 +149,7 @@ class HandlerClient:
             websocket = await open_websocket(
                 url,
                 ca_file=ca_file,
+                address=address,
                 additional_headers=headers,
                 subprotocols=[Subprotocol(V2_SUBPROTOCOL)],
                 open_timeout=open_timeout,
@@ -137,7 +160,8 @@ class HandlerClient:
             body = exc.response.body.decode(errors="replace") if exc.response.body else ""
             with contextlib.suppress(ValueError, AttributeError):
                 body = json.loads(body)["message"]
-            raise HandlerUnavailable(f"{url} refused the connection (HTTP {exc.response.status_code}): {body}") from exc
+            status = exc.response.status_code
+            raise HandlerUnavailable(f"{url} refused the connection (HTTP {status}): {body}", status) from exc
         except (OSError, TimeoutError) as exc:
             raise HandlerUnavailable(f"cannot reach {url}: {exc}") from exc
         except Exception as exc:  # handshake failures come in many library-specific types
@@ -160,6 +184,11 @@ class HandlerClient:
     def protocol_version(self) -> str:
         """The protocol in use: 2.0 when the handler agreed to cc-executor.v2, 1.0 with one that does not know it."""
         return "2.0" if self.websocket.subprotocol == V2_SUBPROTOCOL else "1.0"
+
+    @property
+    def can_refuse_to_queue(self) -> bool:
+        """Whether the handler takes execute's `queue: false` (its greeting lists the `queue` capability)."""
+        return "queue" in self.greeting.capabilities
 
     @property
     def closed(self) -> bool:
@@ -185,11 +214,15 @@ class HandlerClient:
         cwd: str | None = None,
         execution_id: str | None = None,
         stdin: str | None = None,
+        queue: bool | None = None,
         permission_relay: PermissionRelayOptions | None = None,
     ) -> ExecuteResult:
-        """Start `command`; `stdin` (protocol 2.0) is written to its standard input, which is then closed. With
-        `permission_relay` (protocol 2.0), its permission prompts arrive as PermissionRequestedParams events, each
-        to be answered with `answer_permission`."""
+        """Start `command`; `stdin` (protocol 2.0) is written to its standard input, which is then closed.
+
+        When every slot of the handler is taken, the execution waits in its queue (a QueuedParams event says so)
+        and this returns once it has started; `queue=False` (handlers with the `queue` capability) is answered
+        -32004, reason handler_full, instead. With `permission_relay` (protocol 2.0), its permission prompts arrive
+        as PermissionRequestedParams events, each to be answered with `answer_permission`."""
         if stdin is not None and self.protocol_version != "2.0":
             raise HandlerError(-32602, "this handler speaks protocol 1.0, which cannot take stdin for a command")
         if permission_relay is not None and "permission_relay" not in self.greeting.capabilities:
@@ -204,6 +237,7 @@ class HandlerClient:
             cwd=cwd,
             execution_id=execution_id,
             stdin=stdin,
+            queue=queue,
             permission_relay=permission_relay,
         )
         return ExecuteResult.model_validate(await self.request("execute", params.model_dump(exclude_none=True)))

@@ -61,14 +61,27 @@ def client_tls(url: str, ca_file: Path | None) -> ssl.SSLContext | None:
     return ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
 
 
-def open_websocket(url: str, *, ca_file: Path | None = None, unix_path: str = WS_PATH, **options: Any) -> connect:
-    """websockets' `connect` for any handler URL (awaitable, or an async context manager); over a Unix socket to
-    `unix_path` (another endpoint of the handler behind it: the permission relay channel)."""
+def with_host(url: str, address: str) -> str:
+    """The URL with `address` in place of its host name (the port and path kept)."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def open_websocket(
+    url: str, *, ca_file: Path | None = None, address: str | None = None, unix_path: str = WS_PATH, **options: Any
+) -> connect:
+    """websockets' `connect` for any handler URL (awaitable, or an async context manager); `address`: connect
+    there, the URL's host name still the Host header and TLS's server name; over a Unix socket to `unix_path`
+    (another endpoint of the handler behind it: the permission relay channel)."""
     from websockets.asyncio.client import connect
 
     socket = unix_socket_of(url)
     if socket is not None:
         return connect(f"ws://{UNIX_HOST}{unix_path}", unix=True, path=str(socket), **options)
+    if address is not None:
+        options["host"] = address
     return connect(url, ssl=client_tls(url, ca_file), **options)
 
 
@@ -91,7 +104,17 @@ def http_client(ws_url: str, *, ca_file: Path | None = None, timeout_s: float = 
     return httpx.AsyncClient(timeout=timeout_s, verify=verify)
 
 
-async def fetch_health(ws_url: str, *, ca_file: Path | None = None, timeout_s: float = 2.0) -> Any:
-    """The handler's /health as JSON (httpx.HTTPError or ValueError when it does not answer one)."""
+async def fetch_health(
+    ws_url: str, *, ca_file: Path | None = None, timeout_s: float = 2.0, address: str | None = None
+) -> Any:
+    """The handler's /health as JSON (httpx.HTTPError or ValueError when it does not answer one); `address` as
+    in open_websocket."""
+    url = health_url(ws_url)
+    headers: dict[str, str] = {}
+    extensions: dict[str, Any] = {}
+    if address is not None:
+        parts = urlsplit(url)
+        headers["Host"], extensions["sni_hostname"] = parts.netloc, parts.hostname
+        url = with_host(url, address)
     async with http_client(ws_url, ca_file=ca_file, timeout_s=timeout_s) as http:
-        return (await http.get(health_url(ws_url))).json()
+        return (await http.get(url, headers=headers, extensions=extensions)).json()

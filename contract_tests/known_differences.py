@@ -162,8 +162,9 @@ def additive_methods(spec_dir: Path = SPEC_DIR) -> set[str]:
 ADDITIVE = frozenset(additive_fields())
 ADDITIVE_METHODS = frozenset(additive_methods())
 #: Capabilities 2.0 lists beyond 1.0's: the new methods, hook_status, which existed in 1.0 without being
-#: listed, and the permission_relay feature (spec/ws/notifications/connected.json, description of `capabilities`).
-ADDITIVE_CAPABILITIES = ADDITIVE_METHODS | {"hook_status", "permission_relay"}
+#: listed, queue and the permission_relay feature (spec/ws/notifications/connected.json, description of
+#: `capabilities`).
+ADDITIVE_CAPABILITIES = ADDITIVE_METHODS | {"hook_status", "queue", "permission_relay"}
 
 
 def null_may_become_value(path: Path_) -> str | None:

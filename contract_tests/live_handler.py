@@ -46,8 +46,10 @@ def live_handler(
     env: dict[str, str] | None = None,
     startup_s: float = 15.0,
     port: int | None = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[LiveHandler]:
-    """A `cc-executor handler` subprocess; stopped (SIGTERM, then SIGKILL) on exit, whatever happens."""
+    """A `cc-executor handler` subprocess on `host` (a loopback address); stopped (SIGTERM, then SIGKILL) on exit,
+    whatever happens."""
     port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="ccx-handler-") as data_dir:
         child_env = {**os.environ, "CC_EXECUTOR_DATA_DIR": data_dir, **(env or {})}
@@ -55,14 +57,30 @@ def live_handler(
         if token:  # in the environment: on the command line every user could read it
             child_env["CC_EXECUTOR_TOKEN"] = token
         auth = [] if token else ["--no-auth"]
-        command = [sys.executable, "-m", "cc_executor", "handler", "--port", str(port), *auth, *extra_args]
+        # no drain by default: stopping a test's handler ends what it runs at once (extra_args may set one)
+        command = [
+            *(
+                sys.executable,
+                "-m",
+                "cc_executor",
+                "handler",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--drain-grace",
+                "0",
+            ),
+            *auth,
+            *extra_args,
+        ]
         log_path = Path(data_dir) / "handler.log"
         with open(log_path, "wb") as log_file:  # a file, not a pipe: a chatty handler must never block on it
             process = subprocess.Popen(command, env=child_env, stdin=subprocess.DEVNULL, stderr=log_file)
-        http_url = f"http://127.0.0.1:{port}"
+        http_url = f"http://{host}:{port}"
         try:
             wait_healthy(http_url, process, startup_s, log_path)
-            yield LiveHandler(f"ws://127.0.0.1:{port}/ws/mcp", http_url, port, token, process, Path(data_dir), log_path)
+            yield LiveHandler(f"ws://{host}:{port}/ws/mcp", http_url, port, token, process, Path(data_dir), log_path)
         finally:
             stop(process)
 

@@ -37,6 +37,7 @@ class Execute:
     execution_id: str | None
     stdin: str | None = None  # protocol 2.0: written to the process's stdin, which is then closed
     permission_relay: PermissionRelayOptions | None = None  # protocol 2.0: relay its permission prompts here
+    may_queue: bool = True  # protocol 2.0's `queue: false`: refuse (handler_full) rather than wait for a slot
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,15 @@ def _validated(model: type[Model], params: Any, *, strict: bool = True) -> Model
 
 def strict_execute(params: Any) -> Params:
     read = _validated(ExecuteParams, params)
-    return Execute(read.command, read.timeout, read.cwd, read.execution_id, read.stdin, read.permission_relay)
+    return Execute(
+        read.command,
+        read.timeout,
+        read.cwd,
+        read.execution_id,
+        read.stdin,
+        read.permission_relay,
+        read.queue is not False,
+    )
 
 
 def strict_control(params: Any) -> Params:

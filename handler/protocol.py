@@ -39,6 +39,7 @@ from cc_executor.generated.ws.notifications.process_output import (
     ProcessOutputParams,
 )
 from cc_executor.generated.ws.notifications.process_paused import ProcessPausedNotification
+from cc_executor.generated.ws.notifications.process_queued import ProcessQueuedNotification, QueuedParams
 from cc_executor.generated.ws.notifications.process_resumed import ProcessResumedNotification
 from cc_executor.generated.ws.notifications.process_started import ProcessStartedNotification
 from cc_executor.generated.ws.requests.answer_permission import AnswerPermissionResult
@@ -66,9 +67,10 @@ RequestId = str | int | None
 StateStatus = Literal["started", "paused", "resumed", "canceled"]
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
-INTERNAL_ERROR, SPAWN_FAILED, SESSION_LIMIT = -32603, -32000, -32003
+INTERNAL_ERROR, SPAWN_FAILED, SESSION_LIMIT, NOT_RUN = -32603, -32000, -32003, -32004
 
 CAPABILITIES = ["execute", "control", "stream", "status", "hook_status", "sessions"]
+QUEUE_CAPABILITY = "queue"  # protocol 2.0: execute takes `queue`, and process.queued says an execution waits
 RELAY_CAPABILITY = "permission_relay"  # protocol 2.0: execute's permission_relay, permission.requested
 STATE_NOTIFICATIONS: dict[StateStatus, type[BaseModel]] = {
     "started": ProcessStartedNotification,
@@ -238,14 +240,21 @@ class ConnectionProtocol:
         self._output = OutputEncoder(None)
 
     def greeting(self) -> bytes:
-        capabilities = [*CAPABILITIES, RELAY_CAPABILITY] if self.relays else CAPABILITIES
         return encode(
             ConnectedNotification(
                 jsonrpc="2.0",
                 method="connected",
-                params=ConnectedParams(session_id=self.session_id, version=self.version, capabilities=capabilities),
+                params=ConnectedParams(
+                    session_id=self.session_id, version=self.version, capabilities=self.capabilities
+                ),
             )
         )
+
+    @property
+    def capabilities(self) -> list[str]:
+        queue = [QUEUE_CAPABILITY] if "process.queued" in self.mode.notifications else []
+        relay = [RELAY_CAPABILITY] if self.relays else []
+        return [*CAPABILITIES, *queue, *relay]
 
     def session_limit(self) -> bytes:
         """Protocol 1.0's answer to a connection beyond the session limit, sent before closing it."""
@@ -402,18 +411,39 @@ class ConnectionProtocol:
         return [*frames, self.state_changed("started")]
 
     def execution_not_started(
-        self, request: StartExecution, message: str, reason: str = "spawn_failed"
+        self, request: StartExecution, message: str, reason: str = "spawn_failed", code: int = SPAWN_FAILED
     ) -> list[Action]:
-        """The execute's error reply (the process could not start, or a pre-execution hook failed); then an
-        execute that waited on a CANCEL starts."""
+        """The execute's error reply (the process could not start, a pre-execution hook failed, or it got no
+        execution slot: NOT_RUN); then an execute that waited on a CANCEL starts."""
         execution_id, self.execution_id, self._stopping = self.execution_id, None, False
         actions: list[Action] = []
         if request.answer:
-            actions.append(self._error(request.request_id, SPAWN_FAILED, reason, message, execution_id=execution_id))
+            actions.append(self._error(request.request_id, code, reason, message, execution_id=execution_id))
         queued, self._queued = self._queued, None
         if queued is not None:
             actions.append(self._begin(queued))
         return actions
+
+    def execution_queued(self, position: int, running: int, max_running: int) -> list[bytes]:
+        """process.queued, for the modes that send it (2.0): the execution waits for a slot."""
+        if "process.queued" not in self.mode.notifications:
+            return []
+        assert self.execution_id is not None
+        params = QueuedParams(
+            status="queued", execution_id=self.execution_id, position=position, running=running, max_running=max_running
+        )
+        return [encode(ProcessQueuedNotification(jsonrpc="2.0", method="process.queued", params=params))]
+
+    def control_while_queued(self, request: ControlExecution) -> list[bytes]:
+        """PAUSE or RESUME of an execution that waits for a slot: nothing to steer yet (CANCEL withdraws it)."""
+        if not request.answer:
+            return []
+        message = f"Execution {self.execution_id} is queued, not running: only CANCEL applies until it starts"
+        return [
+            self._error(
+                request.request_id, INVALID_PARAMS, "no_execution", message, execution_id=self.execution_id
+            ).frame
+        ]
 
     def hook_completed(self, run: HookRun) -> list[bytes]:
         """A hook.completed notification, for the modes that send it (2.0)."""

@@ -6,8 +6,10 @@ line per process.output frame, lenient params, the `ping` heartbeat, the timeout
 lines), apart from the corrections listed in spec/README.md. The protocol core asks its
 mode and never tests which mode it is.
 
-Protocol 2.0 alone takes `stdin` in execute, sends hook.completed notifications, and relays an
-execution's permission prompts (`permission_relay` in execute, permission.requested, answer_permission).
+Protocol 2.0 alone takes `stdin` (and `queue`) in execute, sends hook.completed and process.queued
+notifications, and relays an execution's permission prompts (`permission_relay` in execute,
+permission.requested, answer_permission); a 1.0 client whose execution waits for a slot just gets its reply
+later.
 
 Adding a 2.0-only method or notification is a change here: a reader in V2.readers (the
 method), or a name in V2.notifications (the notification), then its handling in the
@@ -65,7 +67,7 @@ V2 = ProtocolMode(
     envelope=Request,
     readers=STRICT_READERS,
     silent_methods=frozenset(),
-    notifications=frozenset({"hook.completed", "permission.requested"}),
+    notifications=frozenset({"hook.completed", "process.queued", "permission.requested"}),
     framing="batched",
     timeout_markers=False,
     session_limit_in_band=False,

@@ -26,6 +26,7 @@ from cc_executor.login_guard import FailedLogins
 from cc_executor.token import tokens_match
 
 from .door import DEFAULT_HANDSHAKE_TIMEOUT_S, DEFAULT_MAX_PENDING, PendingConnections, Refused, check_headers
+from .execution_slots import ExecutionSlots
 from .hooks import HooksEngine
 from .hooks_file import HooksSetup
 from .leftovers import RunningExecutions
@@ -63,6 +64,10 @@ class HandlerConfig:
     trusted_networks: tuple[Network, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     max_sessions: int = 32
+    #: executions that run at once (None: max_sessions, so every connection may run one, as before)
+    max_running: int | None = None
+    max_queued_executions: int = 64  # executions waiting for a slot, first come first served
+    drain_grace_s: float = 30.0  # after SIGTERM: how long running executions may take to finish
     max_frame_bytes: int = 1 << 20  # protocol 2.0 clients
     max_stdin_bytes: int = 8 << 20  # protocol 2.0's execute stdin (an execute frame may be larger by it)
     old_client_max_frame_bytes: int = OLD_CLIENT_MAX_FRAME_BYTES  # protocol 1.0 clients: the old handler's limit
@@ -100,6 +105,8 @@ class HandlerConfig:
             raise ConfigError("a token is required unless --no-auth is given")
         if self.max_sessions < 1:
             raise ConfigError("--max-sessions must be at least 1")
+        if self.max_running is not None and self.max_running < 1:
+            raise ConfigError("--max-running must be at least 1")
         if self.token and not is_loopback(self.host) and len(self.token) < MIN_NETWORK_TOKEN_CHARS:
             raise ConfigError(
                 f"the token is {len(self.token)} characters long; on {self.host}, which other machines reach, it "
@@ -173,7 +180,8 @@ class HandlerServer:
         self.tls = tls_context(config)
         self.started_at = time.monotonic()
         self.sessions: set[Session] = set()
-        self.metrics = HandlerMetrics(lambda: len(self.sessions), self.running_executions)
+        self.slots = ExecutionSlots(config.max_running or config.max_sessions, config.max_queued_executions)
+        self.metrics = HandlerMetrics(lambda: len(self.sessions), self.slots)
         self.running = RunningExecutions(config.state_dir) if config.state_dir else None
         self.pending = PendingConnections(config.max_pending_connections)
         #: counted apart: a flood of TCP connections must not keep the local user out of the socket
@@ -231,6 +239,10 @@ class HandlerServer:
             protocols=[mode.version for mode in sorted(MODES, key=lambda mode: mode.version)],
             running_executions=self.running_executions(),
             auth_required=self.config.token_required_somewhere,
+            max_running=self.slots.max_running,
+            queued_executions=self.slots.queued,
+            max_queued_executions=self.slots.max_queued,
+            draining=self.slots.draining,
         )
 
     def max_frame_bytes(self, mode: ProtocolMode) -> int:
@@ -247,7 +259,7 @@ class HandlerServer:
         return max(limit * 4, (limit + stdin) * 2, 1 << 20)
 
     def running_executions(self) -> int:
-        return sum(1 for session in self.sessions if session.running is not None)
+        return self.slots.running
 
     async def start(self) -> None:
         if self.running is not None:
@@ -289,6 +301,20 @@ class HandlerServer:
         assert self._server is not None
         await self._server.serve_forever()
 
+    async def drain(self, grace_s: float) -> None:
+        """Take no new connections or executions, hand queued executions back (nothing of them ran), and wait up to
+        `grace_s` for running ones to finish; `close()` then ends what still runs."""
+        self.slots.drain()
+        log.info(
+            "draining",
+            extra={"event": {"running_executions": self.slots.running, "grace_s": grace_s}},
+        )
+        if not await self.slots.idle(grace_s):
+            log.warning(
+                "drain grace period over; ending the executions that still run",
+                extra={"event": {"running_executions": self.slots.running, "grace_s": grace_s}},
+            )
+
     async def close(self) -> None:
         """End every running process group, close every connection, and wait."""
         for session in list(self.sessions):
@@ -310,7 +336,7 @@ class HandlerServer:
             log.debug("request refused", extra={"event": {"status": refused.status.value, "reason": str(refused)}})
             return error_response(refused.status, refused.message)
         path = request.path.split("?", 1)[0]
-        if path in ("/health", "/healthz", "/metrics") and request.method != "GET":
+        if path in ("/health", "/healthz", "/ready", "/metrics") and request.method != "GET":
             return error_response(
                 http.HTTPStatus.METHOD_NOT_ALLOWED,
                 f"{request.method} is not allowed on {path}; use GET",
@@ -318,6 +344,9 @@ class HandlerServer:
             )
         if path == "/health":
             return json_response(http.HTTPStatus.OK, self.health().model_dump(mode="json"))
+        if path == "/ready":  # a readiness probe: 503 once draining, so load balancers stop sending work
+            status = http.HTTPStatus.SERVICE_UNAVAILABLE if self.slots.draining else http.HTTPStatus.OK
+            return json_response(status, self.health().model_dump(mode="json"))
         if path == "/healthz":
             return json_response(http.HTTPStatus.OK, Healthz(status="ok").model_dump(mode="json"))
         if path == "/metrics":
@@ -341,6 +370,11 @@ class HandlerServer:
             refusal = await self._check_token(peer, request.headers.get("Authorization"))
             if refusal is not None:
                 return refusal
+        if self.slots.draining:
+            return error_response(
+                http.HTTPStatus.SERVICE_UNAVAILABLE,
+                "The handler is draining (shutting down) and takes no new connections; use another handler",
+            )
         if len(self.sessions) >= self.config.max_sessions and not offered_mode(request.headers).session_limit_in_band:
             return error_response(
                 http.HTTPStatus.SERVICE_UNAVAILABLE,
@@ -405,6 +439,7 @@ class HandlerServer:
             heartbeat_s=self.config.heartbeat_s,
             idle_timeout_s=self.config.idle_timeout_s,
             hooks=self.hooks,
+            slots=self.slots,
             relay=RelayDoor(self.relay_keys, relay_url) if relay_url is not None else None,
         )
         session = Session(websocket, protocol, settings, lambda: self.sessions)

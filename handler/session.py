@@ -22,6 +22,7 @@ from cc_executor.generated.ws.requests.sessions import SessionInfo
 from cc_executor.generated.ws.requests.status import RunningExecution
 from cc_executor.logs import command_digest
 
+from .execution_slots import ExecutionSlots, NotRun, Waiting
 from .execution_types import OutputPiece, StreamName
 from .hooks import HookContext, HooksEngine, failure_message, runs_claude
 from .leftovers import RunningExecutions
@@ -29,6 +30,7 @@ from .metrics import HandlerMetrics
 from .params import ControlType
 from .process_runner import RunLimits, RunningProcess, SpawnError
 from .protocol import (
+    NOT_RUN,
     Action,
     ConnectionProtocol,
     ControlExecution,
@@ -58,7 +60,15 @@ class SessionSettings:
     heartbeat_s: float | None = 30.0  # protocol 1.0's ping notification; None: never
     idle_timeout_s: float | None = None  # close a connection that sends nothing and runs nothing this long
     hooks: HooksEngine | None = None
+    slots: ExecutionSlots | None = None  # shared by the handler's sessions; None: one of its own per session
     relay: RelayDoor | None = None  # where the permission relays of this handler's executions ask
+
+
+@dataclass(frozen=True)
+class _Queued:
+    request: StartExecution
+    waiting: Waiting
+    starter: asyncio.Task[None]
 
 
 def describe(running: RunningProcess, execution_id: str) -> RunningExecution:
@@ -117,8 +127,11 @@ class Session:
         self.last_heard = self.connected_at
         self.running: RunningProcess | None = None
         self.hooks = settings.hooks or HooksEngine()
+        self.slots = settings.slots or ExecutionSlots(max_running=1, max_queued=1)
         self._announced = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
+        #: an execution waiting for a slot, and the task that starts it once it has one
+        self._waiting: _Queued | None = None
         self._relay_key: str | None = None  # the running execution's, while it relays permission prompts
         self._questions: dict[str, asyncio.Future[PermissionDecision]] = {}  # permission requests waiting, by key
         self._question_keys = itertools.count(1)
@@ -141,6 +154,7 @@ class Session:
         finally:
             for chore in chores:
                 chore.cancel()
+            self._withdraw()
             self.cancel_execution("Client disconnected")
             self._drop_questions()
             if self._watcher is not None:
@@ -175,6 +189,15 @@ class Session:
                 await self.websocket.close(1000, f"Session idle for {idle_s:g} s")
                 return
             await asyncio.sleep(idle_s - quiet if quiet < idle_s else min(idle_s, 1.0))  # busy: look again later
+
+    def _withdraw(self) -> bool:
+        """Take this connection's execution out of the queue, if it waits there (True)."""
+        if self._waiting is None:
+            return False
+        queued, self._waiting = self._waiting, None
+        queued.starter.cancel()
+        self.slots.leave(queued.waiting)
+        return True
 
     def cancel_execution(self, reason: str) -> None:
         """A client that goes away, or a handler that stops, takes the process group with it."""
@@ -224,6 +247,58 @@ class Session:
         return SessionInfo(session_id=self.protocol.session_id, connected_s=connected_s, execution=self.execution())
 
     async def _start(self, request: StartExecution) -> None:
+        """Start at once when a slot is free; else queue (process.queued for 2.0) and start when one frees."""
+        try:
+            waiting = self.slots.take(request.execute.may_queue)
+        except NotRun as not_run:
+            await self._not_run(request, not_run)
+            return
+        if waiting is None:
+            await self._start_in_slot(request)
+            return
+        log.info(
+            "execution queued",
+            extra={"event": {"execution_id": request.execution_id, "position": waiting.position}},
+        )
+        await self._send_all(
+            self.protocol.execution_queued(waiting.position, self.slots.running, self.slots.max_running)
+        )
+        starter = asyncio.create_task(self._start_when_granted(request, waiting), name=f"queued {request.execution_id}")
+        self._waiting = _Queued(request, waiting, starter)
+
+    async def _start_when_granted(self, request: StartExecution, waiting: Waiting) -> None:
+        try:
+            await waiting.turn()
+        except NotRun as not_run:  # the handler began draining
+            self._waiting = None
+            with contextlib.suppress(ConnectionClosed):
+                await self._not_run(request, not_run)
+            return
+        self._waiting = None
+        self.settings.metrics.queue_wait.observe(time.monotonic() - waiting.joined_at)
+        with contextlib.suppress(ConnectionClosed):
+            await self._start_in_slot(request)
+
+    async def _not_run(self, request: StartExecution, not_run: NotRun) -> None:
+        self.settings.metrics.not_run.labels(reason=not_run.reason).inc()
+        log.info(
+            "execution not run",
+            extra={"event": {"execution_id": request.execution_id, "reason": not_run.reason}},
+        )
+        for action in self.protocol.execution_not_started(request, not_run.message, not_run.reason, NOT_RUN):
+            await self._perform_safely(action)
+
+    async def _start_in_slot(self, request: StartExecution) -> None:
+        """Run the execution in the slot it holds; the slot is released when it ends (or if it never starts)."""
+        handed_over = False
+        try:
+            handed_over = await self._run(request)
+        finally:
+            if not handed_over:
+                self.slots.release()
+
+    async def _run(self, request: StartExecution) -> bool:
+        """True once the execution's completion is watched (and its slot released there)."""
         execute = request.execute
         timeout = execute.timeout_s if execute.timeout_s is not None else self.settings.default_timeout_s
         self._announced.clear()
@@ -235,7 +310,7 @@ class Session:
             log.warning("execution stopped by a hook", extra={"event": {"execution_id": request.execution_id}})
             for action in self.protocol.execution_not_started(request, failure_message(refused), "hook_failed"):
                 await self._perform_safely(action)
-            return
+            return False
         environ = self._relay_environment(execute.permission_relay)
         try:
             running = await RunningProcess.start(
@@ -256,7 +331,7 @@ class Session:
             )
             for action in self.protocol.execution_not_started(request, str(exc)):
                 await self._perform_safely(action)
-            return
+            return False
         self.running = running
         if self.settings.running is not None:
             self.settings.running.add(running.tag)
@@ -277,6 +352,7 @@ class Session:
         finally:
             self._announced.set()
             self._watcher = asyncio.create_task(self._report_completion(running, context))
+        return True
 
     # -- permission prompts of the execution (protocol 2.0's permission_relay) ----------------------------
 
@@ -336,6 +412,7 @@ class Session:
         self._end_relay()
         await self.hooks.after(context, completion, self._report_hook)
         self.running = None
+        self.slots.release()
         if self.settings.running is not None:
             self.settings.running.remove(running.tag)
         self.settings.metrics.execution_ended(
@@ -360,6 +437,9 @@ class Session:
 
     async def _control(self, request: ControlExecution) -> None:
         running = self.running
+        if running is None and self._waiting is not None:
+            await self._control_queued(request)
+            return
         if running is None:  # started but already reported completed: nothing left to steer
             await self._send_all(self.protocol.control_done(request, _STATUS[request.action], changed=False))
             return
@@ -370,6 +450,17 @@ class Session:
         else:
             changed = running.cancel("Canceled by the client")
         await self._send_all(self.protocol.control_done(request, _STATUS[request.action], changed))
+
+    async def _control_queued(self, request: ControlExecution) -> None:
+        """CANCEL withdraws an execution that waits for a slot (its execute is answered: nothing ran)."""
+        if request.action != "CANCEL":
+            await self._send_all(self.protocol.control_while_queued(request))
+            return
+        assert self._waiting is not None
+        queued = self._waiting.request
+        self._withdraw()
+        await self._send_all(self.protocol.control_done(request, "canceled", changed=False))
+        await self._not_run(queued, NotRun("canceled", "Canceled while queued: nothing ran"))
 
     async def _send_all(self, frames: list[bytes]) -> None:
         if frames:

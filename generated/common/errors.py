@@ -35,6 +35,9 @@ class ErrorDetails(BaseModel):
             "command_not_allowed",
             "session_limit",
             "hook_failed",
+            "handler_full",
+            "draining",
+            "canceled",
             "no_request",
         ]
         | None,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 class Probes(RootModel[Any]):
     root: Annotated[Any, Field(title="Probes")]
     """
-    What the handler's plain-HTTP liveness endpoints answer (spec/http/openapi.yaml).
+    What the handler's plain-HTTP liveness and readiness endpoints answer (spec/http/openapi.yaml).
     """
 
 
@@ -55,11 +55,27 @@ class Health(BaseModel):
     """
     running_executions: Annotated[int | None, Field(ge=0)] = None
     """
-    Executions running now. Added in protocol 2.0.
+    Executions running now (each holds one of --max-running slots; their pre-execution hooks count as running). Added in protocol 2.0.
     """
     auth_required: bool | None = None
     """
     Whether WebSocket clients must send a bearer token (clients from --trust-network networks need none). Added in protocol 2.0.
+    """
+    max_running: Annotated[int | None, Field(ge=1)] = None
+    """
+    Executions that run at once (--max-running; default: --max-sessions). Further executions wait in a FIFO queue. Added in protocol 2.0.
+    """
+    queued_executions: Annotated[int | None, Field(ge=0)] = None
+    """
+    Executions waiting for a slot, in arrival order. Added in protocol 2.0.
+    """
+    max_queued_executions: Annotated[int | None, Field(ge=0)] = None
+    """
+    The most executions that wait (--max-queued-executions); one more is answered -32004 (reason handler_full). Added in protocol 2.0.
+    """
+    draining: bool | None = None
+    """
+    True once the handler got SIGTERM: it takes no new connections or executions, hands queued executions back (-32004, reason draining), and lets running ones finish within --drain-grace. GET /ready answers 503 meanwhile. Added in protocol 2.0.
     """
 
 

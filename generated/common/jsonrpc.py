@@ -97,11 +97,11 @@ class ErrorObject(BaseModel):
         extra="allow",
     )
     code: Annotated[
-        Literal[-32700, -32600, -32601, -32602, -32603, -32000, -32001, -32003],
+        Literal[-32700, -32600, -32601, -32602, -32603, -32000, -32001, -32003, -32004],
         Field(title="ErrorCode"),
     ]
     """
-    -32700 parse error (the frame is not JSON, or not text); -32600 invalid request (JSON, but not a JSON-RPC request object, or too large); -32601 method not found; -32602 invalid params, or the request does not fit the session's state (e.g. execute while a process runs); -32603 internal error; -32000 the process could not be started (or a pre-execution hook failed: reason hook_failed); -32001 the command is refused (empty, or not in the handler's allowed commands); -32003 too many sessions (protocol 1.0 only: sent before the handler closes the connection, as the old handler did; protocol 2.0 clients are refused in the handshake with HTTP 503).
+    -32700 parse error (the frame is not JSON, or not text); -32600 invalid request (JSON, but not a JSON-RPC request object, or too large); -32601 method not found; -32602 invalid params, or the request does not fit the session's state (e.g. execute while a process runs); -32603 internal error; -32000 the process could not be started (or a pre-execution hook failed: reason hook_failed); -32001 the command is refused (empty, or not in the handler's allowed commands); -32003 too many sessions (protocol 1.0 only: sent before the handler closes the connection, as the old handler did; protocol 2.0 clients are refused in the handshake with HTTP 503). -32004 the execution was not run (nothing started): every slot and the queue are taken (reason handler_full), the handler is draining (reason draining), or it was canceled while queued (reason canceled).
     """
     message: str
     """

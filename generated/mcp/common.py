@@ -259,7 +259,7 @@ class TaskResult(BaseModel):
     """
     backend: Annotated[str, Field(title="Backend")]
     """
-    Where the task runs or ran: the handler's WebSocket URL, 'local' (inside the bridge), 'pending' while it is not started yet, or 'none' when nothing ran.
+    Where the task runs or ran: the handler's WebSocket URL (for a handler found through DNS, the URL with its address), 'local' (inside the bridge), 'pending' while it is not started yet (queued in the bridge, or waiting for a free handler), or 'none' when nothing ran.
     """
     handler_error: str | None = None
     """
@@ -303,7 +303,7 @@ class ExecutionSummary(BaseModel):
     """
     backend: Annotated[str, Field(title="Backend")]
     """
-    Where the task runs or ran: the handler's WebSocket URL, 'local' (inside the bridge), 'pending' while it is not started yet, or 'none' when nothing ran.
+    Where the task runs or ran: the handler's WebSocket URL (for a handler found through DNS, the URL with its address), 'local' (inside the bridge), 'pending' while it is not started yet (queued in the bridge, or waiting for a free handler), or 'none' when nothing ran.
     """
     created_at: AwareDatetime
     """
@@ -451,6 +451,12 @@ class TaskFields(BaseModel):
     ] = None
     """
     Claude Code settings for this task (`--settings`): a settings object (e.g. {"hooks": {"PostToolUse": [...]}} for Claude Code's own hooks, which the result's progress shows as they run), or the absolute path of a settings file where the task runs. At most 100,000 characters as JSON.
+    """
+    retry_on_handler_loss: Annotated[bool | None, Field(title="RetryOnHandlerLoss")] = (
+        None
+    )
+    """
+    true: if the handler running the task is lost (it stopped, or the network failed), run the task again from the start on another handler. It may then run twice (what the first run did stays done), so only for tasks that may safely be repeated. Default false: such a task fails, naming the handler. A task that never started on a lost handler always moves to another, whatever this says.
     """
     permission_prompts: Annotated[
         Literal["deny", "orchestrator"] | None, Field(title="PermissionPrompts")

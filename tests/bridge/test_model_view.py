@@ -183,9 +183,11 @@ async def test_api_retries_are_counted_and_shown_in_progress(tmp_path, mode):
 
 async def test_a_timeout_during_retries_names_them(tmp_path, mode):
     async with b.mcp_bridge(tmp_path, mode) as br:
-        data = await br.failed("execute_task", {"task": "[fake:fail retries=9 status=529 delay=0.4]", "timeout_s": 1})
+        # 9 retries 0.6 s apart outlast the 3 s timeout; 3 s leave room for at least 2 of them even where the fake
+        # claude takes a second or two to start (a loaded machine)
+        data = await br.failed("execute_task", {"task": "[fake:fail retries=9 status=529 delay=0.6]", "timeout_s": 3})
     assert data["status"] == "timed_out" and data["api_retries"] >= 2
-    assert data["error"].startswith("Timed out after 1 s; the process group was terminated. ")
+    assert data["error"].startswith("Timed out after 3 s; the process group was terminated. ")
     assert f"retried the Claude API {data['api_retries']} times; the last error: overloaded (529)" in data["error"]
     assert "Claude API was failing" in data["hint"]
 

@@ -41,7 +41,10 @@ FUZZ = settings(
 FRAMES_SENT = itertools.count()
 #: A fixed number of frames, not a fixed time: about 40 s per test on an idle 2-core machine, so the suite's
 #: 120 s would not survive a machine three times slower (or a loaded one); this does, with room.
-pytestmark = pytest.mark.timeout(600 * SCALE)
+pytestmark = [
+    pytest.mark.timeout(600 * SCALE),
+    pytest.mark.xdist_group("fuzz"),  # one worker runs the whole module, so the frame count below is the module's
+]
 
 
 class Probe:

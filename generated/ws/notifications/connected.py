@@ -24,7 +24,7 @@ class ConnectedParams(BaseModel):
     """
     capabilities: list[str]
     """
-    Methods and features offered: execute, control, stream (as in 1.0); status, hook_status and sessions are listed from protocol 2.0 (hook_status itself existed in 1.0 without being listed); permission_relay (protocol 2.0, when the handler can serve a relay channel: execute's permission_relay, permission.requested, answer_permission).
+    Methods and features offered: execute, control, stream (as in 1.0); status, hook_status and sessions are listed from protocol 2.0 (hook_status itself existed in 1.0 without being listed); permission_relay (protocol 2.0, when the handler can serve a relay channel: execute's permission_relay, permission.requested, answer_permission). `queue` (protocol 2.0 connections only): execute takes `queue`, and an execution that waits for a slot is announced with process.queued.
     """
 
 

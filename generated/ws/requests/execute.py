@@ -40,6 +40,10 @@ class ExecuteParams(BaseModel):
     """
     Text written to the process's standard input (UTF-8), which is then closed; absent or null: stdin is closed from the start. At most --max-stdin-bytes of UTF-8 (8 MiB by default: a 4 MiB prompt for `claude -p` passes); more is answered -32602 (field stdin). An execute frame may exceed --max-frame-bytes by its stdin: the frame is answered when its size less stdin's UTF-8 bytes is within --max-frame-bytes (send stdin unescaped, as UTF-8: an escaped character counts as its escape). Added in protocol 2.0; protocol 1.0 ignores it, as the old handler did, and stdin stays closed.
     """
+    queue: bool | None = None
+    """
+    false: when no execution slot is free, answer -32004 (reason handler_full) at once instead of queueing (a client with other handlers to try uses it, so a task it places never waits on a handler that may go away). Absent, null or true: queue. Added in protocol 2.0 (capability `queue`).
+    """
     permission_relay: permissions.PermissionRelayOptions | None = None
 
 
@@ -100,7 +104,7 @@ class ExecuteResult(BaseModel):
 
 class ExecuteRequest(BaseModel):
     """
-    Start one command in a new process group. One execution at a time per connection: while one runs, another `execute` is refused with -32602 (reason execution_running), except right after a CANCEL was answered: then the new execution starts as soon as the canceled group is gone (its process.completed comes first), never refused. The reply comes once the pre-execution hooks (if any) have run and the process has started; then come process.started, any number of process.output, and exactly one process.completed. Protocol 2.0 reads params strictly (ExecuteParams); protocol 1.0 reads them as the old handler did (LenientExecuteParams).
+    Start one command in a new process group. One execution at a time per connection: while one runs, another `execute` is refused with -32602 (reason execution_running), except right after a CANCEL was answered: then the new execution starts as soon as the canceled group is gone (its process.completed comes first), never refused. The reply comes once the pre-execution hooks (if any) have run and the process has started. When every execution slot of the handler is taken (--max-running), the execution waits in the handler's FIFO queue first: protocol 2.0 clients get a process.queued notification at once and may CANCEL it while it waits (the execute is then answered -32004, reason canceled); protocol 1.0 clients just get their reply later. A full queue, or a draining handler, answers -32004 (reason handler_full or draining): nothing ran; then come process.started, any number of process.output, and exactly one process.completed. Protocol 2.0 reads params strictly (ExecuteParams); protocol 1.0 reads them as the old handler did (LenientExecuteParams).
     """
 
     model_config = ConfigDict(
