@@ -448,7 +448,11 @@ async def cold_start(argv: list[str], timeout_s: float) -> tuple[float, float]:
     """Seconds from spawning a stdio server to its initialize answer, and to its tools/list answer."""
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        *argv,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        limit=16 * MIB,  # tools/list is one line of every tool's schemas
     )
     assert process.stdin is not None and process.stdout is not None
     try:
