@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from typing import TypedDict
 
 from cc_executor.client import HandlerUnavailable
 from cc_executor.handler.hooks import HookListener, HooksEngine
@@ -29,6 +30,19 @@ NO_HANDLER_HINT = (
 )
 CWD_HINT = "Nothing ran. Give cwd as an existing absolute directory, or leave it out for the bridge's own."
 MISSING_CWD = "working directory does not exist"
+
+
+class StartOptions(TypedDict):
+    """What every backend's start takes besides the command: one task's, whichever backend runs it."""
+
+    cwd: str | None
+    timeout_s: int | None
+    sink: TextSink
+    stdin: str | None
+    claude: bool
+    execution_id: str | None
+    on_hook: HookListener | None
+    permission_relay: PermissionRelay | None
 
 
 class BackendChoice:
@@ -68,21 +82,19 @@ class BackendChoice:
         permission_relay: PermissionRelay | None,
     ) -> Execution:
         request = execution.request
-
+        options = StartOptions(
+            cwd=request.cwd,
+            timeout_s=request.timeout_s,
+            sink=sink,
+            stdin=request.stdin,
+            claude=request.claude,
+            execution_id=execution.id,
+            on_hook=on_hook,
+            permission_relay=permission_relay,
+        )
         if self.pool is not None:
             try:
-                return await self.pool.start(
-                    request.command,
-                    cwd=request.cwd,
-                    timeout_s=request.timeout_s,
-                    sink=sink,
-                    stdin=request.stdin,
-                    claude=request.claude,
-                    execution_id=execution.id,
-                    on_hook=on_hook,
-                    permission_relay=permission_relay,
-                    wait=self._fleet_wait(execution),
-                )
+                return await self.pool.start(request.command, **options, wait=self._fleet_wait(execution))
             except HandlerUnavailable as exc:
                 if self.settings.backend == "handler":
                     raise StartFailed(str(exc), NO_HANDLER_HINT) from exc
@@ -99,17 +111,7 @@ class BackendChoice:
                 f"the claude executable {self.settings.claude_bin!r} was not found; install Claude Code "
                 "(npm install -g @anthropic-ai/claude-code) or point --claude-bin / CC_EXECUTOR_CLAUDE_BIN at it"
             )
-        return await self.local.start(
-            request.command,
-            cwd=request.cwd,
-            timeout_s=request.timeout_s,
-            sink=sink,
-            stdin=request.stdin,
-            claude=request.claude,
-            execution_id=execution.id,
-            on_hook=on_hook,
-            permission_relay=permission_relay,
-        )
+        return await self.local.start(request.command, **options)
 
     def _fleet_wait(self, execution: TrackedExecution) -> FleetWait:
         """How the task waits when every handler is full: at most its timeout or --queue-timeout, status queued."""
