@@ -49,6 +49,12 @@ def no_processes_left_behind():
 
 
 ROOT = Path(__file__).resolve().parent
+#: What sat beside the checkout before the run (e.g. ../shared). A checkout directly in the temporary folder has
+#: the tests' own temporary files beside it too: those, and earlier runs' leftovers, are not "beside".
+TEMPORARY = ("pytest-of-", "ccx-", "tmp")
+BESIDE = tuple(
+    str(entry) + os.sep for entry in ROOT.parent.iterdir() if entry != ROOT and not entry.name.startswith(TEMPORARY)
+)
 OUTSIDE_READS: list[str] = []
 
 
@@ -57,7 +63,7 @@ def _watch_reads(event: str, args: tuple[object, ...]) -> None:
     if event not in ("open", "os.listdir", "os.scandir") or not args or not isinstance(args[0], (str, Path)):
         return
     path = os.path.abspath(args[0])
-    if path.startswith(str(ROOT.parent) + os.sep) and not (path + os.sep).startswith(str(ROOT) + os.sep):
+    if (path + os.sep).startswith(BESIDE):
         OUTSIDE_READS.append(path)
 
 
