@@ -64,22 +64,6 @@ class Execution(Protocol):
     async def wait(self) -> Completion: ...
 
 
-class Backend(Protocol):
-    async def start(
-        self,
-        command: str,
-        *,
-        cwd: str | None,
-        timeout_s: int | None,
-        sink: TextSink,
-        stdin: str | None = None,
-        claude: bool = False,
-        execution_id: str | None = None,
-        on_hook: HookListener | None = None,
-        permission_relay: PermissionRelay | None = None,
-    ) -> Execution: ...
-
-
 # -- here ------------------------------------------------------------------------
 
 

@@ -31,14 +31,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from cc_executor.bridge.executions import ExecutionManager, TaskRequest
 from cc_executor.bridge.settings import BridgeSettings
-from cc_executor.contract_tests.live_handler import free_port
+from cc_executor.contract_tests.live_handler import free_port, wait_healthy
 from cc_executor.generated.mcp.common import TaskResult
 from cc_executor.handler.process_runner import RunLimits
 
@@ -98,6 +97,10 @@ def run(*argv: str) -> None:
         raise SystemExit(f"{' '.join(argv)}: {done.stderr.strip()}")
 
 
+def log_of(scratch: str, index: int) -> Path:
+    return Path(scratch) / f"handler-{index}.log"
+
+
 @contextlib.contextmanager
 def handlers(hosts: list[Host], slots: int, token: str) -> Iterator[list[subprocess.Popen[bytes]]]:
     """A handler on each host (--max-running SLOTS); SIGKILLed on the way out if still there."""
@@ -110,10 +113,13 @@ def handlers(hosts: list[Host], slots: int, token: str) -> Iterator[list[subproc
                 argv = [*host.prefix, sys.executable, "-m", "cc_executor", "handler", "--host", host.address]
                 argv += ["--port", str(host.port), "--max-running", str(slots), "--drain-grace", "0"]
                 argv += ["--no-unix-socket", "--log-level", "WARNING"]
-                with open(Path(scratch) / f"handler-{index}.log", "wb") as log:  # the child keeps its own copy
+                with open(log_of(scratch, index), "wb") as log:  # the child keeps its own copy
                     processes.append(subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stderr=log))
-            for host, process in zip(hosts, processes, strict=True):
-                wait_healthy(host, process)
+            for index, (host, process) in enumerate(zip(hosts, processes, strict=True)):
+                try:
+                    wait_healthy(f"http://{host.address}:{host.port}", process, STARTUP_S, log_of(scratch, index))
+                except RuntimeError as exc:
+                    raise SystemExit(f"the handler at {host.url}: {exc}") from None
             yield processes
         finally:
             for process in processes:
@@ -125,18 +131,6 @@ def handlers(hosts: list[Host], slots: int, token: str) -> Iterator[list[subproc
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-
-
-def wait_healthy(host: Host, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the handler at {host.url} exited with {process.returncode} while starting")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://{host.address}:{host.port}/health", timeout=1):
-                return
-        time.sleep(0.05)
-    raise SystemExit(f"the handler at {host.url} did not answer /health within {STARTUP_S:g} s")
 
 
 @dataclass
