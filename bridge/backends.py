@@ -24,7 +24,7 @@ from cc_executor.generated.ws.notifications.process_output import ProcessOutputP
 from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
 from cc_executor.handler.execution_types import Completion, OutputPiece, StreamName
 from cc_executor.handler.hooks import HookContext, HookListener, HooksEngine, failure_message
-from cc_executor.handler.process_runner import RunLimits, RunningProcess, SpawnError
+from cc_executor.handler.process_runner import RunLimits, RunningProcess, SpawnError, launcher
 from cc_executor.handler.relay_channel import Asker, RelayKeys
 
 from .relay_listener import LocalRelay
@@ -112,6 +112,7 @@ class LocalBackend:
         self.limits = limits or RunLimits()
         self.hooks = hooks or HooksEngine(limits=self.limits)
         self.relay = relay
+        self.launcher = launcher(self.limits)
 
     async def start(
         self,
@@ -145,6 +146,7 @@ class LocalBackend:
                 limits=self.limits,
                 environ=environ,
                 stdin=stdin.encode("utf-8", "surrogatepass") if stdin else None,
+                launcher=self.launcher,
             )
         except SpawnError as exc:
             self._revoke(key)
@@ -173,6 +175,7 @@ class LocalBackend:
             self.relay.keys.revoke(key)
 
     async def close(self) -> None:
+        await self.launcher.close()
         if self.relay is not None:
             await self.relay.close()
 

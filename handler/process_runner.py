@@ -13,13 +13,13 @@ import logging
 import os
 import signal
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .cgroups import ExecutionCgroup
 from .execution_types import Completion, CompletionStatus, OutputPiece, StreamName
+from .launcher import EXECUTION_TAG_ENV, READ_SIZE, Children, Launcher, Started, start_fresh
 from .output_framer import Framing, OutputFramer
 from .proc_scan import all_pids, children, descendants, group_alive, pid_alive, with_environment_entry, zombie
 
@@ -27,10 +27,6 @@ log = logging.getLogger("cc_executor.handler")
 
 #: Receives the pieces of one stream that are ready, a batch per read (the session frames them in one write).
 OutputSink = Callable[[StreamName, list[OutputPiece]], Awaitable[None]]
-
-#: Every process of an execution carries this in its environment, so one that leaves the
-#: process group (a daemon: setsid, double fork) is still found and ended with it.
-EXECUTION_TAG_ENV = "CC_EXECUTOR_EXECUTION_TAG"
 
 #: Variables a nested `claude` must not inherit: with them it refuses to start, or believes it runs
 #: inside the orchestrator's session (whose id, messaging socket and token, launcher and notes they
@@ -56,7 +52,6 @@ ORCHESTRATOR_SESSION_ENV = (
 )
 ALWAYS_SCRUBBED = (*ORCHESTRATOR_SESSION_ENV, "CC_EXECUTOR_TOKEN")
 
-READ_SIZE = 256 * 1024
 FLUSH_DELAY_S = 0.02  # how long a half-written line may wait for its end
 POLL_S = 0.01
 
@@ -84,6 +79,11 @@ def child_environment(base: Mapping[str, str], scrub: Iterable[str] = ()) -> dic
     return {name: value for name, value in base.items() if name not in dropped}
 
 
+def launcher(limits: RunLimits) -> Launcher:
+    """A launcher for a long-lived owner that runs executions with `limits` (close it when done)."""
+    return Launcher(lambda: child_environment(os.environ, limits.scrub_env))
+
+
 def become_subreaper() -> bool:
     """Adopt orphaned grandchildren (Linux), so their exit can be seen and reaped here.
 
@@ -104,8 +104,6 @@ def become_subreaper() -> bool:
 
 PR_SET_CHILD_SUBREAPER = 36
 _SUBREAPER: bool | None = None
-_LEADERS: set[int] = set()  # leaders asyncio reaps itself; never reap them here
-_SPAWNING = 0  # starts in progress: a leader that already exited is not in _LEADERS yet
 STRAY_REAP_INTERVAL_S = 2.0
 
 
@@ -155,10 +153,10 @@ def _kill_all(pids: Iterable[int], signum: int) -> None:
 def _reap_strays() -> None:
     """Reap adopted processes that left their group (daemons) and have exited since (never a leader: asyncio
     waits for those, and a start in progress may not have said which pid it got yet)."""
-    if _SPAWNING:
+    if Children.spawning:
         return
     for pid in children(os.getpid()):
-        if pid not in _LEADERS and zombie(pid):
+        if pid not in Children.leaders and zombie(pid):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
 
@@ -227,46 +225,26 @@ class _Clock:
             self.stopped_since = None
 
 
-class _ExitAwareProtocol(asyncio.subprocess.SubprocessStreamProtocol):
-    """Tells when the leader exits, even while a grandchild still holds the pipes.
-
-    (On Python 3.11 `Process.wait()` waits for the pipes to close as well.)
-    """
-
-    def __init__(self, exited: asyncio.Future[None], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._exited_future = exited
-
-    def process_exited(self) -> None:
-        super().process_exited()
-        if not self._exited_future.done():
-            self._exited_future.set_result(None)
-
-
 class RunningProcess:
     """One started process group; `wait()` returns its Completion exactly once it is gone."""
 
     def __init__(
         self,
-        transport: asyncio.SubprocessTransport,
-        process: asyncio.subprocess.Process,
-        exited: asyncio.Future[None],
+        started: Started,
         command: str,
         timeout_s: float | None,
         sink: OutputSink,
         limits: RunLimits,
-        tag: str,
         framing: Framing,
-        cgroup: ExecutionCgroup | None = None,
         stdin: bytes | None = None,
     ) -> None:
-        self.process = process
-        self.tag = tag
-        self.cgroup = cgroup
-        self._transport = transport
-        self._exited = exited
-        self.pid = process.pid
-        self.pgid = process.pid  # start_new_session: the leader's pid is the group's id
+        self.process = started.process
+        self.tag = started.tag
+        self.cgroup = started.cgroup
+        self._transport = started.transport
+        self._exited = started.exited
+        self.pid = self.process.pid
+        self.pgid = self.pid  # start_new_session: the leader's pid is the group's id
         self.command = command
         self.timeout_s = timeout_s
         self.clock = _Clock()
@@ -295,43 +273,26 @@ class RunningProcess:
         environ: Mapping[str, str] | None = None,
         framing: Framing = "batched",
         stdin: bytes | None = None,
+        launcher: Launcher | None = None,
     ) -> RunningProcess:
-        """Spawn `/bin/sh -c command` in a new session; `framing` cuts its output into pieces.
+        """Spawn `/bin/sh -c command` in a new session (from `launcher`'s ready shell when it has one); `framing`
+        cuts its output into pieces.
 
         Its stdin is closed, or with `stdin` a pipe that gets those bytes and is then closed (written
         beside the run, so a process that never reads them blocks nothing but its own writer)."""
         if cwd is not None and not os.path.isdir(cwd):
             raise SpawnError(f"working directory does not exist: {cwd}")
-        global _SPAWNING
         become_subreaper()
-        tag = uuid.uuid4().hex
         environment = child_environment(os.environ if environ is None else environ, limits.scrub_env)
-        environment[EXECUTION_TAG_ENV] = tag
-        cgroup = ExecutionCgroup.create(tag)
-        loop = asyncio.get_running_loop()
-        exited = loop.create_future()
-        _SPAWNING += 1
         try:
-            transport, protocol = await loop.subprocess_exec(
-                lambda: _ExitAwareProtocol(exited, limit=READ_SIZE, loop=loop),
-                *(["/bin/sh", "-c", command] if cgroup is None else cgroup.argv(command)),
-                stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                cwd=cwd,
-                env=environment,
-                start_new_session=True,
-            )
-            process = asyncio.subprocess.Process(transport, protocol, loop)
-            _LEADERS.add(process.pid)
+            if launcher is None:
+                started = await start_fresh(command, cwd=cwd, environment=environment, stdin=bool(stdin))
+            else:
+                started = await launcher.start(command, cwd=cwd, environment=environment, stdin=bool(stdin))
         except (OSError, ValueError) as exc:  # ValueError: e.g. a NUL character in the command or cwd
-            if cgroup is not None:
-                cgroup.remove()
             detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise SpawnError(f"could not start the process: {detail}") from exc
-        finally:
-            _SPAWNING -= 1
-        return cls(transport, process, exited, command, timeout_s, sink, limits, tag, framing, cgroup, stdin)
+        return cls(started, command, timeout_s, sink, limits, framing, stdin)
 
     # -- steering -------------------------------------------------------------
 
@@ -493,7 +454,7 @@ class RunningProcess:
             with contextlib.suppress(BaseException):
                 await pumps
             self._transport.close()  # release pipes a daemon may still hold
-            _LEADERS.discard(self.pid)
+            Children.leaders.discard(self.pid)
             if self._limits.reap_strays:
                 _reap_strays()
         return self._completion(self.process.returncode)

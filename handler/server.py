@@ -32,7 +32,7 @@ from .hooks_file import HooksSetup
 from .leftovers import RunningExecutions
 from .local_socket import LocalSocket
 from .metrics import HandlerMetrics
-from .process_runner import RunLimits
+from .process_runner import RunLimits, launcher
 from .protocol import ConnectionProtocol
 from .protocol_mode import MODES, V2_SUBPROTOCOL, ProtocolMode, mode_for
 from .relay_channel import RELAY_PATH, RelayDoor, RelayKeys, relay_refusal, serve_relay
@@ -190,6 +190,7 @@ class HandlerServer:
         self.local_socket = LocalSocket(config.unix_socket) if config.unix_socket else None
         self.hooks = HooksEngine(config.hooks, config.run_limits)
         self.relay_keys = RelayKeys()  # the keys of executions whose permission prompts are relayed
+        self.launcher = launcher(config.run_limits)
         self._server: Server | None = None
         self._unix_server: Server | None = None
 
@@ -325,6 +326,7 @@ class HandlerServer:
                 await server.wait_closed()
         if self.local_socket is not None:
             self.local_socket.close()
+        await self.launcher.close()
         if self.running is not None:
             self.running.close()
 
@@ -441,6 +443,7 @@ class HandlerServer:
             hooks=self.hooks,
             slots=self.slots,
             relay=RelayDoor(self.relay_keys, relay_url) if relay_url is not None else None,
+            launcher=self.launcher,
         )
         session = Session(websocket, protocol, settings, lambda: self.sessions)
         self.sessions.add(session)

@@ -25,6 +25,7 @@ from cc_executor.logs import command_digest
 from .execution_slots import ExecutionSlots, NotRun, Waiting
 from .execution_types import OutputPiece, StreamName
 from .hooks import HookContext, HooksEngine, failure_message, runs_claude
+from .launcher import Launcher
 from .leftovers import RunningExecutions
 from .metrics import HandlerMetrics
 from .params import ControlType
@@ -62,6 +63,7 @@ class SessionSettings:
     hooks: HooksEngine | None = None
     slots: ExecutionSlots | None = None  # shared by the handler's sessions; None: one of its own per session
     relay: RelayDoor | None = None  # where the permission relays of this handler's executions ask
+    launcher: Launcher | None = None  # the handler's, with a shell kept ready; None: every start from scratch
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,7 @@ class Session:
                 environ=environ,
                 framing=self.protocol.mode.framing,
                 stdin=execute.stdin.encode("utf-8", "surrogatepass") if execute.stdin else None,
+                launcher=self.settings.launcher,
             )
         except SpawnError as exc:
             self._end_relay()

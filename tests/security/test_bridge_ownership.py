@@ -20,7 +20,7 @@ from mcp import ClientSession
 from cc_executor.bridge.executions import ABANDONED, ExecutionManager
 from cc_executor.bridge.history import History
 from cc_executor.bridge.ownership import BRIDGES_FOLDER
-from cc_executor.handler.process_runner import EXECUTION_TAG_ENV
+from cc_executor.handler.launcher import EXECUTION_TAG_ENV
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -1,0 +1,268 @@
+"""Starting an execution's shell: from one made ready beforehand when there is one, else from scratch.
+
+Moving a new process into its own cgroup (cgroups.py) waits for a full RCU grace period when
+moves are spread out (about 12 ms on the reference VM), more than everything else a task costs
+the bridge. A `Launcher` keeps one shell ready between executions: already in a fresh cgroup,
+its pipes made, in a session of its own, blocked reading one line on its stdin. An execution
+sends that line (cd, the changes to the environment it was started with, `exec /bin/sh -c
+command`), and the command starts with what a fresh `/bin/sh -c command` gets: its working
+directory, its environment, the pipes, its own process group and the cgroup. The move's wait
+is paid while nothing waits for it, and the next ready shell is made as soon as one is used.
+
+A ready shell is used only where it is exact; otherwise (no cgroup to put it in, a variable
+name the shell cannot export, a NUL character, a line so long the shell would read it slowly,
+another event loop, a ready shell that died) the execution starts from scratch as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shlex
+import signal
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .cgroups import ExecutionCgroup
+from .proc_scan import pid_alive
+
+#: The shell's `read` takes one byte per system call: beyond this a fresh start is quicker.
+MAX_LINE_BYTES = 4096
+#: How long closing waits for an unused ready shell to go (it ends on EOF, else it is killed).
+CLOSE_WAIT_S = 2.0
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: Run by the ready shell: join the cgroup ($1), then run the one line it is sent ($n is a newline, for values that
+#: hold one). Without a line (the launcher closed, or its process died) it just ends.
+_READY_SCRIPT = '{ echo 0 >"$1"; } 2>/dev/null; n="\n"; IFS= read -r line || exit 0; eval "$line"'
+
+#: Every process of an execution carries this in its environment, so one that leaves the
+#: process group (a daemon: setsid, double fork) is still found and ended with it.
+EXECUTION_TAG_ENV = "CC_EXECUTOR_EXECUTION_TAG"
+READ_SIZE = 256 * 1024
+
+
+class Children:
+    """This process's execution shells, as the stray reaper must know them."""
+
+    leaders: set[int] = set()  # leaders asyncio reaps itself; never reap them elsewhere
+    spawning = 0  # starts in progress: a leader that already exited is not in `leaders` yet
+
+
+class _ExitAwareProtocol(asyncio.subprocess.SubprocessStreamProtocol):
+    """Tells when the leader exits, even while a grandchild still holds the pipes.
+
+    (On Python 3.11 `Process.wait()` waits for the pipes to close as well.)
+    """
+
+    def __init__(self, exited: asyncio.Future[None]) -> None:
+        super().__init__(limit=READ_SIZE, loop=asyncio.get_running_loop())
+        self._exited_future = exited
+
+    def process_exited(self) -> None:
+        super().process_exited()
+        if not self._exited_future.done():
+            self._exited_future.set_result(None)
+
+
+@dataclass
+class Started:
+    """A shell that runs (or is ready to run) an execution's command."""
+
+    transport: asyncio.SubprocessTransport
+    process: asyncio.subprocess.Process
+    exited: asyncio.Future[None]  # resolved when the process has exited (before its pipes are drained)
+    tag: str
+    cgroup: ExecutionCgroup | None
+
+
+async def _spawn(
+    argv: list[str], *, cwd: str | None, environment: Mapping[str, str], stdin: bool
+) -> tuple[asyncio.SubprocessTransport, asyncio.subprocess.Process, asyncio.Future[None]]:
+    """`argv` in a new session, its output piped; stdin a pipe, or /dev/null."""
+    loop = asyncio.get_running_loop()
+    exited: asyncio.Future[None] = loop.create_future()
+    Children.spawning += 1
+    try:
+        transport, protocol = await loop.subprocess_exec(
+            lambda: _ExitAwareProtocol(exited),
+            *argv,
+            stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=cwd,
+            env=environment,
+            start_new_session=True,
+        )
+        Children.leaders.add(transport.get_pid())
+    finally:
+        Children.spawning -= 1
+    return transport, asyncio.subprocess.Process(transport, protocol, loop), exited
+
+
+async def start_fresh(
+    command: str,
+    *,
+    cwd: str | None,
+    environment: dict[str, str],
+    stdin: bool,
+) -> Started:
+    """`/bin/sh -c command` started now, tagged, in a new cgroup where there can be one (its shell moves itself in
+    first). `environment` is the command's whole environment but for its tag.
+
+    Raises OSError or ValueError (a NUL character) when it cannot start; the cgroup is then removed."""
+    tag = uuid.uuid4().hex
+    environment = {**environment, EXECUTION_TAG_ENV: tag}
+    cgroup = ExecutionCgroup.create(tag)
+    argv = ["/bin/sh", "-c", command] if cgroup is None else cgroup.argv(command)
+    try:
+        transport, process, exited = await _spawn(argv, cwd=cwd, environment=environment, stdin=stdin)
+    except BaseException:
+        if cgroup is not None:
+            cgroup.remove()
+        raise
+    return Started(transport, process, exited, tag, cgroup)
+
+
+class Launcher:
+    """Starts executions' shells, keeping one ready (in its cgroup) for the next where cgroups are available.
+
+    Owned by a long-lived server (the handler, the bridge's local backend), which must `close()` it: an unused ready
+    shell is a process of its own. `environment` is what executions get unless they say otherwise (the diff is sent).
+    """
+
+    def __init__(self, environment: Callable[[], dict[str, str]]) -> None:
+        self._environment = environment
+        self._ready: tuple[Started, dict[str, str]] | None = None
+        self._making: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._usable = True  # False once a cgroup could not be made: a ready shell would save nothing
+
+    async def start(self, command: str, *, cwd: str | None, environment: dict[str, str], stdin: bool) -> Started:
+        """The command's shell, started: from the ready one when it can be used exactly, else from scratch.
+        `environment` is the command's whole environment but for its tag (EXECUTION_TAG_ENV)."""
+        started = self._take(command, cwd, environment, stdin)
+        if started is None:
+            started = await start_fresh(command, cwd=cwd, environment=environment, stdin=stdin)
+        self._make_ready()
+        return started
+
+    def _take(self, command: str, cwd: str | None, environment: dict[str, str], stdin: bool) -> Started | None:
+        ready, self._ready = self._ready, None
+        if ready is None:
+            return None
+        shell, ready_environment = ready
+        if asyncio.get_running_loop() is not self._loop:
+            self._ready = ready  # another event loop's: closed with the launcher
+            return None
+        if shell.exited.done() or not pid_alive(shell.process.pid):  # killed while it waited
+            self._retire(shell)
+            return None
+        line = _line(command, cwd, {**environment, EXECUTION_TAG_ENV: shell.tag}, ready_environment, stdin)
+        if line is None:
+            self._ready = ready  # still good for another execution
+            return None
+        writer = shell.process.stdin
+        assert writer is not None
+        writer.write(line)
+        if not stdin:
+            writer.close()  # after the line is written; the command itself reads /dev/null
+        return shell
+
+    def _retire(self, shell: Started) -> None:
+        task = asyncio.get_running_loop().create_task(_discard(shell), name="ready shell gone")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    def _make_ready(self) -> None:
+        if self._closed or not self._usable or self._ready is not None or self._making is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._making = self._loop.create_task(self._make(), name="ready shell")
+
+    async def _make(self) -> None:
+        tag = uuid.uuid4().hex
+        cgroup = ExecutionCgroup.create(tag)
+        try:
+            if cgroup is None:
+                self._usable = False
+                return
+            environment = {**self._environment(), EXECUTION_TAG_ENV: tag}
+            argv = ["/bin/sh", "-c", _READY_SCRIPT, "/bin/sh", str(cgroup.path / "cgroup.procs")]
+            try:
+                transport, process, exited = await _spawn(argv, cwd="/", environment=environment, stdin=True)
+            except (OSError, ValueError):
+                self._usable = False
+                cgroup.remove()
+                return
+            shell = Started(transport, process, exited, tag, cgroup)
+            if self._closed:
+                await _discard(shell)
+            else:
+                self._ready = (shell, environment)
+        finally:
+            self._making = None
+
+    async def close(self) -> None:
+        """End the ready shell, if any (and one being made)."""
+        self._closed = True
+        if self._making is not None:
+            with contextlib.suppress(BaseException):
+                await self._making
+        ready, self._ready = self._ready, None
+        if ready is not None:
+            await _discard(ready[0])
+        if self._retiring:
+            await asyncio.wait(self._retiring)
+
+
+async def _discard(shell: Started) -> None:
+    """End an unused ready shell: it ends on EOF; killed if it does not go in time. Its cgroup is removed."""
+    assert shell.process.stdin is not None
+    shell.process.stdin.close()
+    try:
+        await asyncio.wait_for(asyncio.shield(shell.exited), CLOSE_WAIT_S)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(shell.process.pid, signal.SIGKILL)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(shell.exited), CLOSE_WAIT_S)
+    shell.transport.close()
+    Children.leaders.discard(shell.process.pid)
+    if shell.cgroup is not None:
+        shell.cgroup.end()
+
+
+def _line(
+    command: str, cwd: str | None, environment: dict[str, str], ready: dict[str, str], stdin: bool
+) -> bytes | None:
+    """The line a ready shell runs to become `/bin/sh -c command` in `cwd` with `environment` (it was started with
+    `ready`); None when it cannot be said exactly, or would take the shell long to read."""
+    try:
+        folder = cwd if cwd is not None else os.getcwd()
+    except OSError:
+        return None
+    words: list[str] = [f"cd -P -- {_quoted(folder)} || exit 126"]
+    # cd set OLDPWD: it gets the value it would have had, like every variable that differs from the ready shell's
+    changed = {name for name in environment.keys() | ready.keys() if environment.get(name) != ready.get(name)}
+    for name in sorted(changed | {"OLDPWD"}):
+        if not _NAME.match(name):
+            return None
+        value = environment.get(name)
+        words.append(f"unset {name}" if value is None else f"export {name}={_quoted(value)}")
+    words.append(f"exec /bin/sh -c {_quoted(command)}" + ("" if stdin else " </dev/null"))
+    line = "; ".join(words)
+    if "\0" in line:
+        return None
+    data = line.encode("utf-8", "surrogateescape") + b"\n"
+    return data if len(data) <= MAX_LINE_BYTES else None
+
+
+def _quoted(text: str) -> str:
+    """shlex.quote, with newlines said as "$n" (the ready shell reads one line)."""
+    return shlex.quote(text).replace("\n", "'\"$n\"'")
