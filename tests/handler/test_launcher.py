@@ -105,7 +105,7 @@ def report(text: str, tag: str) -> dict[str, object]:
 
 TRICKY = {
     "MULTILINE": "one\ntwo\n\nthree\n",
-    "QUOTES": "it's \"quoted\" $HOME `date` \\ back",
+    "QUOTES": 'it\'s "quoted" $HOME `date` \\ back',
     "EMPTY": "",
     "UNICODE": "naïve — 東京 ✓",
     "SPACES": "  a  b  ",
@@ -198,7 +198,9 @@ async def test_a_process_that_leaves_group_and_tag_is_still_ended_with_its_cgrou
     await run("true", warm)
     ready = await until_ready()
     pidfile = tmp_path / "escapee"
-    escape = f"setsid env -u {EXECUTION_TAG_ENV} sh -c 'echo $$ > {pidfile}; exec sleep 300' </dev/null >/dev/null 2>&1 &"
+    escape = (
+        f"setsid env -u {EXECUTION_TAG_ENV} sh -c 'echo $$ > {pidfile}; exec sleep 300' </dev/null >/dev/null 2>&1 &"
+    )
     running, _ = await run(escape + " sleep 0.2", warm)
     assert running.pid == ready
     escapee = int(pidfile.read_text())
