@@ -113,7 +113,6 @@ class ExecutionManager:
         store = OutputStore(
             self.outputs_dir / execution_id,
             self.settings.max_output_bytes,
-            transcript=request.claude,
             allowance=self.disk.take,
         )
         execution = TrackedExecution(execution_id, request, store, client)
@@ -173,7 +172,6 @@ class ExecutionManager:
                     return
                 execution.status = "running"
                 execution.started = time.monotonic()
-                execution.store.open()
                 for attempt in range(1, MAX_RUNS + 1):
                     handle = await self._start(execution)
                     if handle is None:
@@ -382,7 +380,10 @@ class ExecutionManager:
         return text, next_offset, total, ended
 
     def has_transcript(self, execution_id: str) -> bool:
-        """Whether a readable transcript was kept (Claude tasks of this bridge version; not plain commands)."""
+        """Whether a readable transcript is kept (Claude tasks of this bridge version; not plain commands)."""
+        tracked = self.executions.get(execution_id)
+        if tracked is not None:  # its file is made with its first step
+            return tracked.request.claude
         folder = output_folder(self.outputs_dir, execution_id)
         return folder is not None and (folder / "transcript.txt").is_file()
 

@@ -10,6 +10,8 @@ the outputs folder.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import uuid
@@ -18,7 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from cc_executor.paths import open_private_for_append, private_dir
+from cc_executor.paths import DataDirError, open_private_for_append, private_dir
+
+log = logging.getLogger("cc_executor.bridge")
 
 StoredStream = Literal["stdout", "stderr", "result", "transcript"]
 ACTIVITY_LINES = 5
@@ -40,9 +44,11 @@ def output_folder(outputs_dir: Path, execution_id: str) -> Path | None:
 class OutputStore:
     """Appends text per stream up to a byte cap; keeps short tails in memory for status replies.
 
-    Nothing is opened until `open()` (a task that waits for a slot holds no file)."""
+    A stream's file is made when its first bytes come (a task that waits for a slot holds no file, and making
+    files is no part of a task's start). What cannot be written is dropped and marked truncated, with one log line:
+    the task runs on, and its result is read from the stream all the same."""
 
-    def __init__(self, directory: Path, max_bytes: int, transcript: bool = False, allowance: Allowance | None = None):
+    def __init__(self, directory: Path, max_bytes: int, allowance: Allowance | None = None):
         self.directory = directory
         self.max_bytes = max_bytes
         self.bytes: dict[StoredStream, int] = {"stdout": 0, "stderr": 0, "result": 0, "transcript": 0}
@@ -50,15 +56,22 @@ class OutputStore:
         self._allowance = allowance
         self._activity: deque[str] = deque(maxlen=ACTIVITY_LINES)
         self._stderr_tail = ""
-        self._streams: tuple[StoredStream, ...] = (
-            ("stdout", "stderr", "transcript") if transcript else ("stdout", "stderr")
-        )
         self._files: dict[StoredStream, BinaryIO] = {}
+        self._folder_made = False
+        self.write_error: str | None = None
 
-    def open(self) -> None:
-        private_dir(self.directory.parent)
-        private_dir(self.directory)
-        self._files = {stream: os.fdopen(open_private_for_append(self.path(stream)), "ab") for stream in self._streams}
+    def _file(self, stream: StoredStream) -> BinaryIO:
+        handle = self._files.get(stream)
+        if handle is None:
+            self._make_folder()
+            handle = self._files[stream] = os.fdopen(open_private_for_append(self.path(stream)), "ab")
+        return handle
+
+    def _make_folder(self) -> None:
+        if not self._folder_made:
+            private_dir(self.directory.parent)
+            private_dir(self.directory)
+            self._folder_made = True
 
     def path(self, stream: StoredStream) -> Path:
         return self.directory / f"{stream}.txt"
@@ -82,9 +95,19 @@ class OutputStore:
 
     def _write(self, stream: StoredStream, text: str) -> None:
         data = self._allowed(stream, text.encode())
-        if data:
-            self._files[stream].write(data)
+        if data and self.write_error is None:
+            try:
+                self._file(stream).write(data)
+            except (OSError, DataDirError) as exc:
+                self._failed(exc)
+                return
             self.bytes[stream] += len(data)
+
+    def _failed(self, exc: Exception) -> None:
+        if self.write_error is not None:
+            return
+        self.write_error, self.truncated = str(exc), True
+        log.warning("output not stored", extra={"event": {"folder": str(self.directory), "error": str(exc)}})
 
     def _allowed(self, stream: StoredStream, data: bytes) -> bytes:
         """As much of `data` as this stream's cap and the disk budget allow (cut at a character boundary)."""
@@ -98,18 +121,20 @@ class OutputStore:
 
     def set_result(self, text: str) -> None:
         data = self._allowed("result", text.encode())
-        with os.fdopen(open_private_for_append(self.path("result")), "wb") as handle:
-            handle.truncate(0)
-            handle.write(data)
+        try:
+            self._make_folder()
+            with os.fdopen(open_private_for_append(self.path("result")), "wb") as handle:
+                handle.truncate(0)
+                handle.write(data)
+        except (OSError, DataDirError) as exc:
+            self._failed(exc)
+            return
         self.bytes["result"] = len(data)
 
     def close(self) -> None:
         for handle in self._files.values():
-            handle.close()
-
-    @property
-    def closed(self) -> bool:
-        return all(handle.closed for handle in self._files.values())
+            with contextlib.suppress(OSError):  # what a full disk kept in the buffer is lost (and logged above)
+                handle.close()
 
     @property
     def stderr_tail(self) -> str:
@@ -118,7 +143,10 @@ class OutputStore:
     def flush(self) -> None:
         for handle in self._files.values():
             if not handle.closed:
-                handle.flush()
+                try:
+                    handle.flush()
+                except OSError as exc:
+                    self._failed(exc)
 
 
 def read_page(path: Path, offset: int, limit: int) -> tuple[str, int, int]:

@@ -37,15 +37,14 @@ def open_files_under(folder: Path) -> list[str]:
 async def test_a_task_waiting_for_a_slot_holds_no_file(tmp_path):
     manager = ExecutionManager(b.settings(tmp_path, max_concurrent=1))
     try:
-        running = manager.submit(TaskRequest.for_command("sleep 30", manager.settings))
+        running = manager.submit(TaskRequest.for_command("echo started; sleep 30", manager.settings))
         queued = [manager.submit(TaskRequest.for_command("sleep 30", manager.settings)) for _ in range(3)]
         with anyio.fail_after(10):
-            while running.handle is None:
+            while running.store.bytes["stdout"] == 0:
                 await anyio.sleep(0.01)
         assert [execution.status for execution in queued] == ["queued"] * 3
-        assert sorted(open_files_under(tmp_path / "outputs")) == sorted(
-            str(tmp_path / "outputs" / running.id / name) for name in ("stdout.txt", "stderr.txt")
-        )
+        # a stream's file is made with its first bytes: the running task's stdout only
+        assert open_files_under(tmp_path / "outputs") == [str(tmp_path / "outputs" / running.id / "stdout.txt")]
         assert not any((tmp_path / "outputs" / execution.id).exists() for execution in queued)
     finally:
         await manager.close()
