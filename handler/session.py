@@ -275,12 +275,12 @@ class Session:
                 await self._not_run(request, not_run)
             return
         self._waiting = None
-        self.settings.metrics.queue_wait.observe(time.monotonic() - waiting.joined_at)
+        self.settings.metrics.waited(request.execution_id, time.monotonic() - waiting.joined_at)
         with contextlib.suppress(ConnectionClosed):
             await self._start_in_slot(request)
 
     async def _not_run(self, request: StartExecution, not_run: NotRun) -> None:
-        self.settings.metrics.not_run.labels(reason=not_run.reason).inc()
+        self.settings.metrics.not_started(request.execution_id, not_run.reason)
         log.info(
             "execution not run",
             extra={"event": {"execution_id": request.execution_id, "reason": not_run.reason}},
@@ -325,7 +325,7 @@ class Session:
             )
         except SpawnError as exc:
             self._end_relay()
-            self.settings.metrics.spawn_failures.inc()
+            self.settings.metrics.spawn_failed(request.execution_id)
             log.warning(
                 "execution not started", extra={"event": {"execution_id": request.execution_id, "error": str(exc)}}
             )
@@ -416,7 +416,10 @@ class Session:
         if self.settings.running is not None:
             self.settings.running.remove(running.tag)
         self.settings.metrics.execution_ended(
-            completion.status, completion.execution_time, completion.stdout_bytes + completion.stderr_bytes
+            execution_id,
+            completion.status,
+            completion.execution_time,
+            completion.stdout_bytes + completion.stderr_bytes,
         )
         log.info(
             "execution ended",
