@@ -19,7 +19,7 @@ from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.common.permissions import PermissionDecision, PermissionRelayOptions
 from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
 from cc_executor.generated.ws.requests.sessions import SessionInfo
-from cc_executor.generated.ws.requests.status import RunningExecution
+from cc_executor.generated.ws.requests.status import QueuedExecution, RunningExecution
 from cc_executor.logs import command_digest
 
 from .execution_slots import ExecutionSlots, NotRun, Waiting
@@ -222,7 +222,9 @@ class Session:
         elif isinstance(action, ControlExecution):
             await self._control(action)
         elif isinstance(action, ReportStatus):
-            frames = self.protocol.status(action, self.execution(), len(self.peers()), self.settings.max_sessions)
+            frames = self.protocol.status(
+                action, self.execution(), self.queued_execution(), len(self.peers()), self.settings.max_sessions
+            )
             await self._send_all(frames)
         elif isinstance(action, ReportSessions):
             infos = [peer.info() for peer in self.peers()]
@@ -242,9 +244,30 @@ class Session:
             return None
         return describe(self.running, self.protocol.execution_id)
 
+    def queued_execution(self) -> QueuedExecution | None:
+        """The execution waiting for a slot, while it is in the queue."""
+        queued = self._waiting
+        if queued is None:
+            return None
+        position = self.slots.position(queued.waiting)
+        if position is None:  # it was just given its slot, and starts
+            return None
+        return QueuedExecution(
+            execution_id=queued.request.execution_id,
+            state="queued",
+            command=queued.request.execute.command,
+            queued_s=round(time.monotonic() - queued.waiting.joined_at, 3),
+            position=position,
+        )
+
     def info(self) -> SessionInfo:
         connected_s = round(time.monotonic() - self.connected_at, 3)
-        return SessionInfo(session_id=self.protocol.session_id, connected_s=connected_s, execution=self.execution())
+        return SessionInfo(
+            session_id=self.protocol.session_id,
+            connected_s=connected_s,
+            execution=self.execution(),
+            queued_execution=self.queued_execution(),
+        )
 
     async def _start(self, request: StartExecution) -> None:
         """Start at once when a slot is free; else queue (process.queued for 2.0) and start when one frees."""
