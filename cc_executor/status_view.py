@@ -1,4 +1,4 @@
-"""`cc-executor status`: a live table of a handler's sessions and running executions."""
+"""`cc-executor status`: a live table of a handler's sessions, their running executions and those waiting for a slot."""
 
 from __future__ import annotations
 
@@ -22,19 +22,32 @@ from cc_executor.terminal_text import literal
 def render(url: str, health: dict[str, Any] | None, sessions: SessionsResult, own_session: str) -> Group:
     others = [s for s in sessions.sessions if s.session_id != own_session]
     running = sum(1 for s in others if s.execution is not None)
+    queued = sum(1 for s in others if s.queued_execution is not None)
     version = health.get("version", "?") if health else "?"
     uptime = f"{health['uptime_seconds']:.0f} s" if health else "?"
     header = Text.assemble(
         literal(url, "bold"),
         literal(f"  version {version}  up {uptime}  sessions {len(others)}/{sessions.max_sessions}"),
-        f" (plus this viewer)  running {running}",
+        f" (plus this viewer)  running {running}  queued {queued}",
     )
     table = Table(expand=True)
     for column in ("session", "connected", "execution", "state", "pid", "elapsed", "active", "out bytes", "command"):
         table.add_column(column, overflow="ellipsis", no_wrap=column != "command")
     for session in sorted(others, key=lambda s: -s.connected_s):
-        execution = session.execution
-        if execution is None:
+        execution, waiting = session.execution, session.queued_execution
+        if waiting is not None:  # no process yet: elapsed is the time it has waited, its place in the queue beside
+            cells = [
+                session.session_id[:8],
+                f"{session.connected_s:.0f} s",
+                waiting.execution_id[:12],
+                f"{waiting.state} #{waiting.position}",
+                "",
+                f"{waiting.queued_s:.1f} s",
+                "",
+                "",
+                waiting.command[:200],
+            ]
+        elif execution is None:
             cells = [session.session_id[:8], f"{session.connected_s:.0f} s", "-", "idle", "", "", "", "", ""]
         else:
             cells = [

@@ -28,7 +28,6 @@ from cc_executor.spec_files import SPEC_DIR
 
 ERROR_RESPONSE = "common/jsonrpc.json#/$defs/ErrorResponse"
 SUCCESS_RESPONSE = "common/jsonrpc.json#/$defs/SuccessResponse"
-HEALTH = "http/openapi.yaml#/components/schemas/Health"
 
 
 def _uri(relative: str, spec_dir: Path = SPEC_DIR) -> str:

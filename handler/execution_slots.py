@@ -55,6 +55,13 @@ class ExecutionSlots:
     def queued(self) -> int:
         return len(self._queue)
 
+    def position(self, waiting: Waiting) -> int | None:
+        """Its place in the queue now (1 is next), or None once it left the queue."""
+        try:
+            return self._queue.index(waiting) + 1
+        except ValueError:
+            return None
+
     def take(self, may_queue: bool = True) -> Waiting | None:
         """None: a slot is granted now. A Waiting: queued (await its turn()). NotRun: no slot and no place."""
         if self.draining:

@@ -1,21 +1,33 @@
-"""Prometheus metrics of one handler (its own registry, so several handlers can share a process)."""
+"""Prometheus metrics of one handler (its own registry, so several handlers can share a process).
+
+Each figure one execution adds to carries that execution's id as an OpenMetrics exemplar
+(the latest per series, or per histogram bucket): an operator finds the execution behind
+a slow bucket or a failure without a label per execution. Exemplars appear only in the
+OpenMetrics format, which a scraper asks for (`Accept: application/openmetrics-text`);
+without it the reply is the plain Prometheus text it always was.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import choose_encoder
 
 from .execution_slots import ExecutionSlots
 
 DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, float("inf"))
 BYTES_BUCKETS = (0, 1024, 16384, 262144, 1 << 20, 16 << 20, 256 << 20, 1 << 30, float("inf"))
+EXEMPLAR_LABEL = "execution_id"
+#: OpenMetrics allows 128 characters for an exemplar's label names and values together; a longer id is cut
+EXEMPLAR_ID_CHARS = 128 - len(EXEMPLAR_LABEL)
+
+
+def exemplar(execution_id: str) -> dict[str, str]:
+    return {EXEMPLAR_LABEL: execution_id[:EXEMPLAR_ID_CHARS]}
 
 
 class HandlerMetrics:
-    content_type = CONTENT_TYPE_LATEST
-
     def __init__(self, sessions: Callable[[], int], slots: ExecutionSlots) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.executions = Counter(
@@ -61,10 +73,25 @@ class HandlerMetrics:
         for name, (text, read) in gauges.items():
             Gauge(name, text, registry=self.registry).set_function(read)
 
-    def execution_ended(self, status: str, duration_s: float, output_bytes: int) -> None:
-        self.executions.labels(status=status).inc()
-        self.duration.observe(duration_s)
-        self.output_bytes.observe(output_bytes)
+    def execution_ended(self, execution_id: str, status: str, duration_s: float, output_bytes: int) -> None:
+        example = exemplar(execution_id)
+        self.executions.labels(status=status).inc(exemplar=example)
+        self.duration.observe(duration_s, exemplar=example)
+        self.output_bytes.observe(output_bytes, exemplar=example)
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def waited(self, execution_id: str, waited_s: float) -> None:
+        """An execution got its slot after waiting in the queue."""
+        self.queue_wait.observe(waited_s, exemplar=exemplar(execution_id))
+
+    def not_started(self, execution_id: str, reason: str) -> None:
+        """An execution got no slot and never started."""
+        self.not_run.labels(reason=reason).inc(exemplar=exemplar(execution_id))
+
+    def spawn_failed(self, execution_id: str) -> None:
+        self.spawn_failures.inc(exemplar=exemplar(execution_id))
+
+    def render(self, accept: str) -> tuple[bytes, str]:
+        """The exposition the `Accept` header asks for, and its content type: OpenMetrics (with exemplars) when
+        asked, else the plain Prometheus text format 0.0.4 every scraper reads."""
+        encoder, content_type = choose_encoder(accept)
+        return encoder(self.registry), content_type

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from pydantic.main import IncEx
 
 from cc_executor.generated.common.errors import ErrorDetails
 from cc_executor.generated.common.execution import StateChangeParams
@@ -48,7 +49,7 @@ from cc_executor.generated.ws.requests.control import ControlResult
 from cc_executor.generated.ws.requests.execute import ExecuteResult
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 from cc_executor.generated.ws.requests.sessions import SessionInfo, SessionsResult
-from cc_executor.generated.ws.requests.status import RunningExecution, StatusResult
+from cc_executor.generated.ws.requests.status import QueuedExecution, RunningExecution, StatusResult
 
 from .execution_types import Completion, OutputPiece, StreamName
 from .params import (
@@ -252,7 +253,7 @@ class ConnectionProtocol:
 
     @property
     def capabilities(self) -> list[str]:
-        queue = [QUEUE_CAPABILITY] if "process.queued" in self.mode.notifications else []
+        queue = [QUEUE_CAPABILITY] if self.mode.shows_queue else []
         relay = [RELAY_CAPABILITY] if self.relays else []
         return [*CAPABILITIES, *queue, *relay]
 
@@ -426,7 +427,7 @@ class ConnectionProtocol:
 
     def execution_queued(self, position: int, running: int, max_running: int) -> list[bytes]:
         """process.queued, for the modes that send it (2.0): the execution waits for a slot."""
-        if "process.queued" not in self.mode.notifications:
+        if not self.mode.shows_queue:
             return []
         assert self.execution_id is not None
         params = QueuedParams(
@@ -534,8 +535,14 @@ class ConnectionProtocol:
         return actions
 
     def status(
-        self, request: ReportStatus, execution: RunningExecution | None, active_sessions: int, max_sessions: int
+        self,
+        request: ReportStatus,
+        execution: RunningExecution | None,
+        queued: QueuedExecution | None,
+        active_sessions: int,
+        max_sessions: int,
     ) -> list[bytes]:
+        """The session's state; an execution waiting for a slot only where the mode shows the queue (2.0)."""
         if not request.answer:
             return []
         result = StatusResult(
@@ -544,13 +551,18 @@ class ConnectionProtocol:
             active_sessions=active_sessions,
             max_sessions=max_sessions,
             execution=execution,
+            queued_execution=queued,
         )
-        return [self._success(request.request_id, result).frame]
+        hidden = None if self.mode.shows_queue else {"queued_execution"}
+        return [self._success(request.request_id, result, exclude=hidden).frame]
 
     def sessions(self, request: ReportSessions, sessions: list[SessionInfo], max_sessions: int) -> list[bytes]:
+        """Every session, with what waits for a slot only where the asking connection's mode shows the queue (2.0)."""
         if not request.answer:
             return []
-        return [self._success(request.request_id, SessionsResult(sessions=sessions, max_sessions=max_sessions)).frame]
+        result = SessionsResult(sessions=sessions, max_sessions=max_sessions)
+        hidden = None if self.mode.shows_queue else {"sessions": {"__all__": {"queued_execution"}}}
+        return [self._success(request.request_id, result, exclude=hidden).frame]
 
     def internal_error(self, action: Action, execution_gone: bool) -> list[bytes]:
         """The reply to a request whose handling failed inside the handler."""
@@ -583,8 +595,10 @@ class ConnectionProtocol:
         return [send] if answer else []
 
     @staticmethod
-    def _success(request_id: RequestId, result: BaseModel) -> Send:
-        return Send(encode(SuccessResponse(jsonrpc="2.0", id=request_id, result=result.model_dump(mode="json"))))
+    def _success(request_id: RequestId, result: BaseModel, exclude: IncEx | None = None) -> Send:
+        """A success response; `exclude` leaves out fields a mode does not send."""
+        data = result.model_dump(mode="json", exclude=exclude)
+        return Send(encode(SuccessResponse(jsonrpc="2.0", id=request_id, result=data)))
 
     @staticmethod
     def _error(

@@ -7,9 +7,9 @@ lines), apart from the corrections listed in spec/README.md. The protocol core a
 mode and never tests which mode it is.
 
 Protocol 2.0 alone takes `stdin` (and `queue`) in execute, sends hook.completed and process.queued
-notifications, and relays an execution's permission prompts (`permission_relay` in execute,
-permission.requested, answer_permission); a 1.0 client whose execution waits for a slot just gets its reply
-later.
+notifications, shows executions that wait for a slot in status and sessions (`queued_execution`), and
+relays an execution's permission prompts (`permission_relay` in execute, permission.requested,
+answer_permission); a 1.0 client whose execution waits for a slot just gets its reply later.
 
 Adding a 2.0-only method or notification is a change here: a reader in V2.readers (the
 method), or a name in V2.notifications (the notification), then its handling in the
@@ -46,6 +46,11 @@ class ProtocolMode:
     @property
     def heartbeat(self) -> bool:
         return "ping" in self.notifications
+
+    @property
+    def shows_queue(self) -> bool:
+        """Executions that wait for a slot are announced (process.queued) and shown in status and sessions."""
+        return "process.queued" in self.notifications
 
 
 OLD_CLIENTS = ProtocolMode(

@@ -352,8 +352,8 @@ class HandlerServer:
         if path == "/healthz":
             return json_response(http.HTTPStatus.OK, Healthz(status="ok").model_dump(mode="json"))
         if path == "/metrics":
-            body = self.metrics.render()
-            headers = Headers([("Content-Type", self.metrics.content_type), ("Content-Length", str(len(body)))])
+            body, content_type = self.metrics.render(", ".join(request.headers.get_all("Accept")))
+            headers = Headers([("Content-Type", content_type), ("Content-Length", str(len(body)))])
             return Response(http.HTTPStatus.OK.value, "OK", headers, body)
         if path == RELAY_PATH:  # a task's permission relay: its execution's key, never the handler's token
             denied = relay_refusal(request.headers, self.relay_keys)

@@ -19,7 +19,7 @@ from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.common.permissions import PermissionDecision, PermissionRelayOptions
 from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
 from cc_executor.generated.ws.requests.sessions import SessionInfo
-from cc_executor.generated.ws.requests.status import RunningExecution
+from cc_executor.generated.ws.requests.status import QueuedExecution, RunningExecution
 from cc_executor.logs import command_digest
 
 from .execution_slots import ExecutionSlots, NotRun, Waiting
@@ -224,7 +224,9 @@ class Session:
         elif isinstance(action, ControlExecution):
             await self._control(action)
         elif isinstance(action, ReportStatus):
-            frames = self.protocol.status(action, self.execution(), len(self.peers()), self.settings.max_sessions)
+            frames = self.protocol.status(
+                action, self.execution(), self.queued_execution(), len(self.peers()), self.settings.max_sessions
+            )
             await self._send_all(frames)
         elif isinstance(action, ReportSessions):
             infos = [peer.info() for peer in self.peers()]
@@ -244,9 +246,30 @@ class Session:
             return None
         return describe(self.running, self.protocol.execution_id)
 
+    def queued_execution(self) -> QueuedExecution | None:
+        """The execution waiting for a slot, while it is in the queue."""
+        queued = self._waiting
+        if queued is None:
+            return None
+        position = self.slots.position(queued.waiting)
+        if position is None:  # it was just given its slot, and starts
+            return None
+        return QueuedExecution(
+            execution_id=queued.request.execution_id,
+            state="queued",
+            command=queued.request.execute.command,
+            queued_s=round(time.monotonic() - queued.waiting.joined_at, 3),
+            position=position,
+        )
+
     def info(self) -> SessionInfo:
         connected_s = round(time.monotonic() - self.connected_at, 3)
-        return SessionInfo(session_id=self.protocol.session_id, connected_s=connected_s, execution=self.execution())
+        return SessionInfo(
+            session_id=self.protocol.session_id,
+            connected_s=connected_s,
+            execution=self.execution(),
+            queued_execution=self.queued_execution(),
+        )
 
     async def _start(self, request: StartExecution) -> None:
         """Start at once when a slot is free; else queue (process.queued for 2.0) and start when one frees."""
@@ -277,12 +300,12 @@ class Session:
                 await self._not_run(request, not_run)
             return
         self._waiting = None
-        self.settings.metrics.queue_wait.observe(time.monotonic() - waiting.joined_at)
+        self.settings.metrics.waited(request.execution_id, time.monotonic() - waiting.joined_at)
         with contextlib.suppress(ConnectionClosed):
             await self._start_in_slot(request)
 
     async def _not_run(self, request: StartExecution, not_run: NotRun) -> None:
-        self.settings.metrics.not_run.labels(reason=not_run.reason).inc()
+        self.settings.metrics.not_started(request.execution_id, not_run.reason)
         log.info(
             "execution not run",
             extra={"event": {"execution_id": request.execution_id, "reason": not_run.reason}},
@@ -328,7 +351,7 @@ class Session:
             )
         except SpawnError as exc:
             self._end_relay()
-            self.settings.metrics.spawn_failures.inc()
+            self.settings.metrics.spawn_failed(request.execution_id)
             log.warning(
                 "execution not started", extra={"event": {"execution_id": request.execution_id, "error": str(exc)}}
             )
@@ -419,7 +442,10 @@ class Session:
         if self.settings.running is not None:
             self.settings.running.remove(running.tag)
         self.settings.metrics.execution_ended(
-            completion.status, completion.execution_time, completion.stdout_bytes + completion.stderr_bytes
+            execution_id,
+            completion.status,
+            completion.execution_time,
+            completion.stdout_bytes + completion.stderr_bytes,
         )
         log.info(
             "execution ended",

@@ -28,8 +28,11 @@ import anyio
 import pytest
 from fixtures import bridge_helpers as b
 from mcp import Client
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
+from cc_executor.bridge.backends import HandlerExecution
 from cc_executor.bridge.executions import BridgeSettings, ExecutionManager, TaskRequest
+from cc_executor.client import HandlerClient
 from cc_executor.contract_tests.live_handler import live_handler, stop
 from cc_executor.generated.mcp.common import TaskSpec
 
@@ -207,6 +210,63 @@ async def test_sequential_tasks_reuse_one_connection(handler, tmp_path):
         await manager.close()
     sessions = handler.started_sessions()
     assert len({sessions[execution_id] for execution_id in ids}) == 1
+
+
+def exemplar_ids(handler: Handler) -> dict[str, set[str]]:
+    """execution ids of the exemplars in /metrics (asked for as OpenMetrics), by sample name and labels."""
+    request = urllib.request.Request(
+        f"{handler.http_url}/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["Content-Type"].startswith("application/openmetrics-text")
+        text = response.read().decode()
+    ids: dict[str, set[str]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.exemplar is not None:
+                series = f"{sample.name}{sorted(sample.labels.items())}"
+                ids.setdefault(series, set()).add(sample.exemplar.labels["execution_id"])
+    return ids
+
+
+async def test_one_execution_id_from_the_mcp_call_to_status_sessions_log_history_and_metrics(handler, tmp_path):
+    """The id execute_task answers is the one the handler shows in sessions and status while the task runs, and
+    the one in its log line, the bridge's history and the exemplars of the handler's metrics."""
+    async with (
+        b.in_memory_bridge(via(handler, tmp_path)) as (client, manager),
+        await HandlerClient.connect(handler.url, handler.token) as viewer,
+    ):
+        started = await client.call_tool(
+            "execute_task", {"task": "one id [fake:slow seconds=1 steps=2]", "wait": False}
+        )
+        execution_id = started.structured_content["execution_id"]
+        shown = await client.call_tool("get_execution_status", {"execution_id": execution_id})
+        assert shown.structured_content["execution"]["execution_id"] == execution_id
+        with anyio.fail_after(10):  # the handler lists it as soon as its process runs
+            while True:
+                listed = {
+                    s.execution.execution_id: s for s in (await viewer.sessions()).sessions if s.execution is not None
+                }
+                if execution_id in listed:
+                    break
+                await anyio.sleep(0.02)
+        assert listed[execution_id].execution.state == "running"
+        handle = manager.executions[execution_id].handle
+        assert isinstance(handle, HandlerExecution)  # its connection: `status` answers for that session
+        own = await handle.client.status()
+        assert own.execution is not None and own.execution.execution_id == execution_id
+        final = await client.call_tool("get_execution_status", {"execution_id": execution_id, "wait_s": 15})
+        assert final.structured_content["execution"]["status"] == "completed"
+        row = manager.history.get(execution_id)
+    assert row is not None and row.status == "completed" and row.backend == handler.url
+    assert handler.started_sessions()[execution_id] == listed[execution_id].session_id, "the handler's log line"
+    with urllib.request.urlopen(f"{handler.http_url}/metrics", timeout=5) as plain:  # what scrapers always got
+        assert plain.headers["Content-Type"].startswith("text/plain")
+        assert execution_id not in plain.read().decode(), "no exemplars in the Prometheus text format"
+    exemplars = exemplar_ids(handler)
+    assert exemplars["cc_executor_executions_total[('status', 'completed')]"] == {execution_id}, exemplars
+    buckets = [ids for series, ids in exemplars.items() if series.startswith("cc_executor_execution_duration_seconds")]
+    assert {execution_id} in buckets, exemplars
 
 
 async def test_the_handlers_environment_secrets_and_nesting_markers_are_scrubbed(handler, tmp_path):

@@ -16,7 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from websockets.asyncio.client import connect
+from fixtures.commands import cc_executor
+from websockets.asyncio.client import ClientConnection, connect
 
 from cc_executor.client import HandlerClient, HandlerError, HandlerUnavailable
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
@@ -225,3 +226,70 @@ async def test_the_drain_grace_period_ends_what_still_runs():
     assert 1 <= took < 10
     with pytest.raises(ProcessLookupError):
         os.killpg(started.pgid, 0)
+
+
+async def old_reply(old: ClientConnection, request_id: int) -> dict:
+    """The reply to an old client's request, past any notification."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(old.recv(), 20))
+        if frame.get("id") == request_id:
+            return frame
+
+
+async def test_the_running_and_the_queued_executions_show_in_status_sessions_and_the_status_command(tmp_path: Path):
+    """One slot: one running, two waiting (a 2.0 client's, then an old client's); each is where it is, by its id."""
+    old_fields = {"session_id", "version", "active_sessions", "max_sessions", "execution"}
+    with live_handler("--max-running", "1", token=None) as handler:
+        async with (
+            await HandlerClient.connect(handler.url) as busy,
+            await HandlerClient.connect(handler.url) as waiting,
+            await HandlerClient.connect(handler.url) as viewer,
+            connect(handler.url) as old,  # no subprotocol: protocol 1.0
+        ):
+            await busy.execute("sleep 30", execution_id="running-1")
+            start = asyncio.ensure_future(waiting.execute("sleep 29", execution_id="queued-1"))
+            await next_event(waiting, QueuedParams)
+            old_session = json.loads(await old.recv())["params"]["session_id"]
+            await old.send(
+                json.dumps({"jsonrpc": "2.0", "method": "execute", "id": 1, "params": {"command": "sleep 28"}})
+            )
+            await until_health(handler, running_executions=1, queued_executions=2)
+
+            own = await waiting.status()
+            assert own.execution is None and own.queued_execution is not None
+            assert (own.queued_execution.execution_id, own.queued_execution.state) == ("queued-1", "queued")
+            assert own.queued_execution.position == 1 and own.queued_execution.command == "sleep 29"
+            running = await busy.status()
+            assert running.queued_execution is None and running.execution is not None
+            assert (running.execution.execution_id, running.execution.state) == ("running-1", "running")
+            await old.send(json.dumps({"jsonrpc": "2.0", "method": "status", "id": 2}))
+            assert set((await old_reply(old, 2))["result"]) == old_fields, "protocol 1.0 keeps its shape"
+
+            listed = {session.session_id: session for session in (await viewer.sessions()).sessions}
+            shown = {
+                session_id: (session.execution or session.queued_execution)
+                for session_id, session in listed.items()
+                if session.execution or session.queued_execution
+            }
+            assert {session_id: (e.execution_id, e.state) for session_id, e in shown.items()} == {
+                busy.greeting.session_id: ("running-1", "running"),
+                waiting.greeting.session_id: ("queued-1", "queued"),
+                old_session: (shown[old_session].execution_id, "queued"),
+            }
+            assert [listed[s].queued_execution.position for s in (waiting.greeting.session_id, old_session)] == [1, 2]
+
+            table = await asyncio.to_thread(
+                cc_executor, tmp_path, "status", handler.url, "--once", env={"COLUMNS": "200"}, timeout=30
+            )
+            assert table.returncode == 0, table.stderr
+            rows = {line.split("│")[3].strip(): line for line in table.stdout.splitlines() if line.count("│") > 8}
+            assert "running" in rows["running-1"] and "sleep 30" in rows["running-1"]
+            assert "queued #1" in rows["queued-1"] and "sleep 29" in rows["queued-1"]
+            old_id = shown[old_session].execution_id[:12]
+            assert "queued #2" in rows[old_id] and "sleep 28" in rows[old_id]
+            assert "running 1  queued 2" in table.stdout
+
+            await waiting.control("CANCEL")
+            with pytest.raises(HandlerError):
+                await start
+            await busy.control("CANCEL")

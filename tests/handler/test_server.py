@@ -188,6 +188,21 @@ async def test_metrics_count_executions_by_status(handler):
     assert float(samples["cc_executor_running_executions"]) == 0
 
 
+async def test_an_execution_id_of_any_allowed_length_reaches_the_metrics_as_an_exemplar(handler):
+    """OpenMetrics bounds an exemplar's labels to 128 characters: a 128-character id (the most execute allows) is
+    cut to fit, and the execution is counted and reported all the same."""
+    longest = "x" * 127 + "y"
+    async with await HandlerClient.connect(handler.url, handler.token) as client:
+        await client.execute("exit 3", execution_id=longest)
+        completed = await asyncio.wait_for(until_completed(client), 10)
+    assert completed.execution_id == longest and completed.status == "failed"
+    request = urllib.request.Request(f"{handler.http_url}/metrics", headers={"Accept": "application/openmetrics-text"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        text = response.read().decode()
+    [counted] = [line for line in text.splitlines() if line.startswith('cc_executor_executions_total{status="failed"}')]
+    assert counted.split(" # ", 1)[1].startswith('{execution_id="' + "x" * 116 + '"}')
+
+
 async def test_sessions_lists_every_session_and_the_status_command_shows_them(handler):
     async with (
         await HandlerClient.connect(handler.url, handler.token) as busy,

@@ -19,7 +19,7 @@ class SessionsParams(BaseModel):
 
 class SessionsRequest(BaseModel):
     """
-    List every session of the handler and what each is running (for `cc-executor status`). Added in protocol 2.0. Any authenticated client may ask: all clients of one handler share its token and are equally trusted.
+    List every session of the handler and what each is running, or has waiting for a slot (for `cc-executor status`). Added in protocol 2.0. Any authenticated client may ask: all clients of one handler share its token and are equally trusted.
     """
 
     model_config = ConfigDict(
@@ -56,6 +56,10 @@ class SessionInfo(BaseModel):
     execution: status.RunningExecution | None
     """
     The session's running execution, or null when it is idle.
+    """
+    queued_execution: status.QueuedExecution | None = None
+    """
+    The session's execution that waits for an execution slot, or null when none waits (`execution` is null meanwhile). In replies to protocol 2.0 connections only, whichever protocol the listed session speaks. Added in protocol 2.0.
     """
 
 

@@ -35,7 +35,7 @@ class RunningExecution(BaseModel):
         Literal["running", "paused", "stopping"], Field(title="ExecutionState")
     ]
     """
-    Where a running execution is now.
+    Where a running execution is now. (An execution that waits for a slot has not started: its state is QueuedState.)
     """
     pid: Annotated[int, Field(ge=1, title="Pid")]
     """
@@ -71,6 +71,39 @@ class RunningExecution(BaseModel):
     """
 
 
+class QueuedExecution(BaseModel):
+    """
+    The execution a session has waiting for an execution slot (--max-running); process.queued announced it. Added in protocol 2.0.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    execution_id: Annotated[
+        str,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
+    ]
+    """
+    Identifies one execution: 1 to 128 printable ASCII characters, no spaces. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    """
+    state: Annotated[Literal["queued"], Field(title="QueuedState")]
+    """
+    An execution that waits in the handler's queue for an execution slot (--max-running): nothing of it runs yet. Added in protocol 2.0.
+    """
+    command: str
+    """
+    The command as given to execute.
+    """
+    queued_s: Annotated[float, Field(ge=0.0)]
+    """
+    Seconds since it joined the queue.
+    """
+    position: Annotated[int, Field(ge=1)]
+    """
+    Its place in the handler's queue now: 1 starts when the next slot frees.
+    """
+
+
 class StatusResult(BaseModel):
     """
     The session's state.
@@ -99,11 +132,15 @@ class StatusResult(BaseModel):
     """
     The running execution, or null when the session is idle.
     """
+    queued_execution: QueuedExecution | None = None
+    """
+    The session's execution that waits for an execution slot, or null when none waits (`execution` is null meanwhile). In protocol 2.0 replies only (protocol 1.0 replies have no such field). Added in protocol 2.0.
+    """
 
 
 class StatusRequest(BaseModel):
     """
-    Ask for the session's state and its running execution, if any. Added in protocol 2.0; cheap, never blocks, usable as a liveness probe.
+    Ask for the session's state and its running execution, if any (protocol 2.0 replies also show an execution that waits for a slot: queued_execution). Added in protocol 2.0; cheap, never blocks, usable as a liveness probe.
     """
 
     model_config = ConfigDict(
