@@ -36,7 +36,7 @@ from .disk_budget import DiskBudget
 from .execution_state import ProgressListener, ProgressUpdate, TrackedExecution
 from .history import History, HistoryRow
 from .outcome import NOTHING_RAN, claude_result, command_result, not_run
-from .output_store import OutputStore, StoredStream, output_folder, read_page
+from .output_store import OutputStore, StoredStream, output_folder, read_page, text_page
 from .ownership import BridgeIdentity, Scope, owner_gone
 from .settings import BackendMode, BridgeSettings
 from .task_request import TaskRequest
@@ -376,7 +376,11 @@ class ExecutionManager:
         folder = output_folder(self.outputs_dir, execution_id)
         if folder is None or folder.is_symlink():  # not an id this bridge made, nor a folder it made
             return "", offset, 0, ended
-        text, next_offset, total = read_page(folder / f"{stream}.txt", offset, limit)
+        path = folder / f"{stream}.txt"
+        shown = found.result.result if found.result is not None else None
+        if stream == "result" and shown and not path.exists():  # the answer the result shows whole has no file
+            return (*text_page(shown, offset, limit), ended)
+        text, next_offset, total = read_page(path, offset, limit)
         return text, next_offset, total, ended
 
     def has_transcript(self, execution_id: str) -> bool:

@@ -33,7 +33,6 @@ def claude_result(execution: TrackedExecution, completion: Completion) -> TaskRe
     assert execution.parser is not None
     outcome = execution.parser.finish(completion.exit_code)
     answer = outcome.result or ""
-    execution.store.set_result(answer)
     status: Status
     if completion.status in ("canceled", "timed_out"):
         status, error = completion.status, _stop_reason(execution, completion)
@@ -48,6 +47,8 @@ def claude_result(execution: TrackedExecution, completion: Completion) -> TaskRe
     structured = outcome.has_structured_output and outcome.ok
     shown = answer[:RESULT_CHARS] if outcome.ok and answer and not structured else None
     truncated = shown is not None and len(answer) > len(shown)
+    if answer and shown != answer:  # an answer the result shows whole is paged from the result (see read_output)
+        execution.store.set_result(answer)
     desk = execution.permissions
     hints = [
         _paging_hint(execution.id, answer, shown) if shown is not None and truncated else None,

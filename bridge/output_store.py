@@ -11,6 +11,7 @@ the outputs folder.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import shutil
@@ -158,9 +159,21 @@ def read_page(path: Path, offset: int, limit: int) -> tuple[str, int, int]:
     if offset >= total:
         return "", max(offset, total), total
     with open(path, "rb") as handle:
-        handle.seek(_char_start(handle, offset))
-        start = handle.tell()
-        data = handle.read(limit + 3)
+        return _page(handle, total, offset, limit)
+
+
+def text_page(text: str, offset: int, limit: int) -> tuple[str, int, int]:
+    """read_page of a text held in memory (paged as its UTF-8 bytes, like a stored stream)."""
+    data = text.encode()
+    if offset >= len(data):
+        return "", max(offset, len(data)), len(data)
+    return _page(io.BytesIO(data), len(data), offset, limit)
+
+
+def _page(handle: BinaryIO, total: int, offset: int, limit: int) -> tuple[str, int, int]:
+    handle.seek(_char_start(handle, offset))
+    start = handle.tell()
+    data = handle.read(limit + 3)
     page = _cut_at_char_boundary(data, limit)
     if not page and data:  # a limit smaller than one character: still make progress
         page = _cut_at_char_boundary(data, 4)

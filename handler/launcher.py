@@ -9,9 +9,11 @@ command`), and the command starts with what a fresh `/bin/sh -c command` gets: i
 directory, its environment, the pipes, its own process group and the cgroup. The move's wait
 is paid while nothing waits for it, and the next ready shell is made as soon as one is used.
 
-A ready shell is used only where it is exact; otherwise (no cgroup to put it in, a variable
-name the shell cannot export, a NUL character, a line so long the shell would read it slowly,
-another event loop, a ready shell that died) the execution starts from scratch as before.
+A command that is `exec` and literal words (the bridge runs Claude so) is run by the ready
+shell itself, which saves starting a second shell. A ready shell is used only where it is
+exact; otherwise (no cgroup to put it in, a variable name the shell cannot export, a NUL
+character, a line so long the shell would read it slowly, another event loop, a ready shell
+that died) the execution starts from scratch as before.
 """
 
 from __future__ import annotations
@@ -255,12 +257,27 @@ def _line(
             return None
         value = environment.get(name)
         words.append(f"unset {name}" if value is None else f"export {name}={_quoted(value)}")
-    words.append(f"exec /bin/sh -c {_quoted(command)}" + ("" if stdin else " </dev/null"))
+    runs = _literal_exec(command) or f"exec /bin/sh -c {_quoted(command)}"
+    words.append(runs + ("" if stdin else " </dev/null"))
     line = "; ".join(words)
     if "\0" in line:
         return None
     data = line.encode("utf-8", "surrogateescape") + b"\n"
     return data if len(data) <= MAX_LINE_BYTES else None
+
+
+def _literal_exec(command: str) -> str | None:
+    """`command` as the ready shell may run it itself, when it is `exec` and literal words (as shlex.join writes
+    them: no expansion, nothing of the shell's own state can show); a fresh `sh -c` would only parse the same text
+    and exec the same argv, so it is skipped. None for any other command."""
+    rest = command.removeprefix("exec ")
+    if rest == command or not rest.strip():
+        return None
+    try:
+        literal = shlex.join(shlex.split(rest)) == rest
+    except ValueError:
+        return None
+    return "exec " + rest.replace("\n", "'\"$n\"'") if literal else None
 
 
 def _quoted(text: str) -> str:

@@ -382,8 +382,10 @@ class RunningProcess:
         return group_alive(self.pgid)
 
     async def _end_escaped(self) -> None:
-        """End processes that left the group but carry this execution's tag."""
-        escaped = tagged_processes(self.tag)
+        """End processes that left the group (SIGTERM, then SIGKILL): those still in the execution's cgroup where it
+        has one (one read; a process that left the cgroup too needs rights that would let it drop its tag as
+        well), else those that carry its tag (a scan of this process's descendants)."""
+        escaped = self.cgroup.pids() if self.cgroup is not None else tagged_processes(self.tag)
         if not escaped:
             return
         log.info("ending processes that left the group", extra={"event": {"pid": self.pid, "escaped": escaped}})

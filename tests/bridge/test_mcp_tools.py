@@ -256,6 +256,7 @@ async def test_paging_through_the_output_reassembles_it_exactly(tmp_path, mode):
         stdout, pages = await page_through(br, execution_id, limit=97)
         whole, _ = await page_through(br, execution_id, limit=100000)
         result_text, _ = await page_through(br, execution_id, stream="result")
+        result_in_pieces, _ = await page_through(br, execution_id, stream="result", limit=5)
         stderr, _ = await page_through(br, execution_id, stream="stderr")
         past_the_end = await br.ok("get_execution_output", {"execution_id": execution_id, "offset": 10**9})
         unknown = await br.error("get_execution_output", {"execution_id": "nope-nope"})
@@ -264,7 +265,8 @@ async def test_paging_through_the_output_reassembles_it_exactly(tmp_path, mode):
     assert pages > 10
     assert [json.loads(line)["type"] for line in stdout.splitlines()][-1] == "result"
     assert "日本語" in stdout
-    assert result_text == data["result"] and json.loads(result_text)["prompt"] == task
+    assert result_text == result_in_pieces == data["result"] and json.loads(result_text)["prompt"] == task
+    assert not (tmp_path / "outputs" / execution_id / "result.txt").exists(), "an answer shown whole is stored once"
     assert stderr == ""
     assert past_the_end["data"] == "" and past_the_end["complete"] is True
     assert "nope-nope" in unknown

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
+import shlex
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,7 +21,7 @@ import pytest
 
 from cc_executor.handler import cgroups
 from cc_executor.handler.launcher import EXECUTION_TAG_ENV, MAX_LINE_BYTES, Launcher
-from cc_executor.handler.proc_scan import children
+from cc_executor.handler.proc_scan import children, pid_alive
 from cc_executor.handler.process_runner import RunLimits, RunningProcess, SpawnError, launcher
 
 pytestmark = pytest.mark.timeout(60)
@@ -137,6 +140,29 @@ async def test_a_command_from_the_ready_shell_sees_what_a_fresh_start_gives_it(w
     assert running.cgroup is not None and not running.cgroup.path.exists(), "its cgroup went with it"
 
 
+#: A program that reports what it was given: argv, environment, cwd, descriptors, stdin.
+REPORTER = (
+    "import json, os, sys; print(json.dumps({'argv': sys.argv[1:], 'env': dict(os.environ), 'cwd': os.getcwd(), "
+    "'fds': sorted(os.listdir('/proc/self/fd')), 'stdin': os.readlink('/proc/self/fd/0')}))"
+)
+
+
+async def test_an_exec_of_literal_words_runs_as_from_a_fresh_shell(warm, tmp_path):
+    """How the bridge runs Claude (`exec` + shlex.join(argv)): the ready shell execs it itself, with the same result."""
+    command = "exec " + shlex.join([sys.executable, "-c", REPORTER, "a b", "it's", "two\nlines", "$HOME", "*", ""])
+    await run("true", warm)
+    ready = await until_ready()
+    environ = {**os.environ, **TRICKY}
+    running, text = await run(command, warm, cwd=str(tmp_path), environ=environ)
+    fresh_running, fresh_text = await run(command, None, cwd=str(tmp_path), environ=environ)
+    assert running.pid == ready
+    from_ready, fresh = json.loads(text), json.loads(fresh_text)
+    assert from_ready["env"].pop(EXECUTION_TAG_ENV) == running.tag
+    assert fresh["env"].pop(EXECUTION_TAG_ENV) == fresh_running.tag
+    assert from_ready == fresh
+    assert from_ready["argv"] == ["a b", "it's", "two\nlines", "$HOME", "*", ""]
+
+
 async def test_stdin_reaches_the_command_exactly_or_it_reads_nothing(warm):
     await run("true", warm)
     await until_ready()
@@ -175,7 +201,7 @@ async def test_a_ready_shell_that_died_is_not_used(warm):
     ready = await until_ready()
     os.killpg(ready, 9)
     for _ in range(200):
-        if ready not in ready_shells():
+        if not pid_alive(ready):  # ended (a zombie until it is reaped)
             break
         await asyncio.sleep(0.02)
     running, text = await run("echo fine", warm)
