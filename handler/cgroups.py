@@ -81,7 +81,10 @@ class ExecutionCgroup:
         return ["/bin/sh", "-c", join_then_run, str(self.path / "cgroup.procs"), command]
 
     def pids(self) -> list[int]:
-        """Every process in the cgroup and the cgroups below it."""
+        """Every process in the cgroup and the cgroups below it (one read when cgroup.events says there is none)."""
+        return self._listed() if self.populated() else []
+
+    def _listed(self) -> list[int]:
         found: list[int] = []
         for folder, _, _ in os.walk(self.path):
             with contextlib.suppress(OSError):
@@ -89,10 +92,11 @@ class ExecutionCgroup:
         return found
 
     def populated(self) -> bool:
+        """Whether a process is in the cgroup or below (from cgroup.events; where it cannot be read, by looking)."""
         try:
             events = (self.path / "cgroup.events").read_text()
         except OSError:
-            return bool(self.pids())
+            return bool(self._listed())
         return "populated 1" in events
 
     def kill(self) -> None:
