@@ -16,6 +16,7 @@ from rich.text import Text
 
 from cc_executor.generated.mcp.common import TaskResult, TaskSpec
 from cc_executor.generated.mcp.execute_task_list_output import ExecuteTaskListOutput
+from cc_executor.handler.launcher import watch_children_with_pidfds
 from cc_executor.terminal_text import literal, visible
 
 from .client_view import ClientView
@@ -40,6 +41,7 @@ async def run_in_terminal(
     except (ValueError, TypeError) as exc:
         status.print(Text.assemble(("cc-executor: error: ", "red"), literal(str(exc))))
         return 2
+    watch_children_with_pidfds()
     manager = ExecutionManager(settings)
     manager.recover_abandoned()
     interrupted = False
@@ -107,6 +109,7 @@ async def run_list_in_terminal(
     except ValueError as exc:
         status.print(Text.assemble(("cc-executor: error: ", "red"), literal(str(exc))))
         return 2
+    watch_children_with_pidfds()
     manager = ExecutionManager(settings)
     manager.recover_abandoned()
     started = time.monotonic()

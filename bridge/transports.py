@@ -12,6 +12,8 @@ from typing import Any
 
 from mcp.server.stdio import stdio_server
 
+from cc_executor.handler.launcher import watch_children_with_pidfds
+
 from .engine_loading import LoadingEngine
 from .mcp_server import ToolsSource, build_server
 
@@ -33,6 +35,7 @@ async def run_until_stopped(serve: Callable[[ToolsSource], Awaitable[None]], eng
     The stdio transport reads stdin in a thread that cannot be interrupted, so after a signal (or an engine
     that cannot load) the process exits explicitly once every task has been ended and recorded.
     """
+    watch_children_with_pidfds()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     received: list[int] = []

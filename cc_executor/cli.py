@@ -457,24 +457,13 @@ def _old_stream_timeout() -> int | None:
         _fail("STREAM_TIMEOUT must be a whole number of seconds")
 
 
-def _use_pidfd_child_watcher() -> None:
-    """Watch children through pidfds (Linux): Python 3.11's default spends a thread per child process."""
-    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            watcher = asyncio.PidfdChildWatcher()
-            watcher.attach_loop(asyncio.get_running_loop())
-            asyncio.set_child_watcher(watcher)
-
-
 async def _serve_until_signalled(server: HandlerServer) -> None:
     """Serve until SIGTERM (drain, then close) or SIGINT (close now); no process group outlives the handler."""
     from cc_executor.fd_limit import raise_open_file_limit
+    from cc_executor.handler.launcher import watch_children_with_pidfds
     from cc_executor.handler.process_runner import reap_strays_forever
 
-    _use_pidfd_child_watcher()
+    watch_children_with_pidfds()
     raise_open_file_limit()
     drain, stop = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -24,7 +24,9 @@ import os
 import re
 import shlex
 import signal
+import sys
 import uuid
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -37,6 +39,8 @@ MAX_LINE_BYTES = 4096
 CLOSE_WAIT_S = 2.0
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_WORD = r"""(?:[A-Za-z0-9_@%+=:,./-]+|'[^']*'(?:"'"'[^']*')*)"""  # what shlex.quote makes of a word
+_LITERAL_EXEC = re.compile(rf"exec(?: {_WORD})+")
 #: Run by the ready shell: join the cgroup ($1), then run the one line it is sent ($n is a newline, for values that
 #: hold one). Without a line (the launcher closed, or its process died) it just ends.
 _READY_SCRIPT = '{ echo 0 >"$1"; } 2>/dev/null; n="\n"; IFS= read -r line || exit 0; eval "$line"'
@@ -79,6 +83,18 @@ class Started:
     exited: asyncio.Future[None]  # resolved when the process has exited (before its pipes are drained)
     tag: str
     cgroup: ExecutionCgroup | None
+
+
+def watch_children_with_pidfds() -> None:
+    """Learn of children's exits through pidfds in the event loop (Linux; Python 3.12 does so by itself): Python
+    3.11's default watcher starts a thread for every child and hands each exit over from it, which costs every
+    start and every end of an execution a thread switch. Call in the running loop, before any child starts."""
+    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            watcher = asyncio.PidfdChildWatcher()
+            watcher.attach_loop(asyncio.get_running_loop())
+            asyncio.set_child_watcher(watcher)
 
 
 async def _spawn(
@@ -267,17 +283,12 @@ def _line(
 
 
 def _literal_exec(command: str) -> str | None:
-    """`command` as the ready shell may run it itself, when it is `exec` and literal words (as shlex.join writes
-    them: no expansion, nothing of the shell's own state can show); a fresh `sh -c` would only parse the same text
-    and exec the same argv, so it is skipped. None for any other command."""
-    rest = command.removeprefix("exec ")
-    if rest == command or not rest.strip():
+    """`command` as the ready shell may run it itself: `exec` and words that are literal as shlex.join writes
+    them (safe characters, or single-quoted), so no expansion happens and nothing of the shell's own state can
+    show; a fresh `sh -c` would only parse the same text and exec the same argv. None for any other command."""
+    if not _LITERAL_EXEC.fullmatch(command):
         return None
-    try:
-        literal = shlex.join(shlex.split(rest)) == rest
-    except ValueError:
-        return None
-    return "exec " + rest.replace("\n", "'\"$n\"'") if literal else None
+    return command.replace("\n", "'\"$n\"'")
 
 
 def _quoted(text: str) -> str:

@@ -74,6 +74,7 @@ from cc_executor.bridge.executions import BridgeSettings, ExecutionManager
 from cc_executor.bridge.mcp_server import build_server
 from cc_executor.bridge.tool_calls import served
 from cc_executor.contract_tests.live_handler import LiveHandler, live_handler
+from cc_executor.handler.launcher import watch_children_with_pidfds
 
 REPO = Path(__file__).resolve().parents[1]
 FAKE_CLAUDE = REPO / "tests" / "fixtures" / "bin" / "claude"
@@ -534,6 +535,7 @@ async def bench_cold_start(bench: Settings, details: dict[str, Any]) -> list[Fig
 
 
 async def bench_all(handler: LiveHandler, bench: Settings, workdir: Path) -> dict[str, Any]:
+    watch_children_with_pidfds()  # as `cc-executor mcp` does; the direct runs are watched the same way
     run = BenchRun(bench)
     for label, via in (("local", None), ("handler", handler)):
         for mode in bench.rt_modes:
