@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from fixtures.cgroup_support import require_cgroups
 
 from cc_executor.handler import cgroups
 from cc_executor.handler.launcher import EXECUTION_TAG_ENV, MAX_LINE_BYTES, Launcher
@@ -34,21 +35,9 @@ SELF_REPORT = (
 )
 
 
-def cgroups_here() -> bool:
-    probe = cgroups.ExecutionCgroup.create("probe-" + os.urandom(4).hex())
-    if probe is None:
-        return False
-    probe.remove()
-    return True
-
-
 @pytest.fixture
 def needs_cgroups() -> None:
-    if not cgroups_here():
-        message = "no cgroup v2 delegation here: the launcher keeps no shell ready (every start is fresh)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run this test: {message}")
-        pytest.skip(message)
+    require_cgroups("the launcher keeps no shell ready (every start is fresh)")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fixtures import bridge_helpers as b
+from fixtures.cgroup_support import require_cgroups
 
 from cc_executor.handler import cgroups
 from cc_executor.handler.execution_types import OutputPiece, StreamName
@@ -98,20 +99,8 @@ async def wait_gone(pid: int, timeout_s: float = 5.0) -> bool:
     return not alive(pid)
 
 
-def cgroups_here() -> bool:
-    probe = cgroups.ExecutionCgroup.create("probe-" + os.urandom(4).hex())
-    if probe is None:
-        return False
-    probe.remove()
-    return True
-
-
 async def test_a_process_that_leaves_its_group_and_drops_its_tag_is_ended_with_its_cgroup(tmp_path):
-    if not cgroups_here():
-        message = "no cgroup v2 delegation here: such a process escapes (docs/security.md says so)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run this test: {message}")
-        pytest.skip(message)
+    require_cgroups("such a process escapes (docs/security.md says so)")
     escapee, cgroup = await run_escape(tmp_path)
     assert cgroup is not None
     assert await wait_gone(escapee), "the execution's cgroup took the escaped process with it"
