@@ -83,6 +83,7 @@ class _Handler:
     last_error: str | None = None
     capacity: Capacity | None = None  # None: unknown (no /health answer yet, or none at all)
     checked_at: float = float("-inf")
+    refresh: asyncio.Future[None] | None = None  # a /health fetch beside the placements
 
     @property
     def name(self) -> str:
@@ -306,14 +307,22 @@ class HandlerPool:
 
     async def _check_health(self, everyone: bool) -> None:
         """Fetch /health of the handlers whose last answer is stale (all of them with `everyone`), except those
-        that failed lately (a host that does not answer must not slow every placement down)."""
+        that failed lately (a host that does not answer must not slow every placement down).
+
+        A placement waits only for handlers it knows nothing about yet, or, with `everyone` (tasks that waited for a
+        slot), for all: otherwise the last answer, with this bridge's own starts and ends applied, decides, and the
+        fresh one is fetched beside the task (a handler that filled up meanwhile refuses it, and it goes elsewhere)."""
         now = time.monotonic()
         stale = [
             h
             for h in self.handlers.values()
             if not h.cooling(now) and now - h.checked_at > (HEALTH_RECHECK_S if everyone else HEALTH_FRESH_S)
         ]
-        await asyncio.gather(*(self._health(handler) for handler in stale))
+        waited_for = [h for h in stale if everyone or h.capacity is None]
+        for handler in stale:
+            if handler not in waited_for and handler.refresh is None:
+                handler.refresh = asyncio.ensure_future(self._health(handler))
+        await asyncio.gather(*(self._health(handler) for handler in waited_for))
 
     async def _health(self, handler: _Handler) -> None:
         try:
@@ -323,6 +332,8 @@ class HandlerPool:
             handler.capacity = Capacity.of(health)
         except Exception:  # unreachable, or not a cc-executor handler: its answer to a connection will say
             handler.capacity = None
+        finally:
+            handler.refresh = None
         handler.checked_at = time.monotonic()
 
     async def _connection(self, handler: _Handler) -> HandlerClient:
@@ -430,6 +441,10 @@ class HandlerPool:
         return handler.name, status
 
     async def close(self) -> None:
+        refreshes = [handler.refresh for handler in self.handlers.values() if handler.refresh is not None]
+        for refresh in refreshes:
+            refresh.cancel()
+        await asyncio.gather(*refreshes, return_exceptions=True)
         for handler in self.handlers.values():
             idle, handler.idle = handler.idle, []
             for client in idle:

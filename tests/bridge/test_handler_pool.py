@@ -85,3 +85,36 @@ async def test_a_refused_token_is_not_retried():
             await pool.start("true", cwd=None, timeout_s=5, sink=None)
         assert time.monotonic() - began < 1.0, "a credentials problem is reported at once"
         await pool.close()
+
+
+async def test_a_stale_health_answer_is_refreshed_beside_the_task_not_before_it(monkeypatch):
+    """The first placement asks /health (nothing known yet); later ones go by the last answer and the bridge's own
+    starts and ends, and fetch a fresh one beside the task: a slow /health holds no task up."""
+    import cc_executor.bridge.handler_pool as handler_pool
+
+    fetched: list[float] = []
+    slow = asyncio.Event()
+    real_fetch = handler_pool.fetch_health
+
+    async def fetch(url: str, **options: object) -> object:
+        fetched.append(time.monotonic())
+        if slow.is_set():
+            await asyncio.sleep(3)
+        return await real_fetch(url, **options)
+
+    monkeypatch.setattr(handler_pool, "fetch_health", fetch)
+    monkeypatch.setattr(handler_pool, "HEALTH_FRESH_S", 0.0)  # every answer is stale at once
+    with live_handler(token="t") as handler:
+        pool = HandlerPool([handler.url], "t")
+        try:
+            await run_on(pool, "true")
+            assert len(fetched) == 1
+            slow.set()
+            began = time.monotonic()
+            backend, output = await run_on(pool, "echo not held up")
+            took = time.monotonic() - began
+            assert len(fetched) == 2, "a fresh answer was asked for"
+        finally:
+            await pool.close()
+    assert backend == handler.url and output == "not held up\n"
+    assert took < 2.5, f"the task waited for the slow /health ({took:.2f} s)"
