@@ -25,6 +25,7 @@ from cc_executor.client import HandlerUnavailable
 from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.mcp.common import ExecutionSummary, TaskResult
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
+from cc_executor.handler.cgroups import remove_stale
 from cc_executor.handler.execution_types import Completion, StreamName
 from cc_executor.handler.hooks import HookListener
 from cc_executor.handler.process_runner import end_tagged_processes
@@ -97,6 +98,7 @@ class ExecutionManager:
                 extra={"event": {"execution_id": row.execution_id, "leftover_processes_ended": ended}},
             )
         self.identity.forget_dead()
+        remove_stale()
 
     # -- starting and waiting ------------------------------------------------------
 

@@ -12,6 +12,7 @@ Elsewhere executions run as before, and docs/security.md says what is not contai
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import logging
@@ -94,10 +95,10 @@ class ExecutionCgroup:
     def populated(self) -> bool:
         """Whether a process is in the cgroup or below (from cgroup.events; where it cannot be read, by looking)."""
         try:
-            events = (self.path / "cgroup.events").read_text()
+            with open(self.path / "cgroup.events", "rb") as events:
+                return b"populated 1" in events.read()
         except OSError:
             return bool(self._listed())
-        return "populated 1" in events
 
     def kill(self) -> None:
         """SIGKILL everything in the cgroup and below: cgroup.kill (Linux 5.14+), else one process at a time."""
@@ -122,6 +123,14 @@ class ExecutionCgroup:
         self.remove()
         return left
 
+    def remove_soon(self) -> None:
+        """Remove the (empty) cgroup in a thread: rmdir waits for the cgroup lock, which a move into another cgroup
+        holds through a whole RCU grace period (~12 ms), and neither the event loop nor the execution's completion
+        should wait for that. `removals_done()` waits for what is pending."""
+        removal = asyncio.ensure_future(asyncio.to_thread(self.remove))
+        _REMOVALS.add(removal)
+        removal.add_done_callback(_REMOVALS.discard)
+
     def remove(self) -> None:
         """rmdir the cgroup, and any cgroup an execution inside it made (innermost first)."""
         try:
@@ -134,3 +143,39 @@ class ExecutionCgroup:
         for folder, _, _ in sorted(os.walk(self.path), key=lambda entry: -len(entry[0])):
             with contextlib.suppress(OSError):
                 os.rmdir(folder)
+
+
+#: An empty execution cgroup this old is litter: a cgroup is filled within moments of being made.
+STALE_S = 60.0
+
+
+def remove_stale() -> list[str]:
+    """Remove the empty `cc-executor-*` cgroups below this process's cgroup that are older than STALE_S: what a
+    handler or bridge that was killed left (its ready shell ended when it lost its parent; nobody removed the
+    cgroup). A cgroup with a process in it cannot be removed, so a live ready shell's or execution's stays.
+    Returns the names removed; blocking (run at start-up, in a thread)."""
+    parent = own_cgroup()
+    if parent is None:
+        return []
+    removed: list[str] = []
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(parent):
+            if not entry.name.startswith(PREFIX) or not entry.is_dir(follow_symlinks=False):
+                continue
+            with contextlib.suppress(OSError):
+                if now - entry.stat(follow_symlinks=False).st_mtime > STALE_S:
+                    os.rmdir(entry.path)
+                    removed.append(entry.name)
+    if removed:
+        log.info("removed empty cgroups left by a process that died", extra={"event": {"cgroups": len(removed)}})
+    return removed
+
+
+_REMOVALS: set[asyncio.Future[None]] = set()
+
+
+async def removals_done() -> None:
+    """Wait for the cgroups being removed in the background (before a server that made them exits)."""
+    if _REMOVALS:
+        await asyncio.wait(set(_REMOVALS))

@@ -7,7 +7,7 @@ its pipes made, in a session of its own, blocked reading one line on its stdin. 
 sends that line (cd, the changes to the environment it was started with, `exec /bin/sh -c
 command`), and the command starts with what a fresh `/bin/sh -c command` gets: its working
 directory, its environment, the pipes, its own process group and the cgroup. The move's wait
-is paid while nothing waits for it, and the next ready shell is made as soon as one is used.
+is paid while nothing waits for it, and the next ready shell is made shortly after one is used.
 
 A command that is `exec` and literal words (the bridge runs Claude so) is run by the ready
 shell itself, which saves starting a second shell. A ready shell is used only where it is
@@ -30,13 +30,16 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .cgroups import ExecutionCgroup
+from .cgroups import ExecutionCgroup, removals_done
 from .proc_scan import pid_alive
 
 #: The shell's `read` takes one byte per system call: beyond this a fresh start is quicker.
 MAX_LINE_BYTES = 4096
 #: How long closing waits for an unused ready shell to go (it ends on EOF, else it is killed).
 CLOSE_WAIT_S = 2.0
+#: The next shell is made this long after a start, not during it: making one costs this process a spawn
+#: (~1 ms of the event loop), and the new shell's move holds the cgroup lock for a grace period (~12 ms).
+REFILL_DELAY_S = 0.05
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _WORD = r"""(?:[A-Za-z0-9_@%+=:,./-]+|'[^']*'(?:"'"'[^']*')*)"""  # what shlex.quote makes of a word
@@ -134,13 +137,13 @@ async def start_fresh(
     Raises OSError or ValueError (a NUL character) when it cannot start; the cgroup is then removed."""
     tag = uuid.uuid4().hex
     environment = {**environment, EXECUTION_TAG_ENV: tag}
-    cgroup = ExecutionCgroup.create(tag)
+    cgroup = await asyncio.to_thread(ExecutionCgroup.create, tag)  # mkdir too waits while a move holds the lock
     argv = ["/bin/sh", "-c", command] if cgroup is None else cgroup.argv(command)
     try:
         transport, process, exited = await _spawn(argv, cwd=cwd, environment=environment, stdin=stdin)
     except BaseException:
         if cgroup is not None:
-            cgroup.remove()
+            cgroup.remove_soon()
         raise
     return Started(transport, process, exited, tag, cgroup)
 
@@ -157,6 +160,7 @@ class Launcher:
         self._ready: tuple[Started, dict[str, str]] | None = None
         self._making: asyncio.Task[None] | None = None
         self._retiring: set[asyncio.Task[None]] = set()
+        self._refill: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._usable = True  # False once a cgroup could not be made: a ready shell would save nothing
@@ -167,7 +171,8 @@ class Launcher:
         started = self._take(command, cwd, environment, stdin)
         if started is None:
             started = await start_fresh(command, cwd=cwd, environment=environment, stdin=stdin)
-        self._make_ready()
+        if self._refill is None:
+            self._refill = asyncio.get_running_loop().call_later(REFILL_DELAY_S, self._make_ready)
         return started
 
     def _take(self, command: str, cwd: str | None, environment: dict[str, str], stdin: bool) -> Started | None:
@@ -198,6 +203,7 @@ class Launcher:
         task.add_done_callback(self._retiring.discard)
 
     def _make_ready(self) -> None:
+        self._refill = None
         if self._closed or not self._usable or self._ready is not None or self._making is not None:
             return
         self._loop = asyncio.get_running_loop()
@@ -205,7 +211,7 @@ class Launcher:
 
     async def _make(self) -> None:
         tag = uuid.uuid4().hex
-        cgroup = ExecutionCgroup.create(tag)
+        cgroup = await asyncio.to_thread(ExecutionCgroup.create, tag)
         try:
             if cgroup is None:
                 self._usable = False
@@ -216,7 +222,7 @@ class Launcher:
                 transport, process, exited = await _spawn(argv, cwd="/", environment=environment, stdin=True)
             except (OSError, ValueError):
                 self._usable = False
-                cgroup.remove()
+                cgroup.remove_soon()
                 return
             shell = Started(transport, process, exited, tag, cgroup)
             if self._closed:
@@ -229,6 +235,8 @@ class Launcher:
     async def close(self) -> None:
         """End the ready shell, if any (and one being made)."""
         self._closed = True
+        if self._refill is not None:
+            self._refill.cancel()
         if self._making is not None:
             with contextlib.suppress(BaseException):
                 await self._making
@@ -237,6 +245,7 @@ class Launcher:
             await _discard(ready[0])
         if self._retiring:
             await asyncio.wait(self._retiring)
+        await removals_done()
 
 
 async def _discard(shell: Started) -> None:
@@ -253,7 +262,7 @@ async def _discard(shell: Started) -> None:
     shell.transport.close()
     Children.leaders.discard(shell.process.pid)
     if shell.cgroup is not None:
-        shell.cgroup.end()
+        await asyncio.to_thread(shell.cgroup.end)
 
 
 def _line(

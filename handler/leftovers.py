@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cc_executor.paths import create_private_file, private_dir
 
+from .cgroups import remove_stale
 from .proc_scan import pid_alive
 from .process_runner import end_tagged_processes
 
@@ -44,4 +45,5 @@ class RunningExecutions:
             shutil.rmtree(folder, ignore_errors=True)
         if ended:
             log.warning("ended processes left by a handler that died", extra={"event": {"pids": ended}})
+        remove_stale()
         return ended

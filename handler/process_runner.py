@@ -241,6 +241,7 @@ class RunningProcess:
         self.process = started.process
         self.tag = started.tag
         self.cgroup = started.cgroup
+        self._cgroup_ended = False
         self._transport = started.transport
         self._exited = started.exited
         self.pid = self.process.pid
@@ -387,6 +388,9 @@ class RunningProcess:
         well), else those that carry its tag (a scan of this process's descendants)."""
         escaped = self.cgroup.pids() if self.cgroup is not None else tagged_processes(self.tag)
         if not escaped:
+            if self.cgroup is not None:  # it is empty: nothing for _end_cgroup to end
+                self.cgroup.remove_soon()
+                self._cgroup_ended = True
             return
         log.info("ending processes that left the group", extra={"event": {"pid": self.pid, "escaped": escaped}})
 
@@ -402,12 +406,14 @@ class RunningProcess:
 
     async def _end_cgroup(self) -> None:
         """Kill what is left in the execution's cgroup (what left the group and dropped the tag), and remove it."""
-        if self.cgroup is None:
+        if self.cgroup is None or self._cgroup_ended:
             return
         if not self.cgroup.populated():  # the usual case: everything ended with the group
-            self.cgroup.remove()
+            self.cgroup.remove_soon()
+            self._cgroup_ended = True
             return
         left = await asyncio.to_thread(self.cgroup.end)
+        self._cgroup_ended = True
         if left:
             log.info("ended processes that escaped group and tag", extra={"event": {"pid": self.pid, "left": left}})
         if self._limits.reap_strays:
@@ -450,7 +456,7 @@ class RunningProcess:
                     task.cancel()
             if not exited.done():  # only when we are cancelled ourselves
                 self._signal_group(signal.SIGKILL)
-            if self.cgroup is not None and self.cgroup.path.exists():  # cancelled before _end_cgroup ran
+            if self.cgroup is not None and not self._cgroup_ended:  # cancelled before _end_cgroup ran
                 self.cgroup.end()  # blocks briefly: nothing can be awaited any more
             pumps.cancel()
             with contextlib.suppress(BaseException):

@@ -61,9 +61,17 @@ def ready_shells() -> list[int]:
     return found
 
 
+def cgroup_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cgroup").read_text().split("0::", 1)[1].strip().rsplit("/", 1)[-1]
+    except (OSError, IndexError):
+        return ""
+
+
 async def until_ready(timeout_s: float = 10.0) -> int:
+    """The ready shell, once it sits in its own cgroup (it moved itself there: it is ready, not being made)."""
     for _ in range(int(timeout_s / 0.02)):
-        shells = ready_shells()
+        shells = [pid for pid in ready_shells() if cgroup_of(pid).startswith(cgroups.PREFIX)]
         if shells:
             return shells[0]
         await asyncio.sleep(0.02)
@@ -126,6 +134,7 @@ async def test_a_command_from_the_ready_shell_sees_what_a_fresh_start_gives_it(w
     assert from_ready["pgid"] == running.pid, "it leads a process group of its own"
     assert from_ready["fds"] == fresh["fds"], "no descriptor of the launcher's leaks into the command"
     assert from_ready["stdin"] == fresh["stdin"] == "/dev/null"
+    await cgroups.removals_done()  # an empty cgroup is removed in the background
     assert running.cgroup is not None and not running.cgroup.path.exists(), "its cgroup went with it"
 
 
@@ -200,10 +209,10 @@ async def test_a_ready_shell_that_died_is_not_used(warm):
 async def test_closing_the_launcher_leaves_no_process_and_no_cgroup(warm):
     await run("true", warm)
     ready = await until_ready()
-    cgroup = Path(Path(f"/proc/{ready}/cgroup").read_text().split("0::", 1)[1].strip())
+    cgroup = cgroup_of(ready)
     await warm.close()
     assert ready_shells() == []
-    assert not (cgroups.own_cgroup() / cgroup.name).exists()  # type: ignore[operator]
+    assert not (cgroups.own_cgroup() / cgroup).exists()  # type: ignore[operator]
     running, text = await run("echo after close", warm)
     assert text == "after close\n" and await asyncio.sleep(0.2) is None and ready_shells() == []
 
