@@ -2,7 +2,7 @@
 
 Moving a new process into its own cgroup (cgroups.py) waits for a full RCU grace period when
 moves are spread out (about 12 ms on the reference VM), more than everything else a task costs
-the bridge. A `Launcher` keeps one shell ready between executions: already in a fresh cgroup,
+the bridge. A `Launcher` keeps shells ready between executions: each already in a fresh cgroup,
 its pipes made, in a session of its own, blocked reading one line on its stdin. An execution
 sends that line (cd, the changes to the environment it was started with, `exec /bin/sh -c
 command`), and the command starts with what a fresh `/bin/sh -c command` gets: its working
@@ -40,6 +40,9 @@ CLOSE_WAIT_S = 2.0
 #: The next shell is made this long after a start, not during it: making one costs this process a spawn
 #: (~1 ms of the event loop), and the new shell's move holds the cgroup lock for a grace period (~12 ms).
 REFILL_DELAY_S = 0.05
+#: Shells kept ready: two, so that a task started right after another (the first one's refill still waiting
+#: for its move) finds one too.
+READY_SHELLS = 2
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _WORD = r"""(?:[A-Za-z0-9_@%+=:,./-]+|'[^']*'(?:"'"'[^']*')*)"""  # what shlex.quote makes of a word
@@ -149,7 +152,7 @@ async def start_fresh(
 
 
 class Launcher:
-    """Starts executions' shells, keeping one ready (in its cgroup) for the next where cgroups are available.
+    """Starts executions' shells, keeping READY_SHELLS ready (in their cgroups) where cgroups are available.
 
     Owned by a long-lived server (the handler, the bridge's local backend), which must `close()` it: an unused ready
     shell is a process of its own. `environment` is what executions get unless they say otherwise (the diff is sent).
@@ -157,7 +160,7 @@ class Launcher:
 
     def __init__(self, environment: Callable[[], dict[str, str]]) -> None:
         self._environment = environment
-        self._ready: tuple[Started, dict[str, str]] | None = None
+        self._ready: list[tuple[Started, dict[str, str]]] = []  # oldest first
         self._making: asyncio.Task[None] | None = None
         self._retiring: set[asyncio.Task[None]] = set()
         self._refill: asyncio.TimerHandle | None = None
@@ -166,30 +169,26 @@ class Launcher:
         self._usable = True  # False once a cgroup could not be made: a ready shell would save nothing
 
     async def start(self, command: str, *, cwd: str | None, environment: dict[str, str], stdin: bool) -> Started:
-        """The command's shell, started: from the ready one when it can be used exactly, else from scratch.
+        """The command's shell, started: from a ready one when it can be used exactly, else from scratch.
         `environment` is the command's whole environment but for its tag (EXECUTION_TAG_ENV)."""
         started = self._take(command, cwd, environment, stdin)
         if started is None:
             started = await start_fresh(command, cwd=cwd, environment=environment, stdin=stdin)
-        if self._refill is None:
-            self._refill = asyncio.get_running_loop().call_later(REFILL_DELAY_S, self._make_ready)
+        self._refill_later()
         return started
 
     def _take(self, command: str, cwd: str | None, environment: dict[str, str], stdin: bool) -> Started | None:
-        ready, self._ready = self._ready, None
-        if ready is None:
-            return None
-        shell, ready_environment = ready
-        if asyncio.get_running_loop() is not self._loop:
-            self._ready = ready  # another event loop's: closed with the launcher
-            return None
+        if not self._ready or asyncio.get_running_loop() is not self._loop:
+            return None  # none yet (or another event loop's: closed with the launcher)
+        shell, ready_environment = self._ready[0]
         if shell.exited.done() or not pid_alive(shell.process.pid):  # killed while it waited
+            self._ready.pop(0)
             self._retire(shell)
-            return None
+            return self._take(command, cwd, environment, stdin)
         line = _line(command, cwd, {**environment, EXECUTION_TAG_ENV: shell.tag}, ready_environment, stdin)
         if line is None:
-            self._ready = ready  # still good for another execution
-            return None
+            return None  # still good for another execution
+        self._ready.pop(0)
         writer = shell.process.stdin
         assert writer is not None
         writer.write(line)
@@ -202,9 +201,13 @@ class Launcher:
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
 
+    def _refill_later(self) -> None:
+        if self._refill is None and not self._closed:
+            self._refill = asyncio.get_running_loop().call_later(REFILL_DELAY_S, self._make_ready)
+
     def _make_ready(self) -> None:
         self._refill = None
-        if self._closed or not self._usable or self._ready is not None or self._making is not None:
+        if self._closed or not self._usable or len(self._ready) >= READY_SHELLS or self._making is not None:
             return
         self._loop = asyncio.get_running_loop()
         self._making = self._loop.create_task(self._make(), name="ready shell")
@@ -227,10 +230,11 @@ class Launcher:
             shell = Started(transport, process, exited, tag, cgroup)
             if self._closed:
                 await _discard(shell)
-            else:
-                self._ready = (shell, environment)
+                return
+            self._ready.append((shell, environment))
         finally:
             self._making = None
+        self._refill_later()  # the next one, while fewer than READY_SHELLS are ready
 
     async def close(self) -> None:
         """End the ready shell, if any (and one being made)."""
@@ -240,9 +244,9 @@ class Launcher:
         if self._making is not None:
             with contextlib.suppress(BaseException):
                 await self._making
-        ready, self._ready = self._ready, None
-        if ready is not None:
-            await _discard(ready[0])
+        ready, self._ready = self._ready, []
+        for shell, _ in ready:
+            await _discard(shell)
         if self._retiring:
             await asyncio.wait(self._retiring)
         await removals_done()
