@@ -31,7 +31,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .cgroups import ExecutionCgroup, removals_done
-from .proc_scan import pid_alive
 
 #: The shell's `read` takes one byte per system call: beyond this a fresh start is quicker.
 MAX_LINE_BYTES = 4096
@@ -181,7 +180,7 @@ class Launcher:
         if not self._ready or asyncio.get_running_loop() is not self._loop:
             return None  # none yet (or another event loop's: closed with the launcher)
         shell, ready_environment = self._ready[0]
-        if shell.exited.done() or not pid_alive(shell.process.pid):  # killed while it waited
+        if shell.exited.done() or _has_exited(shell.process.pid):  # killed while it waited
             self._ready.pop(0)
             self._retire(shell)
             return self._take(command, cwd, environment, stdin)
@@ -267,6 +266,14 @@ async def _discard(shell: Started) -> None:
     Children.leaders.discard(shell.process.pid)
     if shell.cgroup is not None:
         await asyncio.to_thread(shell.cgroup.end)
+
+
+def _has_exited(pid: int) -> bool:
+    """Whether this child has ended, though not reaped yet (asyncio reaps it): one waitid that leaves it be."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
 
 
 def _line(

@@ -155,6 +155,11 @@ def _reap_strays() -> None:
     waits for those, and a start in progress may not have said which pid it got yet)."""
     if Children.spawning:
         return
+    try:  # one system call, where a scan of /proc costs a read per thread: has any child ended at all?
+        if os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            return
+    except ChildProcessError:  # no children
+        return
     for pid in children(os.getpid()):
         if pid not in Children.leaders and zombie(pid):
             with contextlib.suppress(ChildProcessError):
