@@ -95,8 +95,10 @@ class OutputStore:
         return list(self._activity)
 
     def _write(self, stream: StoredStream, text: str) -> None:
+        if self.write_error is not None:  # dropped, and counted against no cap or budget
+            return
         data = self._allowed(stream, text.encode())
-        if data and self.write_error is None:
+        if data:
             try:
                 self._file(stream).write(data)
             except (OSError, DataDirError) as exc:

@@ -236,7 +236,7 @@ class Launcher:
         self._refill_later()  # the next one, while fewer than READY_SHELLS are ready
 
     async def close(self) -> None:
-        """End the ready shell, if any (and one being made)."""
+        """End the ready shells (and one being made), and wait for the cgroups being removed."""
         self._closed = True
         if self._refill is not None:
             self._refill.cancel()
@@ -306,11 +306,14 @@ def _literal_exec(command: str) -> str | None:
     """`command` as the ready shell may run it itself: `exec` and words that are literal as shlex.join writes
     them (safe characters, or single-quoted), so no expansion happens and nothing of the shell's own state can
     show; a fresh `sh -c` would only parse the same text and exec the same argv. None for any other command."""
-    if not _LITERAL_EXEC.fullmatch(command):
-        return None
-    return command.replace("\n", "'\"$n\"'")
+    return _one_line(command) if _LITERAL_EXEC.fullmatch(command) else None
 
 
 def _quoted(text: str) -> str:
-    """shlex.quote, with newlines said as "$n" (the ready shell reads one line)."""
-    return shlex.quote(text).replace("\n", "'\"$n\"'")
+    return _one_line(shlex.quote(text))
+
+
+def _one_line(quoted: str) -> str:
+    """Shell text whose newlines are all inside single quotes, with each said as "$n" (the ready shell reads one
+    line)."""
+    return quoted.replace("\n", "'\"$n\"'")

@@ -387,16 +387,13 @@ class RunningProcess:
             self._reap_group()
         return group_alive(self.pgid)
 
-    async def _end_escaped(self) -> None:
+    async def _end_escaped(self) -> bool:
         """End processes that left the group (SIGTERM, then SIGKILL): those still in the execution's cgroup where it
         has one (one read; a process that left the cgroup too needs rights that would let it drop its tag as
-        well), else those that carry its tag (a scan of this process's descendants)."""
+        well), else those that carry its tag (a scan of this process's descendants). Whether there were any."""
         escaped = self.cgroup.pids() if self.cgroup is not None else tagged_processes(self.tag)
         if not escaped:
-            if self.cgroup is not None:  # it is empty: nothing for _end_cgroup to end
-                self.cgroup.remove_soon()
-                self._cgroup_ended = True
-            return
+            return False
         log.info("ending processes that left the group", extra={"event": {"pid": self.pid, "escaped": escaped}})
 
         def alive() -> bool:
@@ -408,17 +405,18 @@ class RunningProcess:
 
         for pause in escalation(lambda signum: _kill_all(escaped, signum), alive, self._limits.kill_grace_s):
             await asyncio.sleep(pause)
+        return True
 
-    async def _end_cgroup(self) -> None:
-        """Kill what is left in the execution's cgroup (what left the group and dropped the tag), and remove it."""
-        if self.cgroup is None or self._cgroup_ended:
+    async def _end_cgroup(self, recheck: bool) -> None:
+        """Kill what is left in the execution's cgroup (what left the group and dropped the tag), and remove it.
+        Without `recheck` it was just read empty: it is only removed."""
+        if self.cgroup is None:
             return
-        if not self.cgroup.populated():  # the usual case: everything ended with the group
+        self._cgroup_ended = True
+        if not (recheck and self.cgroup.populated()):  # the usual case: everything ended with the group
             self.cgroup.remove_soon()
-            self._cgroup_ended = True
             return
         left = await asyncio.to_thread(self.cgroup.end)
-        self._cgroup_ended = True
         if left:
             log.info("ended processes that escaped group and tag", extra={"event": {"pid": self.pid, "left": left}})
         if self._limits.reap_strays:
@@ -453,8 +451,7 @@ class RunningProcess:
                 if self._group_alive():
                     await self._terminate_group(exited)
             await self._drain(pumps)
-            await self._end_escaped()
-            await self._end_cgroup()
+            await self._end_cgroup(recheck=await self._end_escaped())
         finally:
             for task in (timer, stop, self._feeder):
                 if task is not None:
