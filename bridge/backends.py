@@ -131,7 +131,7 @@ class LocalBackend:
             await sink(stream, "".join(piece.data for piece in pieces))
 
         execution_id = execution_id or "local"
-        context = HookContext(execution_id, command, cwd, claude, execution_id)
+        context = HookContext(execution_id, command, cwd, execution_id, known_claude=claude)
         refused = await self.hooks.before(context, on_hook)
         if refused is not None:
             raise StartFailed(failure_message(refused), HOOK_HINT)

@@ -8,7 +8,7 @@ import os
 import shlex
 from dataclasses import dataclass
 
-from cc_executor import permission_relay
+from cc_executor import permission_prompt
 from cc_executor.generated.mcp.common import TaskFields
 
 from .claude_command import build_claude_argv
@@ -51,7 +51,7 @@ class TaskRequest:
         permissions = PermissionPolicy.of(spec)
         disallowed = list(spec.disallowed_tools or ())
         if permissions is not None:  # the relay answers Claude Code, never the model
-            disallowed.append(permission_relay.PROMPT_TOOL)
+            disallowed.append(permission_prompt.PROMPT_TOOL)
         argv = build_claude_argv(
             settings.claude_bin,
             model=spec.model,
@@ -69,8 +69,8 @@ class TaskRequest:
             fallback_model=spec.fallback_model,
             add_dirs=[directory.root for directory in spec.add_dirs or ()],
             settings=spec.settings,
-            permission_prompt_tool=permission_relay.PROMPT_TOOL if permissions else None,
-            permission_mcp_config=permission_relay.mcp_config(permissions.timeout_s) if permissions else None,
+            permission_prompt_tool=permission_prompt.PROMPT_TOOL if permissions else None,
+            permission_mcp_config=permission_prompt.mcp_config(permissions.timeout_s) if permissions else None,
         )
         # `exec`: claude replaces the shell, so it leads the process group and its own exit
         # status (a negative signal number when killed) is what the task reports.

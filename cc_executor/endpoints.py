@@ -9,6 +9,7 @@ the handler's certificate against the system's CAs, or those of a CA file (`ca_f
 
 from __future__ import annotations
 
+import functools
 import ssl
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,13 @@ def client_tls(url: str, ca_file: Path | None) -> ssl.SSLContext | None:
     """The TLS context for a wss:// URL: the system's CAs, or only those of `ca_file`."""
     if urlsplit(url).scheme != "wss":
         return None
+    return tls_context(ca_file)
+
+
+@functools.cache
+def tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """Made once per CA file and shared: loading the CAs costs about 50 ms of CPU, and the bridge's pool fetches a
+    handler's /health every second while tasks run."""
     return ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
 
 
@@ -98,17 +106,19 @@ def http_client(ws_url: str, *, ca_file: Path | None = None, timeout_s: float = 
     import httpx
 
     socket = unix_socket_of(ws_url)
-    if socket is not None:
-        return httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=str(socket)), timeout=timeout_s)
-    verify: ssl.SSLContext | bool = client_tls(ws_url, ca_file) or True
-    return httpx.AsyncClient(timeout=timeout_s, verify=verify)
+    if socket is not None:  # no TLS over the socket: verify=False only spares httpx loading the CAs
+        return httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=str(socket), verify=False), timeout=timeout_s)
+    return httpx.AsyncClient(timeout=timeout_s, verify=tls_context(ca_file))
 
 
 async def fetch_health(
     ws_url: str, *, ca_file: Path | None = None, timeout_s: float = 2.0, address: str | None = None
 ) -> Any:
-    """The handler's /health as JSON (httpx.HTTPError or ValueError when it does not answer one); `address` as
-    in open_websocket."""
+    """The handler's /health as JSON (httpx.HTTPError or ValueError when it does not answer one, OSError at once
+    when its Unix socket is not there); `address` as in open_websocket."""
+    socket = unix_socket_of(ws_url)
+    if socket is not None and not socket.exists():  # the usual case when no handler runs here: no HTTP client
+        raise FileNotFoundError(f"no handler listens on {socket}")
     url = health_url(ws_url)
     headers: dict[str, str] = {}
     extensions: dict[str, Any] = {}

@@ -5,9 +5,9 @@ call needs approval, and takes back a JSON text: `{"behavior": "allow", "updated
 or `{"behavior": "deny", "message": ...}`. The relay asks over its execution's relay channel
 (CC_EXECUTOR_RELAY_URL and CC_EXECUTOR_RELAY_KEY in its environment, put there by whoever
 runs the task: a handler, or the bridge's local backend; handler/relay_channel.py) and passes
-the answer on. Whatever goes wrong (no channel, a lost connection, no answer within
---timeout) is a denial whose message says why: nothing is allowed by accident, and nothing
-waits forever.
+the answer on. Whatever goes wrong (no channel, a lost connection, no answer within --timeout)
+is a denial whose message says why: nothing is allowed by accident, and nothing waits forever.
+permission_prompt.py says how a task's Claude Code is given the relay.
 """
 
 from __future__ import annotations
@@ -34,17 +34,11 @@ from cc_executor.generated.common.permissions import PermissionDecision
 from cc_executor.generated.ws.notifications.connected import ConnectedParams
 from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
 from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
-from cc_executor.handler.relay_channel import RELAY_KEY_ENV, RELAY_PATH, RELAY_PYTHON_ENV, RELAY_URL_ENV
+from cc_executor.handler.relay_channel import RELAY_KEY_ENV, RELAY_PATH, RELAY_URL_ENV
+from cc_executor.permission_prompt import SERVER_NAME, TOOL_NAME
 
-SERVER_NAME = "cc-executor-permissions"
-TOOL_NAME = "approve"
-#: What `--permission-prompt-tool` names: Claude Code's name for the tool of the server above.
-PROMPT_TOOL = f"mcp__{SERVER_NAME}__{TOOL_NAME}"
 DEFAULT_TIMEOUT_S = 3600.0
 CONNECT_TIMEOUT_S = 10.0
-#: The relay waits this much longer than the bridge (which denies at the task's permission_timeout_s), and
-#: Claude Code this much longer again than the relay, so the answer that arrives is always the bridge's.
-RELAY_GRACE_S = 30
 
 INPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -55,20 +49,6 @@ INPUT_SCHEMA: dict[str, Any] = {
         "tool_use_id": {"type": "string", "description": "Claude Code's id of the tool call."},
     },
 }
-
-
-def mcp_config(permission_timeout_s: float) -> str:
-    """The --mcp-config that gives a task's Claude Code the relay. Its command is the interpreter of whoever runs
-    the task (CC_EXECUTOR_RELAY_PYTHON, which Claude Code expands from its environment): a handler's
-    machine need not have the bridge's."""
-    relay_timeout = permission_timeout_s + RELAY_GRACE_S
-    server = {
-        "type": "stdio",
-        "command": "${" + RELAY_PYTHON_ENV + "}",
-        "args": ["-m", "cc_executor", "permission-relay", "--timeout", f"{relay_timeout:g}"],
-        "timeout": int((relay_timeout + RELAY_GRACE_S) * 1000),  # ms: Claude Code's own limit on one call
-    }
-    return json.dumps({"mcpServers": {SERVER_NAME: server}}, separators=(",", ":"))
 
 
 @dataclass

@@ -73,7 +73,7 @@ async def show_status(
 
         async def snapshot() -> Group:
             health = None
-            with contextlib.suppress(httpx.HTTPError, ValueError):
+            with contextlib.suppress(httpx.HTTPError, OSError, ValueError):
                 health = await fetch_health(url, ca_file=ca_file)
             return render(url, health, await client.sessions(), client.greeting.session_id)
 

@@ -11,6 +11,7 @@ for hook_status.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -49,8 +50,14 @@ class HookContext:
     execution_id: str
     command: str
     cwd: str | None
-    claude: bool  # runs Claude Code: the pre-claude and post-claude stages apply
     session_id: str  # the old CLAUDE_SESSION_ID: the handler's connection, or the execution for the bridge
+    known_claude: bool | None = None  # known (the bridge); else read from the command, and only if a hook asks
+
+    @functools.cached_property
+    def claude(self) -> bool:
+        """Whether it runs Claude Code: the pre-claude and post-claude stages apply. Reading a command takes a
+        shell parse (about 0.1 ms), which an execution without hooks does not wait for."""
+        return self.known_claude if self.known_claude is not None else runs_claude(self.command)
 
 
 def runs_claude(command: str) -> bool:

@@ -23,8 +23,8 @@ from cc_executor.generated.ws.requests.status import QueuedExecution, RunningExe
 from cc_executor.logs import command_digest
 
 from .execution_slots import ExecutionSlots, NotRun, Waiting
-from .execution_types import OutputPiece, StreamName
-from .hooks import HookContext, HooksEngine, failure_message, runs_claude
+from .execution_types import Completion, OutputPiece, StreamName
+from .hooks import HookContext, HooksEngine, failure_message
 from .launcher import Launcher
 from .leftovers import RunningExecutions
 from .metrics import HandlerMetrics
@@ -327,9 +327,7 @@ class Session:
         execute = request.execute
         timeout = execute.timeout_s if execute.timeout_s is not None else self.settings.default_timeout_s
         self._announced.clear()
-        context = HookContext(
-            request.execution_id, execute.command, execute.cwd, runs_claude(execute.command), self.protocol.session_id
-        )
+        context = HookContext(request.execution_id, execute.command, execute.cwd, self.protocol.session_id)
         refused = await self.hooks.before(context, self._report_hook)
         if refused is not None:
             log.warning("execution stopped by a hook", extra={"event": {"execution_id": request.execution_id}})
@@ -433,12 +431,19 @@ class Session:
             await self._send_all(self.protocol.hook_completed(run))
 
     async def _report_completion(self, running: RunningProcess, context: HookContext) -> None:
-        execution_id = context.execution_id
         completion = await running.wait()
         self._end_relay()
         await self.hooks.after(context, completion, self._report_hook)
         self.running = None
         self.slots.release()
+        try:
+            with contextlib.suppress(ConnectionClosed):
+                for action in self.protocol.completed(completion):  # then an execute that waited on a CANCEL
+                    await self._perform_safely(action)
+        finally:  # the bookkeeping after the client knows: it is not what the client waits for
+            self._record_end(running, context.execution_id, completion)
+
+    def _record_end(self, running: RunningProcess, execution_id: str, completion: Completion) -> None:
         if self.settings.running is not None:
             self.settings.running.remove(running.tag)
         self.settings.metrics.execution_ended(
@@ -460,9 +465,6 @@ class Session:
                 }
             },
         )
-        with contextlib.suppress(ConnectionClosed):
-            for action in self.protocol.completed(completion):  # then an execute that waited on a CANCEL
-                await self._perform_safely(action)
 
     async def _control(self, request: ControlExecution) -> None:
         running = self.running

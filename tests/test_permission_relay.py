@@ -23,7 +23,7 @@ from cc_executor.bridge.relay_listener import LocalRelay
 from cc_executor.generated.common.permissions import PermissionDecision
 from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
 from cc_executor.handler.relay_channel import RELAY_KEY_ENV, RELAY_URL_ENV
-from cc_executor.permission_relay import PROMPT_TOOL, SERVER_NAME, TOOL_NAME, mcp_config
+from cc_executor.permission_prompt import PROMPT_TOOL, SERVER_NAME, TOOL_NAME, mcp_config
 
 pytestmark = pytest.mark.timeout(60)
 

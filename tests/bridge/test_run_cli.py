@@ -131,3 +131,28 @@ async def main():
     await manager.close()
 asyncio.run(main())
 """
+
+
+def test_running_a_task_from_the_terminal_loads_no_mcp_sdk_and_no_http_client(tmp_path):
+    """`run` needs the engine, not the MCP server, and with no handler on this machine (the default socket is not
+    there) no HTTP client either: each used to cost half a second or more before anything ran."""
+    probe = (
+        "import sys\n"
+        "from cc_executor.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print(sorted({m.split('.')[0] for m in sys.modules} & {'mcp', 'mcp_types', 'httpx', 'starlette'}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in b.DROPPED_ENV and k != "CC_EXECUTOR_HANDLER_URL"}
+    env["CC_EXECUTOR_DATA_DIR"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "run", "--command", "echo hi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.stdout == "hi\n[]\n", done.stderr
+    assert "completed exit 0" in done.stderr and "backend: local" in done.stderr

@@ -44,7 +44,7 @@ def records(log: Path) -> list[dict]:
 
 
 def context(claude: bool = False, execution_id: str = "exec-1") -> HookContext:
-    return HookContext(execution_id, "echo hi", "/tmp", claude, "session-1")
+    return HookContext(execution_id, "echo hi", "/tmp", "session-1", known_claude=claude)
 
 
 # -- the file -------------------------------------------------------------------------------------
