@@ -263,7 +263,6 @@ class ExecutionManager:
         return take
 
     def _result(self, execution: TrackedExecution, completion: Completion) -> TaskResult:
-        execution.store.flush()
         if execution.parser is None:
             return command_result(execution, completion)
         for event in execution.parser.close():  # a last line without a newline
@@ -373,7 +372,6 @@ class ExecutionManager:
             raise KeyError(execution_id)
         ended = True
         if isinstance(found, TrackedExecution):
-            found.store.flush()
             ended = found.finished.is_set()
         folder = output_folder(self.outputs_dir, execution_id)
         if folder is None or folder.is_symlink():  # not an id this bridge made, nor a folder it made

@@ -46,8 +46,10 @@ class OutputStore:
     """Appends text per stream up to a byte cap; keeps short tails in memory for status replies.
 
     A stream's file is made when its first bytes come (a task that waits for a slot holds no file, and making
-    files is no part of a task's start). What cannot be written is dropped and marked truncated, with one log line:
-    the task runs on, and its result is read from the stream all the same."""
+    files is no part of a task's start). Writes are unbuffered: output is on disk as it comes, while the process
+    still runs, so nothing is left to write between its exit and the result (nor before a page is read). What
+    cannot be written is dropped and marked truncated, with one log line: the task runs on, and its result is read
+    from the stream all the same."""
 
     def __init__(self, directory: Path, max_bytes: int, allowance: Allowance | None = None):
         self.directory = directory
@@ -57,16 +59,16 @@ class OutputStore:
         self._allowance = allowance
         self._activity: deque[str] = deque(maxlen=ACTIVITY_LINES)
         self._stderr_tail = ""
-        self._files: dict[StoredStream, BinaryIO] = {}
+        self._files: dict[StoredStream, int] = {}  # descriptors, appending
         self._folder_made = False
         self.write_error: str | None = None
 
-    def _file(self, stream: StoredStream) -> BinaryIO:
-        handle = self._files.get(stream)
-        if handle is None:
+    def _file(self, stream: StoredStream) -> int:
+        descriptor = self._files.get(stream)
+        if descriptor is None:
             self._make_folder()
-            handle = self._files[stream] = os.fdopen(open_private_for_append(self.path(stream)), "ab")
-        return handle
+            descriptor = self._files[stream] = open_private_for_append(self.path(stream))
+        return descriptor
 
     def _make_folder(self) -> None:
         if not self._folder_made:
@@ -100,7 +102,7 @@ class OutputStore:
         data = self._allowed(stream, text.encode())
         if data:
             try:
-                self._file(stream).write(data)
+                _write_all(self._file(stream), data)
             except (OSError, DataDirError) as exc:
                 self._failed(exc)
                 return
@@ -135,21 +137,20 @@ class OutputStore:
         self.bytes["result"] = len(data)
 
     def close(self) -> None:
-        for handle in self._files.values():
-            with contextlib.suppress(OSError):  # what a full disk kept in the buffer is lost (and logged above)
-                handle.close()
+        descriptors, self._files = list(self._files.values()), {}
+        for descriptor in descriptors:
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
 
     @property
     def stderr_tail(self) -> str:
         return self._stderr_tail
 
-    def flush(self) -> None:
-        for handle in self._files.values():
-            if not handle.closed:
-                try:
-                    handle.flush()
-                except OSError as exc:
-                    self._failed(exc)
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
 
 
 def read_page(path: Path, offset: int, limit: int) -> tuple[str, int, int]:

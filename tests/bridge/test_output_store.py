@@ -1,4 +1,5 @@
-"""An execution's stored output: files made with their first bytes, and a disk that fails costs no task."""
+"""An execution's stored output: files made with their first bytes, on disk as it comes, and a disk that fails
+costs no task."""
 
 from __future__ import annotations
 
@@ -33,8 +34,20 @@ def test_output_that_cannot_be_stored_is_marked_truncated_and_logged_once(tmp_pa
         store.append("stdout", "one\n")
         store.append("stderr", "two\n")
         store.set_result("the answer")
-        store.flush()
         store.close()
     assert store.truncated and store.write_error is not None
     assert store.stderr_tail == "two\n", "what is kept in memory is kept all the same"
     assert [record.message for record in caplog.records] == ["output not stored"]
+
+
+def test_output_is_on_disk_as_it_comes_not_when_the_task_ends(tmp_path):
+    """Nothing is left to write between a process's exit and its result, and a page read while it runs is whole."""
+    store = store_in(tmp_path / "outputs")
+    store.append("stdout", "first line\n")
+    store.note("a step")
+    assert read_page(store.path("stdout"), 0, 100)[0] == "first line\n"
+    assert read_page(store.path("transcript"), 0, 100)[0] == "a step\n"
+    store.append("stdout", "x" * 100_000)
+    assert read_page(store.path("stdout"), 0, 200_000)[2] == 100_011
+    store.close()
+    store.close()  # twice is harmless
