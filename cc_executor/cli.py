@@ -797,7 +797,8 @@ def status(
     ca_file: CaFile = None,
     once: Annotated[bool, typer.Option("--once", metavar="", help="Print one snapshot and exit.")] = False,
 ) -> None:
-    """Show a live table of a handler's sessions and their executions, running or queued (Ctrl-C to quit)."""
+    """Show a live table of a handler's sessions and their executions: running, starting (their pre-execution hooks
+    run) or queued (Ctrl-C to quit)."""
     from cc_executor.client import HandlerError, HandlerUnavailable
     from cc_executor.endpoints import local_handler_url
     from cc_executor.status_view import show_status

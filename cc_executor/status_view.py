@@ -1,4 +1,5 @@
-"""`cc-executor status`: a live table of a handler's sessions, their running executions and those waiting for a slot."""
+"""`cc-executor status`: a live table of a handler's sessions, their running executions, those whose pre-execution
+hooks run and those waiting for a slot."""
 
 from __future__ import annotations
 
@@ -23,19 +24,32 @@ def render(url: str, health: dict[str, Any] | None, sessions: SessionsResult, ow
     others = [s for s in sessions.sessions if s.session_id != own_session]
     running = sum(1 for s in others if s.execution is not None)
     queued = sum(1 for s in others if s.queued_execution is not None)
+    starting = sum(1 for s in others if s.starting_execution is not None)
     version = health.get("version", "?") if health else "?"
     uptime = f"{health['uptime_seconds']:.0f} s" if health else "?"
     header = Text.assemble(
         literal(url, "bold"),
         literal(f"  version {version}  up {uptime}  sessions {len(others)}/{sessions.max_sessions}"),
-        f" (plus this viewer)  running {running}  queued {queued}",
+        f" (plus this viewer)  running {running}  starting {starting}  queued {queued}",
     )
     table = Table(expand=True)
     for column in ("session", "connected", "execution", "state", "pid", "elapsed", "active", "out bytes", "command"):
         table.add_column(column, overflow="ellipsis", no_wrap=column != "command")
     for session in sorted(others, key=lambda s: -s.connected_s):
-        execution, waiting = session.execution, session.queued_execution
-        if waiting is not None:  # no process yet: elapsed is the time it has waited, its place in the queue beside
+        execution, waiting, starting_one = session.execution, session.queued_execution, session.starting_execution
+        if starting_one is not None:  # its pre-execution hooks run: no process yet, elapsed is how long they have run
+            cells = [
+                session.session_id[:8],
+                f"{session.connected_s:.0f} s",
+                starting_one.execution_id[:12],
+                f"{starting_one.state} (hooks)",
+                "",
+                f"{starting_one.starting_s:.1f} s",
+                "",
+                "",
+                starting_one.command[:200],
+            ]
+        elif waiting is not None:  # no process yet: elapsed is the time it has waited, its place in the queue beside
             cells = [
                 session.session_id[:8],
                 f"{session.connected_s:.0f} s",

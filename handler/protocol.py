@@ -49,7 +49,7 @@ from cc_executor.generated.ws.requests.control import ControlResult
 from cc_executor.generated.ws.requests.execute import ExecuteResult
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 from cc_executor.generated.ws.requests.sessions import SessionInfo, SessionsResult
-from cc_executor.generated.ws.requests.status import QueuedExecution, RunningExecution, StatusResult
+from cc_executor.generated.ws.requests.status import QueuedExecution, RunningExecution, StartingExecution, StatusResult
 
 from .execution_types import Completion, OutputPiece, StreamName
 from .params import (
@@ -539,10 +539,12 @@ class ConnectionProtocol:
         request: ReportStatus,
         execution: RunningExecution | None,
         queued: QueuedExecution | None,
+        starting: StartingExecution | None,
         active_sessions: int,
         max_sessions: int,
     ) -> list[bytes]:
-        """The session's state; an execution waiting for a slot only where the mode shows the queue (2.0)."""
+        """The session's state; an execution waiting for a slot, or for its pre-execution hooks, only where the mode
+        shows them (2.0)."""
         if not request.answer:
             return []
         result = StatusResult(
@@ -552,17 +554,31 @@ class ConnectionProtocol:
             max_sessions=max_sessions,
             execution=execution,
             queued_execution=queued,
+            starting_execution=starting,
         )
-        hidden = None if self.mode.shows_queue else {"queued_execution"}
-        return [self._success(request.request_id, result, exclude=hidden).frame]
+        return [self._success(request.request_id, result, exclude=self._unshown() or None).frame]
 
     def sessions(self, request: ReportSessions, sessions: list[SessionInfo], max_sessions: int) -> list[bytes]:
-        """Every session, with what waits for a slot only where the asking connection's mode shows the queue (2.0)."""
+        """Every session, with what waits for a slot or for its pre-execution hooks only where the asking connection's
+        mode shows them (2.0)."""
         if not request.answer:
             return []
         result = SessionsResult(sessions=sessions, max_sessions=max_sessions)
-        hidden = None if self.mode.shows_queue else {"sessions": {"__all__": {"queued_execution"}}}
-        return [self._success(request.request_id, result, exclude=hidden).frame]
+        unshown = self._unshown()
+        return [
+            self._success(
+                request.request_id, result, exclude={"sessions": {"__all__": unshown}} if unshown else None
+            ).frame
+        ]
+
+    def _unshown(self) -> set[str]:
+        """The fields for an execution that has not started which this connection's mode does not show (1.0: both)."""
+        unshown: set[str] = set()
+        if not self.mode.shows_queue:
+            unshown.add("queued_execution")
+        if not self.mode.shows_starting:
+            unshown.add("starting_execution")
+        return unshown
 
     def internal_error(self, action: Action, execution_gone: bool) -> list[bytes]:
         """The reply to a request whose handling failed inside the handler."""

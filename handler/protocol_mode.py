@@ -7,7 +7,8 @@ lines), apart from the corrections listed in spec/README.md. The protocol core a
 mode and never tests which mode it is.
 
 Protocol 2.0 alone takes `stdin` (and `queue`) in execute, sends hook.completed and process.queued
-notifications, shows executions that wait for a slot in status and sessions (`queued_execution`), and
+notifications, shows executions that wait for a slot (`queued_execution`) or for their pre-execution hooks
+(`starting_execution`) in status and sessions, and
 relays an execution's permission prompts (`permission_relay` in execute, permission.requested,
 answer_permission); a 1.0 client whose execution waits for a slot just gets its reply later.
 
@@ -51,6 +52,12 @@ class ProtocolMode:
     def shows_queue(self) -> bool:
         """Executions that wait for a slot are announced (process.queued) and shown in status and sessions."""
         return "process.queued" in self.notifications
+
+    @property
+    def shows_starting(self) -> bool:
+        """Executions whose pre-execution hooks run are shown in status and sessions (hook.completed reports each
+        hook as it ends)."""
+        return "hook.completed" in self.notifications
 
 
 OLD_CLIENTS = ProtocolMode(

@@ -19,7 +19,7 @@ from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.common.permissions import PermissionDecision, PermissionRelayOptions
 from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
 from cc_executor.generated.ws.requests.sessions import SessionInfo
-from cc_executor.generated.ws.requests.status import QueuedExecution, RunningExecution
+from cc_executor.generated.ws.requests.status import QueuedExecution, RunningExecution, StartingExecution
 from cc_executor.logs import command_digest
 
 from .execution_slots import ExecutionSlots, NotRun, Waiting
@@ -134,6 +134,8 @@ class Session:
         self._watcher: asyncio.Task[None] | None = None
         #: an execution waiting for a slot, and the task that starts it once it has one
         self._waiting: _Queued | None = None
+        #: an execution that has its slot while its pre-execution hooks run, and since when
+        self._starting: tuple[StartExecution, float] | None = None
         self._relay_key: str | None = None  # the running execution's, while it relays permission prompts
         self._questions: dict[str, asyncio.Future[PermissionDecision]] = {}  # permission requests waiting, by key
         self._question_keys = itertools.count(1)
@@ -225,7 +227,12 @@ class Session:
             await self._control(action)
         elif isinstance(action, ReportStatus):
             frames = self.protocol.status(
-                action, self.execution(), self.queued_execution(), len(self.peers()), self.settings.max_sessions
+                action,
+                self.execution(),
+                self.queued_execution(),
+                self.starting_execution(),
+                len(self.peers()),
+                self.settings.max_sessions,
             )
             await self._send_all(frames)
         elif isinstance(action, ReportSessions):
@@ -262,6 +269,18 @@ class Session:
             position=position,
         )
 
+    def starting_execution(self) -> StartingExecution | None:
+        """The execution whose pre-execution hooks run, before its process starts."""
+        if self._starting is None:
+            return None
+        request, since = self._starting
+        return StartingExecution(
+            execution_id=request.execution_id,
+            state="starting",
+            command=request.execute.command,
+            starting_s=round(time.monotonic() - since, 3),
+        )
+
     def info(self) -> SessionInfo:
         connected_s = round(time.monotonic() - self.connected_at, 3)
         return SessionInfo(
@@ -269,6 +288,7 @@ class Session:
             connected_s=connected_s,
             execution=self.execution(),
             queued_execution=self.queued_execution(),
+            starting_execution=self.starting_execution(),
         )
 
     async def _start(self, request: StartExecution) -> None:
@@ -328,35 +348,39 @@ class Session:
         timeout = execute.timeout_s if execute.timeout_s is not None else self.settings.default_timeout_s
         self._announced.clear()
         context = HookContext(request.execution_id, execute.command, execute.cwd, self.protocol.session_id)
-        refused = await self.hooks.before(context, self._report_hook)
-        if refused is not None:
-            log.warning("execution stopped by a hook", extra={"event": {"execution_id": request.execution_id}})
-            for action in self.protocol.execution_not_started(request, failure_message(refused), "hook_failed"):
-                await self._perform_safely(action)
-            return False
-        environ = self._relay_environment(execute.permission_relay)
+        self._starting = (request, time.monotonic())
         try:
-            running = await RunningProcess.start(
-                execute.command,
-                self._forward_output,
-                cwd=execute.cwd,
-                timeout_s=timeout,
-                limits=self.settings.run_limits,
-                environ=environ,
-                framing=self.protocol.mode.framing,
-                stdin=execute.stdin.encode("utf-8", "surrogatepass") if execute.stdin else None,
-                launcher=self.settings.launcher,
-            )
-        except SpawnError as exc:
-            self._end_relay()
-            self.settings.metrics.spawn_failed(request.execution_id)
-            log.warning(
-                "execution not started", extra={"event": {"execution_id": request.execution_id, "error": str(exc)}}
-            )
-            for action in self.protocol.execution_not_started(request, str(exc)):
-                await self._perform_safely(action)
-            return False
-        self.running = running
+            refused = await self.hooks.before(context, self._report_hook)
+            if refused is not None:
+                log.warning("execution stopped by a hook", extra={"event": {"execution_id": request.execution_id}})
+                for action in self.protocol.execution_not_started(request, failure_message(refused), "hook_failed"):
+                    await self._perform_safely(action)
+                return False
+            environ = self._relay_environment(execute.permission_relay)
+            try:
+                running = await RunningProcess.start(
+                    execute.command,
+                    self._forward_output,
+                    cwd=execute.cwd,
+                    timeout_s=timeout,
+                    limits=self.settings.run_limits,
+                    environ=environ,
+                    framing=self.protocol.mode.framing,
+                    stdin=execute.stdin.encode("utf-8", "surrogatepass") if execute.stdin else None,
+                    launcher=self.settings.launcher,
+                )
+            except SpawnError as exc:
+                self._end_relay()
+                self.settings.metrics.spawn_failed(request.execution_id)
+                log.warning(
+                    "execution not started", extra={"event": {"execution_id": request.execution_id, "error": str(exc)}}
+                )
+                for action in self.protocol.execution_not_started(request, str(exc)):
+                    await self._perform_safely(action)
+                return False
+            self.running = running
+        finally:
+            self._starting = None
         if self.settings.running is not None:
             self.settings.running.add(running.tag)
         log.info(

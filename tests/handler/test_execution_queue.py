@@ -287,7 +287,7 @@ async def test_the_running_and_the_queued_executions_show_in_status_sessions_and
             assert "queued #1" in rows["queued-1"] and "sleep 29" in rows["queued-1"]
             old_id = shown[old_session].execution_id[:12]
             assert "queued #2" in rows[old_id] and "sleep 28" in rows[old_id]
-            assert "running 1  queued 2" in table.stdout
+            assert "running 1  starting 0  queued 2" in table.stdout
 
             await waiting.control("CANCEL")
             with pytest.raises(HandlerError):

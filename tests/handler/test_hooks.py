@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from fixtures.commands import cc_executor
 from websockets.asyncio.client import connect
 
 from cc_executor.client import HandlerClient, HandlerError
@@ -264,6 +265,50 @@ async def test_the_handler_runs_hooks_and_tells_v2_clients(tmp_path):
     )
     assert [(r.stage, r.status) for r in status.last_runs or []] == [("pre-execute", "ok"), ("post-execute", "ok")]
     assert [r["stdin"]["claude"] for r in records(log)] == [False, False, True, False, False]
+
+
+async def test_an_execution_whose_pre_execution_hooks_run_shows_as_starting(tmp_path):
+    """While a slow pre-execute hook runs, status, sessions and `cc-executor status` show the execution as starting
+    (no process yet) rather than an idle session; protocol 1.0 replies keep their old shape."""
+    entered, release = tmp_path / "entered", tmp_path / "release"
+    hook = f"touch {entered}; i=0; while [ ! -e {release} ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done"
+    path = write_hooks(tmp_path, {"pre-execute": hook})
+    with live_handler("--hooks", str(path), token=None) as handler:
+        async with (
+            await HandlerClient.connect(handler.url) as starting,
+            await HandlerClient.connect(handler.url) as viewer,
+            connect(handler.url) as old,  # no subprotocol: protocol 1.0
+        ):
+            await old.recv()
+            execute = asyncio.ensure_future(starting.execute("echo started", execution_id="slow-start"))
+            for _ in range(400):  # bounded: 20 s
+                if entered.exists():
+                    break
+                await asyncio.sleep(0.05)
+            assert entered.exists(), "the pre-execute hook never ran"
+            listed = {s.session_id: s for s in (await viewer.sessions()).sessions}
+            shown = listed[starting.greeting.session_id]
+            assert shown.execution is None and shown.queued_execution is None
+            assert shown.starting_execution is not None
+            assert (shown.starting_execution.execution_id, shown.starting_execution.state) == ("slow-start", "starting")
+            assert shown.starting_execution.command == "echo started" and shown.starting_execution.starting_s >= 0
+            await old.send(json.dumps({"jsonrpc": "2.0", "method": "sessions", "id": 7}))
+            while (reply := json.loads(await asyncio.wait_for(old.recv(), 10))).get("id") != 7:
+                pass
+            assert all("starting_execution" not in s for s in reply["result"]["sessions"]), "1.0 keeps its shape"
+            table = await asyncio.to_thread(
+                cc_executor, tmp_path, "status", handler.url, "--once", env={"COLUMNS": "200"}, timeout=30
+            )
+            assert table.returncode == 0, table.stderr
+            assert "starting 1" in table.stdout
+            assert [line for line in table.stdout.splitlines() if "slow-start" in line and "starting (hooks)" in line]
+            release.touch()
+            started = await asyncio.wait_for(execute, 20)
+            assert started.execution_id == "slow-start"
+            async for _ in _until_completed(starting):
+                pass
+            after = {s.session_id: s for s in (await viewer.sessions()).sessions}[starting.greeting.session_id]
+            assert after.starting_execution is None
 
 
 async def _until_completed(client: HandlerClient):

@@ -8,7 +8,7 @@ import pytest
 
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputNotification, ProcessOutputParams
 from cc_executor.generated.ws.requests.sessions import SessionInfo
-from cc_executor.generated.ws.requests.status import QueuedExecution
+from cc_executor.generated.ws.requests.status import QueuedExecution, StartingExecution
 from cc_executor.handler.execution_types import Completion, OutputPiece
 from cc_executor.handler.hooks import HooksEngine
 from cc_executor.handler.protocol import (
@@ -150,7 +150,7 @@ def test_hook_status_and_status(core):
     assert json.loads(reply)["result"] == {"enabled": False, "message": "Hook integration not configured"}
     [status] = core.receive(request("status"))
     assert isinstance(status, ReportStatus)
-    [frame] = core.status(status, None, None, active_sessions=1, max_sessions=4)
+    [frame] = core.status(status, None, None, None, active_sessions=1, max_sessions=4)
     assert json.loads(frame)["result"] == {
         "session_id": "s-1",
         "version": "2.0.0",
@@ -158,26 +158,34 @@ def test_hook_status_and_status(core):
         "max_sessions": 4,
         "execution": None,
         "queued_execution": None,
+        "starting_execution": None,
     }
 
 
 WAITING = QueuedExecution(execution_id="q-1", state="queued", command="sleep 1", queued_s=0.5, position=1)
+STARTING = StartingExecution(execution_id="h-1", state="starting", command="sleep 2", starting_s=0.2)
 
 
-def test_protocol_2_shows_an_execution_waiting_for_a_slot_and_1_0_keeps_the_old_shapes(core, old):
-    """status and sessions: 2.0 shows queued_execution; a 1.0 reply has exactly the fields it always had."""
-    waiting = WAITING.model_dump(mode="json")
-    listed = [SessionInfo(session_id="s-2", connected_s=1.0, execution=None, queued_execution=WAITING)]
+def test_protocol_2_shows_executions_that_have_not_started_and_1_0_keeps_the_old_shapes(core, old):
+    """status and sessions: 2.0 shows queued_execution and starting_execution; a 1.0 reply has exactly the fields it
+    always had."""
+    waiting, starting = WAITING.model_dump(mode="json"), STARTING.model_dump(mode="json")
+    listed = [
+        SessionInfo(session_id="s-2", connected_s=1.0, execution=None, queued_execution=WAITING),
+        SessionInfo(session_id="s-3", connected_s=1.0, execution=None, starting_execution=STARTING),
+    ]
     [asked] = core.receive(request("status"))
-    assert json.loads(core.status(asked, None, WAITING, 2, 4)[0])["result"]["queued_execution"] == waiting
+    result = json.loads(core.status(asked, None, WAITING, STARTING, 2, 4)[0])["result"]
+    assert (result["queued_execution"], result["starting_execution"]) == (waiting, starting)
     [asked] = core.receive(request("sessions", {}))
-    assert json.loads(core.sessions(asked, listed, 4)[0])["result"]["sessions"][0]["queued_execution"] == waiting
+    shown = json.loads(core.sessions(asked, listed, 4)[0])["result"]["sessions"]
+    assert (shown[0]["queued_execution"], shown[1]["starting_execution"]) == (waiting, starting)
     [asked] = old.receive(request("status"))
-    status = json.loads(old.status(asked, None, WAITING, 2, 4)[0])["result"]
+    status = json.loads(old.status(asked, None, WAITING, STARTING, 2, 4)[0])["result"]
     assert set(status) == {"session_id", "version", "active_sessions", "max_sessions", "execution"}
     [asked] = old.receive(request("sessions"))
-    [session] = json.loads(old.sessions(asked, listed, 4)[0])["result"]["sessions"]
-    assert session == {"session_id": "s-2", "connected_s": 1.0, "execution": None}
+    sessions = json.loads(old.sessions(asked, listed, 4)[0])["result"]["sessions"]
+    assert sessions == [{"session_id": s, "connected_s": 1.0, "execution": None} for s in ("s-2", "s-3")]
 
 
 def test_frames_keep_the_old_handlers_field_order_and_explicit_nulls(core):

@@ -61,6 +61,10 @@ class SessionInfo(BaseModel):
     """
     The session's execution that waits for an execution slot, or null when none waits (`execution` is null meanwhile). In replies to protocol 2.0 connections only, whichever protocol the listed session speaks. Added in protocol 2.0.
     """
+    starting_execution: status.StartingExecution | None = None
+    """
+    The session's execution whose pre-execution hooks run, or null when none starts (`execution` is null meanwhile). In replies to protocol 2.0 connections only, whichever protocol the listed session speaks. Added in protocol 2.0.
+    """
 
 
 class SessionsResult(BaseModel):

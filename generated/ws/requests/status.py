@@ -35,7 +35,7 @@ class RunningExecution(BaseModel):
         Literal["running", "paused", "stopping"], Field(title="ExecutionState")
     ]
     """
-    Where a running execution is now. (An execution that waits for a slot has not started: its state is QueuedState.)
+    Where a running execution is now. (An execution that waits for a slot has not started: its state is QueuedState; one whose pre-execution hooks run has not started either: StartingState.)
     """
     pid: Annotated[int, Field(ge=1, title="Pid")]
     """
@@ -104,6 +104,35 @@ class QueuedExecution(BaseModel):
     """
 
 
+class StartingExecution(BaseModel):
+    """
+    The execution a session is starting: it has its slot, and its pre-execution hooks run (hook.completed reports each as it ends). Added in protocol 2.0.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    execution_id: Annotated[
+        str,
+        Field(max_length=128, min_length=1, pattern="^[!-~]+$", title="ExecutionId"),
+    ]
+    """
+    Identifies one execution: 1 to 128 printable ASCII characters, no spaces. Chosen by the client in `execute`, or made by the handler (a UUID). Added in protocol 2.0.
+    """
+    state: Annotated[Literal["starting"], Field(title="StartingState")]
+    """
+    An execution that has its execution slot and whose pre-execution hooks (pre-execute, pre-tool, pre-claude) run: its process is not started yet, and a hook may still refuse it. Added in protocol 2.0.
+    """
+    command: str
+    """
+    The command as given to execute.
+    """
+    starting_s: Annotated[float, Field(ge=0.0)]
+    """
+    Seconds since it got its execution slot: how long its pre-execution hooks have run.
+    """
+
+
 class StatusResult(BaseModel):
     """
     The session's state.
@@ -135,6 +164,10 @@ class StatusResult(BaseModel):
     queued_execution: QueuedExecution | None = None
     """
     The session's execution that waits for an execution slot, or null when none waits (`execution` is null meanwhile). In protocol 2.0 replies only (protocol 1.0 replies have no such field). Added in protocol 2.0.
+    """
+    starting_execution: StartingExecution | None = None
+    """
+    The session's execution whose pre-execution hooks run, or null when none starts (`execution` is null meanwhile). In protocol 2.0 replies only. Added in protocol 2.0.
     """
 
 
