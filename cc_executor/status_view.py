@@ -16,7 +16,7 @@ from rich.text import Text
 
 from cc_executor.client import HandlerClient
 from cc_executor.endpoints import fetch_health
-from cc_executor.generated.ws.requests.sessions import SessionsResult
+from cc_executor.generated.ws.requests.sessions import SessionInfo, SessionsResult
 from cc_executor.terminal_text import literal
 
 
@@ -36,47 +36,37 @@ def render(url: str, health: dict[str, Any] | None, sessions: SessionsResult, ow
     for column in ("session", "connected", "execution", "state", "pid", "elapsed", "active", "out bytes", "command"):
         table.add_column(column, overflow="ellipsis", no_wrap=column != "command")
     for session in sorted(others, key=lambda s: -s.connected_s):
-        execution, waiting, starting_one = session.execution, session.queued_execution, session.starting_execution
-        if starting_one is not None:  # its pre-execution hooks run: no process yet, elapsed is how long they have run
-            cells = [
-                session.session_id[:8],
-                f"{session.connected_s:.0f} s",
-                starting_one.execution_id[:12],
-                f"{starting_one.state} (hooks)",
-                "",
-                f"{starting_one.starting_s:.1f} s",
-                "",
-                "",
-                starting_one.command[:200],
-            ]
-        elif waiting is not None:  # no process yet: elapsed is the time it has waited, its place in the queue beside
-            cells = [
-                session.session_id[:8],
-                f"{session.connected_s:.0f} s",
-                waiting.execution_id[:12],
-                f"{waiting.state} #{waiting.position}",
-                "",
-                f"{waiting.queued_s:.1f} s",
-                "",
-                "",
-                waiting.command[:200],
-            ]
-        elif execution is None:
-            cells = [session.session_id[:8], f"{session.connected_s:.0f} s", "-", "idle", "", "", "", "", ""]
-        else:
-            cells = [
-                session.session_id[:8],
-                f"{session.connected_s:.0f} s",
-                execution.execution_id[:12],
-                execution.state,
-                str(execution.pid),
-                f"{execution.elapsed_s:.1f} s",
-                f"{execution.active_s:.1f} s",
-                str((execution.stdout_bytes or 0) + (execution.stderr_bytes or 0)),
-                execution.command[:200],
-            ]
-        table.add_row(*(literal(cell) for cell in cells))
+        table.add_row(*(literal(cell) for cell in _row(session)))
     return Group(header, table)
+
+
+def _row(session: SessionInfo) -> list[str]:
+    head = [session.session_id[:8], f"{session.connected_s:.0f} s"]
+    starting, waiting, execution = session.starting_execution, session.queued_execution, session.execution
+    if starting is not None:  # its pre-execution hooks run
+        return head + _not_started(
+            starting.execution_id, f"{starting.state} (hooks)", starting.starting_s, starting.command
+        )
+    if waiting is not None:  # its place in the queue beside its state
+        return head + _not_started(
+            waiting.execution_id, f"{waiting.state} #{waiting.position}", waiting.queued_s, waiting.command
+        )
+    if execution is None:
+        return head + ["-", "idle", "", "", "", "", ""]
+    return head + [
+        execution.execution_id[:12],
+        execution.state,
+        str(execution.pid),
+        f"{execution.elapsed_s:.1f} s",
+        f"{execution.active_s:.1f} s",
+        str((execution.stdout_bytes or 0) + (execution.stderr_bytes or 0)),
+        execution.command[:200],
+    ]
+
+
+def _not_started(execution_id: str, state: str, waited_s: float, command: str) -> list[str]:
+    """An execution without a process yet: no pid, active time or output; elapsed is how long it has waited."""
+    return [execution_id[:12], state, "", f"{waited_s:.1f} s", "", "", command[:200]]
 
 
 async def show_status(
