@@ -167,6 +167,11 @@ class Launcher:
         self._closed = False
         self._usable = True  # False once a cgroup could not be made: a ready shell would save nothing
 
+    @property
+    def ready(self) -> list[int]:
+        """The pids of the shells ready now, the next execution's first."""
+        return [shell.process.pid for shell, _ in self._ready]
+
     async def start(self, command: str, *, cwd: str | None, environment: dict[str, str], stdin: bool) -> Started:
         """The command's shell, started: from a ready one when it can be used exactly, else from scratch.
         `environment` is the command's whole environment but for its tag (EXECUTION_TAG_ENV)."""

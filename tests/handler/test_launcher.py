@@ -68,14 +68,17 @@ def cgroup_of(pid: int) -> str:
         return ""
 
 
-async def until_ready(timeout_s: float = 10.0) -> int:
-    """The ready shell, once it sits in its own cgroup (it moved itself there: it is ready, not being made)."""
+async def until_ready(made: Launcher, timeout_s: float = 10.0) -> int:
+    """The shell the next execution gets, once the launcher holds it and it sits in its own cgroup (it moved itself
+    there: it is ready, not being made). The shell can be seen in its cgroup before its launcher has it."""
     for _ in range(int(timeout_s / 0.02)):
         shells = [pid for pid in ready_shells() if cgroup_of(pid).startswith(cgroups.PREFIX)]
-        if shells:
-            return shells[0]
+        if made.ready and made.ready[0] in shells:
+            return made.ready[0]
         await asyncio.sleep(0.02)
-    raise AssertionError("no ready shell appeared")
+    raise AssertionError(
+        f"no ready shell appeared (the launcher holds {made.ready}, this process has {ready_shells()})"
+    )
 
 
 class Output:
@@ -115,7 +118,7 @@ TRICKY = {
 async def test_a_command_from_the_ready_shell_sees_what_a_fresh_start_gives_it(warm, tmp_path, monkeypatch):
     monkeypatch.setenv("OLDPWD", "/somewhere/before")
     await run("true", warm)  # the first start is fresh; it leaves a shell ready
-    ready = await until_ready()
+    ready = await until_ready(warm)
     environ = {**os.environ, **TRICKY, "ADDED_LATER": "x"}
     environ.pop("HOME", None)  # one the ready shell has, the command must not
     running, text = await run(SELF_REPORT, warm, cwd=str(tmp_path), environ=environ)
@@ -149,7 +152,7 @@ async def test_an_exec_of_literal_words_runs_as_from_a_fresh_shell(warm, tmp_pat
     """How the bridge runs Claude (`exec` + shlex.join(argv)): the ready shell execs it itself, with the same result."""
     command = "exec " + shlex.join([sys.executable, "-c", REPORTER, "a b", "it's", "two\nlines", "$HOME", "*", ""])
     await run("true", warm)
-    ready = await until_ready()
+    ready = await until_ready(warm)
     environ = {**os.environ, **TRICKY}
     running, text = await run(command, warm, cwd=str(tmp_path), environ=environ)
     fresh_running, fresh_text = await run(command, None, cwd=str(tmp_path), environ=environ)
@@ -163,18 +166,18 @@ async def test_an_exec_of_literal_words_runs_as_from_a_fresh_shell(warm, tmp_pat
 
 async def test_stdin_reaches_the_command_exactly_or_it_reads_nothing(warm):
     await run("true", warm)
-    await until_ready()
+    await until_ready(warm)
     data = os.urandom(300_000)
     _, text = await run("sha256sum", warm, stdin=data)
     assert text.split()[0] == hashlib.sha256(data).hexdigest()
-    await until_ready()
+    await until_ready(warm)
     _, text = await run("wc -c", warm)
     assert text.strip() == "0", "without stdin the command reads /dev/null"
 
 
 async def test_without_a_cwd_the_command_runs_where_this_process_is(warm, tmp_path, monkeypatch):
     await run("true", warm)
-    await until_ready()
+    await until_ready(warm)
     monkeypatch.chdir(tmp_path)
     _, text = await run("pwd -P", warm)
     assert text.strip() == str(tmp_path.resolve())
@@ -182,7 +185,7 @@ async def test_without_a_cwd_the_command_runs_where_this_process_is(warm, tmp_pa
 
 async def test_what_the_ready_shell_cannot_say_exactly_starts_fresh(warm):
     await run("true", warm)
-    ready = await until_ready()
+    ready = await until_ready(warm)
     odd = {**os.environ, "NOT-A-SHELL-NAME": "x", "SEEN": "yes"}  # a name `export` refuses (some shells pass it on)
     running, text = await run("env", warm, environ=odd)
     assert running.pid != ready and "SEEN=yes" in text
@@ -196,7 +199,7 @@ async def test_what_the_ready_shell_cannot_say_exactly_starts_fresh(warm):
 
 async def test_a_ready_shell_that_died_is_not_used(warm):
     await run("true", warm)
-    ready = await until_ready()
+    ready = await until_ready(warm)
     os.killpg(ready, 9)
     for _ in range(200):
         if not pid_alive(ready):  # ended (a zombie until it is reaped)
@@ -208,7 +211,7 @@ async def test_a_ready_shell_that_died_is_not_used(warm):
 
 async def test_closing_the_launcher_leaves_no_process_and_no_cgroup(warm):
     await run("true", warm)
-    ready = await until_ready()
+    ready = await until_ready(warm)
     cgroup = cgroup_of(ready)
     await warm.close()
     assert ready_shells() == []
@@ -220,7 +223,7 @@ async def test_closing_the_launcher_leaves_no_process_and_no_cgroup(warm):
 async def test_a_process_that_leaves_group_and_tag_is_still_ended_with_its_cgroup(warm, tmp_path):
     """The containment issue 9 asked for holds for a command started from the ready shell."""
     await run("true", warm)
-    ready = await until_ready()
+    ready = await until_ready(warm)
     pidfile = tmp_path / "escapee"
     escape = (
         f"setsid env -u {EXECUTION_TAG_ENV} sh -c 'echo $$ > {pidfile}; exec sleep 300' </dev/null >/dev/null 2>&1 &"
