@@ -1,5 +1,6 @@
-"""The deployment artefacts in deploy/ hold together: the systemd unit verifies, the Kubernetes manifests parse and
-say what docs/deploy.md promises, and every handler option they use is one the handler has."""
+"""The deployment artefacts in deploy/ hold together: the systemd unit verifies, the Kubernetes manifests are valid
+for the Kubernetes API and say what docs/deploy.md promises, and every handler option they use is one the handler
+has."""
 
 from __future__ import annotations
 
@@ -76,6 +77,20 @@ def test_the_kubernetes_manifests_are_a_headless_fleet_with_readiness_on_drainin
     assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     allowed = next(arg for arg in args if arg.startswith("--allow-host=")).split("=")[1]
     assert allowed.startswith(service["metadata"]["name"] + "."), "the name bridges use is the Service's"
+
+
+def test_the_kubernetes_manifests_are_valid_for_the_kubernetes_api():
+    """Strictly, against the API's own schemas (bundled by kubernetes-validate, so offline): a misspelt or misplaced
+    field is refused here rather than by a cluster."""
+    import kubernetes_validate
+
+    version = kubernetes_validate.latest_version()
+    for document in yaml.safe_load_all(MANIFESTS.read_text()):
+        kubernetes_validate.validate(document, version, strict=True)  # raises, naming the field
+    misspelt = manifests()["Service"]
+    misspelt["spec"]["clusterIp"] = misspelt["spec"].pop("clusterIP")
+    with pytest.raises(kubernetes_validate.ValidationError, match="clusterIp"):
+        kubernetes_validate.validate(misspelt, version, strict=True)
 
 
 def test_the_container_runs_the_handler_with_claude_beside_it(tmp_path: Path):
