@@ -104,6 +104,7 @@ async def test_a_process_that_leaves_its_group_and_drops_its_tag_is_ended_with_i
     escapee, cgroup = await run_escape(tmp_path)
     assert cgroup is not None
     assert await wait_gone(escapee), "the execution's cgroup took the escaped process with it"
+    await cgroups.removals_done()  # once empty, it is removed in the background, after the completion
     assert not cgroup.exists(), "the execution's cgroup was removed"
 
 
