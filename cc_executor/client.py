@@ -57,7 +57,7 @@ from cc_executor.generated.ws.requests.sessions import SessionsResult
 from cc_executor.generated.ws.requests.status import StatusResult
 from cc_executor.handler.protocol_mode import V2_SUBPROTOCOL
 
-from .endpoints import check_url, open_websocket, unix_socket_of
+from .endpoints import absent_socket, check_url, open_websocket
 
 Event = (
     ProcessOutputParams
@@ -142,9 +142,9 @@ class HandlerClient:
             check_url(url)
         except ValueError as exc:
             raise HandlerUnavailable(str(exc)) from exc
-        socket = unix_socket_of(url)
-        if socket is not None and not socket.exists():  # the usual case when no handler runs here: say it plainly
-            raise HandlerUnavailable(f"cannot reach {url}: no handler listens on {socket}")
+        absent = absent_socket(url)
+        if absent is not None:
+            raise HandlerUnavailable(f"cannot reach {url}: {absent}")
         try:
             websocket = await open_websocket(
                 url,

@@ -42,6 +42,13 @@ def unix_socket_of(url: str) -> Path | None:
     return Path(unquote(parts.path)) if parts.scheme == UNIX_SCHEME else None
 
 
+def absent_socket(url: str) -> str | None:
+    """Why nothing answers at a ws+unix:// URL whose socket is not there (the usual case when no handler runs on
+    this machine), said before any client is made; None for any other URL, or a socket that is there."""
+    socket = unix_socket_of(url)
+    return f"no handler listens on {socket}" if socket is not None and not socket.exists() else None
+
+
 def check_url(url: str) -> None:
     """ValueError, in one sentence, for a URL no handler can be reached at."""
     parts = urlsplit(url)
@@ -116,9 +123,9 @@ async def fetch_health(
 ) -> Any:
     """The handler's /health as JSON (httpx.HTTPError or ValueError when it does not answer one, OSError at once
     when its Unix socket is not there); `address` as in open_websocket."""
-    socket = unix_socket_of(ws_url)
-    if socket is not None and not socket.exists():  # the usual case when no handler runs here: no HTTP client
-        raise FileNotFoundError(f"no handler listens on {socket}")
+    absent = absent_socket(ws_url)
+    if absent is not None:
+        raise FileNotFoundError(absent)
     url = health_url(ws_url)
     headers: dict[str, str] = {}
     extensions: dict[str, Any] = {}

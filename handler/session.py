@@ -460,12 +460,17 @@ class Session:
         await self.hooks.after(context, completion, self._report_hook)
         self.running = None
         self.slots.release()
-        try:
-            with contextlib.suppress(ConnectionClosed):
-                for action in self.protocol.completed(completion):  # then an execute that waited on a CANCEL
-                    await self._perform_safely(action)
-        finally:  # the bookkeeping after the client knows: it is not what the client waits for
-            self._record_end(running, context.execution_id, completion)
+        actions = self.protocol.completed(completion)
+        frames = [action for action in actions if isinstance(action, Send)]
+        then = [action for action in actions if not isinstance(action, Send)]  # an execute that waited on a CANCEL
+        with contextlib.suppress(ConnectionClosed):
+            try:
+                for frame in frames:
+                    await self._perform_safely(frame)
+            finally:  # the bookkeeping once the client knows (it does not wait for it), before anything starts next
+                self._record_end(running, context.execution_id, completion)
+            for action in then:
+                await self._perform_safely(action)
 
     def _record_end(self, running: RunningProcess, execution_id: str, completion: Completion) -> None:
         if self.settings.running is not None:

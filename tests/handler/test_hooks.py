@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -309,6 +310,39 @@ async def test_an_execution_whose_pre_execution_hooks_run_shows_as_starting(tmp_
                 pass
             after = {s.session_id: s for s in (await viewer.sessions()).sessions}[starting.greeting.session_id]
             assert after.starting_execution is None
+
+
+async def test_an_ended_execution_is_counted_before_the_execute_that_waited_for_it_starts(tmp_path):
+    """An execute sent while the last execution is being canceled starts once that one has gone. The ended one is in
+    the metrics as soon as its completion is out, not only after the next one's pre-execution hooks have run."""
+    entered, release = tmp_path / "entered", tmp_path / "release"
+    hook = (
+        f'[ "$CC_EXECUTOR_EXECUTION_ID" = second ] || exit 0; touch {entered}; i=0; '
+        f"while [ ! -e {release} ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done"
+    )
+    path = write_hooks(tmp_path, {"pre-execute": hook})
+    with live_handler("--hooks", str(path), token=None) as handler:
+        async with await HandlerClient.connect(handler.url) as client:
+            await client.execute("trap 'sleep 0.5; exit 0' TERM; sleep 30 & wait", execution_id="first")
+            await client.control("CANCEL")  # the group takes half a second to go
+            second = asyncio.ensure_future(client.execute("echo second", execution_id="second"))
+            events = [event async for event in _until_completed(client)]
+            assert events[-1].execution_id == "first"
+            for _ in range(400):  # bounded: 20 s
+                if entered.exists():
+                    break
+                await asyncio.sleep(0.05)
+            assert entered.exists(), "the waiting execute's pre-execute hook never ran"
+            text = await asyncio.to_thread(_metrics, handler.http_url)
+            assert 'cc_executor_executions_total{status="canceled"} 1.0' in text, "counted while the next one starts"
+            release.touch()
+            assert (await asyncio.wait_for(second, 20)).execution_id == "second"
+            assert [event async for event in _until_completed(client)][-1].execution_id == "second"
+
+
+def _metrics(http_url: str) -> str:
+    with urllib.request.urlopen(f"{http_url}/metrics", timeout=5) as response:
+        return response.read().decode()
 
 
 async def _until_completed(client: HandlerClient):
