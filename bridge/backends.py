@@ -22,9 +22,9 @@ from cc_executor.generated.ws.notifications.permission_requested import Permissi
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
 from cc_executor.generated.ws.notifications.process_output import ProcessOutputParams
 from cc_executor.generated.ws.requests.ask_permission import AskPermissionParams
-from cc_executor.handler.execution_types import Completion, OutputPiece, StreamName
+from cc_executor.handler.execution_types import Completion, OutputPiece, RunLimits, StreamName
 from cc_executor.handler.hooks import HookContext, HookListener, HooksEngine, failure_message
-from cc_executor.handler.process_runner import RunLimits, RunningProcess, SpawnError, launcher
+from cc_executor.handler.process_runner import RunningProcess, SpawnError, launcher
 from cc_executor.handler.relay_channel import Asker, RelayKeys
 
 from .relay_listener import LocalRelay

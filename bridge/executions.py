@@ -208,6 +208,7 @@ class ExecutionManager:
         self.history.update(execution.id, status="running", backend=handle.backend, elapsed_s=None)
         if handle.tag:
             self.history.set_tag(execution.id, handle.tag)
+        execution.store.open_streams(("stdout", "transcript") if execution.request.claude else ("stdout",))
         execution.announce(f"started on {handle.backend}", self.settings.progress_interval_s, force=True)
         log.info(
             "task started",

@@ -45,8 +45,9 @@ def output_folder(outputs_dir: Path, execution_id: str) -> Path | None:
 class OutputStore:
     """Appends text per stream up to a byte cap; keeps short tails in memory for status replies.
 
-    A stream's file is made when its first bytes come (a task that waits for a slot holds no file, and making
-    files is no part of a task's start). Writes are unbuffered: output is on disk as it comes, while the process
+    A stream's file is made once the task's process has started, while it boots (`open_streams`), or else when
+    its first bytes come: a task that waits for a slot holds no file, and making files is no part of a task's
+    start, nor of its end when all of its output comes at once, as it exits. Writes are unbuffered: output is on disk as it comes, while the process
     still runs, so nothing is left to write between its exit and the result (nor before a page is read). What
     cannot be written is dropped and marked truncated, with one log line: the task runs on, and its result is read
     from the stream all the same."""
@@ -62,6 +63,15 @@ class OutputStore:
         self._files: dict[StoredStream, int] = {}  # descriptors, appending
         self._folder_made = False
         self.write_error: str | None = None
+
+    def open_streams(self, streams: tuple[StoredStream, ...]) -> None:
+        """Make the files of the streams a task that has just started will write."""
+        if self.write_error is None:
+            try:
+                for stream in streams:
+                    self._file(stream)
+            except (OSError, DataDirError) as exc:
+                self._failed(exc)
 
     def _file(self, stream: StoredStream) -> int:
         descriptor = self._files.get(stream)

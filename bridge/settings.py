@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from cc_executor.handler.execution_types import RunLimits
 from cc_executor.handler.hooks_file import HooksSetup
-from cc_executor.handler.process_runner import RunLimits
 
 BackendMode = Literal["auto", "handler", "local"]
 

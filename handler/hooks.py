@@ -26,9 +26,9 @@ from typing import Any
 from cc_executor.generated.common.hooks import HookRun, HookStageConfig
 from cc_executor.generated.ws.requests.hook_status import HookStatusResult
 
-from .execution_types import Completion, OutputPiece, StreamName
+from .execution_types import Completion, OutputPiece, RunLimits, StreamName
 from .hooks_file import CLAUDE_STAGES, NEVER_RUN, POST_STAGES, PRE_STAGES, WHEN, Hook, HooksSetup
-from .process_runner import RunLimits, RunningProcess, SpawnError, child_environment
+from .process_runner import RunningProcess, SpawnError, child_environment
 
 log = logging.getLogger("cc_executor.hooks")
 

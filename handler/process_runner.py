@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cgroups import ExecutionCgroup
-from .execution_types import Completion, CompletionStatus, OutputPiece, StreamName
+from .execution_types import Completion, CompletionStatus, OutputPiece, RunLimits, StreamName
 from .launcher import EXECUTION_TAG_ENV, READ_SIZE, Children, Launcher, Started, start_fresh
 from .output_framer import Framing, OutputFramer
 from .proc_scan import all_pids, children, descendants, group_alive, pid_alive, with_environment_entry, zombie
@@ -58,19 +58,6 @@ POLL_S = 0.01
 
 class SpawnError(Exception):
     """The process could not be started (bad cwd, no /bin/sh, out of resources)."""
-
-
-@dataclass(frozen=True)
-class RunLimits:
-    """How the core treats every process it runs."""
-
-    frame_chars: int = 65536
-    kill_grace_s: float = 3.0  # SIGTERM to SIGKILL
-    drain_grace_s: float = 1.0  # leader gone, others still hold the pipes
-    scrub_env: tuple[str, ...] = ()
-    #: Reap any exited child that is not a leader: only safe in a process whose
-    #: every child is an execution (the handler), never inside a host program.
-    reap_strays: bool = False
 
 
 def child_environment(base: Mapping[str, str], scrub: Iterable[str] = ()) -> dict[str, str]:

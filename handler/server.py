@@ -27,12 +27,13 @@ from cc_executor.token import tokens_match
 
 from .door import DEFAULT_HANDSHAKE_TIMEOUT_S, DEFAULT_MAX_PENDING, PendingConnections, Refused, check_headers
 from .execution_slots import ExecutionSlots
+from .execution_types import RunLimits
 from .hooks import HooksEngine
 from .hooks_file import HooksSetup
 from .leftovers import RunningExecutions
 from .local_socket import LocalSocket
 from .metrics import HandlerMetrics
-from .process_runner import RunLimits, launcher
+from .process_runner import launcher
 from .protocol import ConnectionProtocol
 from .protocol_mode import MODES, V2_SUBPROTOCOL, ProtocolMode, mode_for
 from .relay_channel import RELAY_PATH, RelayDoor, RelayKeys, relay_refusal, serve_relay

@@ -23,13 +23,13 @@ from cc_executor.generated.ws.requests.status import QueuedExecution, RunningExe
 from cc_executor.logs import command_digest
 
 from .execution_slots import ExecutionSlots, NotRun, Waiting
-from .execution_types import Completion, OutputPiece, StreamName
+from .execution_types import Completion, OutputPiece, RunLimits, StreamName
 from .hooks import HookContext, HooksEngine, failure_message
 from .launcher import Launcher
 from .leftovers import RunningExecutions
 from .metrics import HandlerMetrics
 from .params import ControlType
-from .process_runner import RunLimits, RunningProcess, SpawnError
+from .process_runner import RunningProcess, SpawnError
 from .protocol import (
     NOT_RUN,
     Action,

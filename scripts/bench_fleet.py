@@ -39,7 +39,7 @@ from cc_executor.bridge.executions import ExecutionManager, TaskRequest
 from cc_executor.bridge.settings import BridgeSettings
 from cc_executor.contract_tests.live_handler import free_port, wait_healthy
 from cc_executor.generated.mcp.common import TaskResult
-from cc_executor.handler.process_runner import RunLimits
+from cc_executor.handler.execution_types import RunLimits
 
 NETWORK_PREFIX = "198.18"  # 198.18.0.0/15: set aside for benchmarking networks (RFC 2544)
 PORT = 8003

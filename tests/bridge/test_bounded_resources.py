@@ -1,6 +1,6 @@
 """A bridge that runs for days stays bounded: files, queue, memory, disk, and processes.
 
-A task holds no file until it has a slot; at most --max-queued wait for one (one more is a
+A task holds no file until it has a slot (it has them once it has started); at most --max-queued wait for one (one more is a
 clear error); an execution leaves memory once it has ended (the history answers for it);
 all stored output stays under --max-output-total-bytes, the oldest ended tasks' output
 going first; and what tasks leave behind is reaped, so no zombie piles up.
@@ -18,6 +18,7 @@ from fixtures import bridge_helpers as b
 
 from cc_executor.bridge.disk_budget import folder_bytes
 from cc_executor.bridge.executions import ExecutionManager, TaskRequest
+from cc_executor.generated.mcp.common import TaskSpec
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -49,6 +50,29 @@ async def test_a_task_waiting_for_a_slot_holds_no_file(tmp_path):
     finally:
         await manager.close()
     assert open_files_under(tmp_path / "outputs") == []
+
+
+async def test_a_started_task_finds_its_files_made_before_its_first_output(tmp_path):
+    """They are made while its process boots, so a quick task's output, which all comes as it exits, finds them:
+    stdout for a command; stdout and the transcript for a Claude task."""
+    quiet_claude = tmp_path / "claude"
+    quiet_claude.write_text("#!/bin/sh\nexec sleep 30\n")
+    quiet_claude.chmod(0o755)
+    manager = ExecutionManager(b.settings(tmp_path / "data", claude_bin=str(quiet_claude)))
+    try:
+        command = manager.submit(TaskRequest.for_command("sleep 30", manager.settings))
+        claude = manager.submit(TaskRequest.for_claude(TaskSpec(task="quiet"), manager.settings))
+        with anyio.fail_after(10):
+            await command.settled.wait()
+            await claude.settled.wait()
+        assert (command.status, claude.status) == ("running", "running")
+        outputs = tmp_path / "data" / "outputs"
+        made = [outputs / command.id / "stdout.txt", outputs / claude.id / "stdout.txt"]
+        made.append(outputs / claude.id / "transcript.txt")
+        assert sorted(open_files_under(outputs)) == sorted(map(str, made))
+        assert command.store.bytes["stdout"] == claude.store.bytes["stdout"] == 0
+    finally:
+        await manager.close()
 
 
 async def test_the_queue_is_bounded_and_says_so(tmp_path):

@@ -6,8 +6,11 @@ fake is a real process, found and checked through /proc.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,6 +29,13 @@ pytestmark = pytest.mark.timeout(60)
 MARK = b.BRIDGE_MARK
 stdio_params = b.stdio_params
 stdio_session = b.stdio_session
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 
 def bridge_pid(data_dir: Path) -> int:
@@ -190,30 +200,73 @@ async def test_streamable_http_serves_loopback_clients_and_refuses_foreign_origi
 
 
 def test_an_engine_that_cannot_load_ends_the_bridge_with_one_line(tmp_path):
-    """The engine loads beside the handshake: `initialize` is answered at once, and when the engine then cannot
-    load (here the history is a folder) the bridge says why in one line and exits 1 instead of serving tools
-    that cannot work."""
-    import json
-    import subprocess
-
+    """The engine loads once the client has its `initialize` answer: when it then cannot load (here the history is
+    a folder) the bridge says why in one line and exits 1 instead of serving tools that cannot work."""
     (tmp_path / "executions.sqlite3").mkdir()
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-    }
     bridge = subprocess.Popen(
         b.BRIDGE, env=b.bridge_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
         assert bridge.stdin is not None and bridge.stdout is not None
-        bridge.stdin.write(json.dumps(initialize).encode() + b"\n")
+        bridge.stdin.write(json.dumps(INITIALIZE).encode() + b"\n")
         bridge.stdin.flush()
         assert json.loads(bridge.stdout.readline())["result"]["serverInfo"]["name"] == "cc-executor"
+        bridge.stdin.write(json.dumps(INITIALIZED).encode() + b"\n")
+        bridge.stdin.flush()
         assert bridge.wait(timeout=45) == 1, "it ends by itself, stdin still open"
         errors = bridge.stderr.read().decode().strip().splitlines() if bridge.stderr else []
     finally:
         bridge.kill()
         bridge.wait()
     assert len(errors) == 1 and "the bridge cannot start: " in errors[0] and "executions.sqlite3" in errors[0], errors
+
+
+def test_answering_initialize_loads_none_of_the_engine(tmp_path):
+    """What a host waits for at start is light: the engine's modules (the runner, the launcher, the handler client,
+    jsonschema, websockets) load only once the client has its answer."""
+    bridge = subprocess.run(
+        [sys.executable, "-X", "importtime", *b.BRIDGE[1:]],
+        env=b.bridge_env(tmp_path),
+        input=json.dumps(INITIALIZE).encode() + b"\n",
+        capture_output=True,
+        timeout=60,
+    )
+    assert b'"serverInfo"' in bridge.stdout, bridge.stderr.decode()[-2000:]
+    imported = {line.rsplit("|", 1)[1].strip() for line in bridge.stderr.decode().splitlines() if "|" in line}
+    assert "cc_executor.bridge.transports" in imported, "importtime lists what was imported"
+    engine = {
+        "cc_executor.bridge.executions",
+        "cc_executor.handler.process_runner",
+        "cc_executor.handler.launcher",
+        "cc_executor.client",
+        "jsonschema",
+        "websockets",
+    }
+    assert imported & engine == set()
+
+
+def test_the_engine_loads_only_once_the_client_has_its_initialize_answer(tmp_path):
+    """A client that starts the bridge waits for its `initialize` answer: the engine's load (which opens the
+    history) would share the CPU with that answer, so it starts at `notifications/initialized`."""
+    history = tmp_path / "executions.sqlite3"
+    bridge = subprocess.Popen(b.BRIDGE, env=b.bridge_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert bridge.stdin is not None and bridge.stdout is not None
+        bridge.stdin.write(json.dumps(INITIALIZE).encode() + b"\n")
+        bridge.stdin.flush()
+        assert "result" in json.loads(bridge.stdout.readline())
+        time.sleep(1.0)  # the load, had it started with the process, opens the history within this
+        assert not history.exists()
+        bridge.stdin.write(json.dumps(INITIALIZED).encode() + b"\n")
+        bridge.stdin.flush()
+        deadline = time.monotonic() + 30
+        while not history.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert history.exists(), "the engine did not load after notifications/initialized"
+    finally:
+        bridge.stdin.close() if bridge.stdin else None
+        try:
+            bridge.wait(timeout=15)
+        finally:
+            bridge.kill()
+            bridge.wait()

@@ -20,10 +20,9 @@ from cc_executor.client import HandlerClient, HandlerError
 from cc_executor.contract_tests.live_handler import live_handler
 from cc_executor.generated.common.hooks import HookRun
 from cc_executor.generated.ws.notifications.process_completed import ProcessCompletedParams
-from cc_executor.handler.execution_types import Completion
+from cc_executor.handler.execution_types import Completion, RunLimits
 from cc_executor.handler.hooks import HookContext, HooksEngine, runs_claude
 from cc_executor.handler.hooks_file import HooksFileError, HooksSetup, find_hooks, load_hooks
-from cc_executor.handler.process_runner import RunLimits
 
 pytestmark = pytest.mark.timeout(60)
 

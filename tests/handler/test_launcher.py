@@ -21,9 +21,10 @@ import pytest
 from fixtures.cgroup_support import require_cgroups
 
 from cc_executor.handler import cgroups
+from cc_executor.handler.execution_types import RunLimits
 from cc_executor.handler.launcher import EXECUTION_TAG_ENV, MAX_LINE_BYTES, Launcher
 from cc_executor.handler.proc_scan import children, pid_alive
-from cc_executor.handler.process_runner import RunLimits, RunningProcess, SpawnError, launcher
+from cc_executor.handler.process_runner import RunningProcess, SpawnError, launcher
 
 pytestmark = pytest.mark.timeout(60)
 LIMITS = RunLimits(kill_grace_s=0.5, drain_grace_s=0.3)

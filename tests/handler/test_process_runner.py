@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from cc_executor.handler.execution_types import OutputPiece
+from cc_executor.handler.execution_types import OutputPiece, RunLimits
 from cc_executor.handler.proc_scan import pid_alive
-from cc_executor.handler.process_runner import RunLimits, RunningProcess, SpawnError, child_environment
+from cc_executor.handler.process_runner import RunningProcess, SpawnError, child_environment
 
 FAST = RunLimits(kill_grace_s=1.0, drain_grace_s=0.3)
 

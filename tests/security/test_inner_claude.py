@@ -19,8 +19,8 @@ from fixtures import bridge_helpers as b
 from fixtures.cgroup_support import require_cgroups
 
 from cc_executor.handler import cgroups
-from cc_executor.handler.execution_types import OutputPiece, StreamName
-from cc_executor.handler.process_runner import ORCHESTRATOR_SESSION_ENV, RunLimits, RunningProcess
+from cc_executor.handler.execution_types import OutputPiece, RunLimits, StreamName
+from cc_executor.handler.process_runner import ORCHESTRATOR_SESSION_ENV, RunningProcess
 
 pytestmark = pytest.mark.timeout(60)
 
