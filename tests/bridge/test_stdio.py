@@ -29,13 +29,8 @@ pytestmark = pytest.mark.timeout(60)
 MARK = b.BRIDGE_MARK
 stdio_params = b.stdio_params
 stdio_session = b.stdio_session
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-}
-INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+INITIALIZE = b.INITIALIZE
+INITIALIZED = b.INITIALIZED
 
 
 def bridge_pid(data_dir: Path) -> int:

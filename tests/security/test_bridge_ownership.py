@@ -7,6 +7,7 @@ exit), and one in a task's inner Claude that loads a user-scoped cc-executor.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
@@ -43,13 +44,14 @@ async def listed(session: ClientSession) -> list[str]:
 
 
 def run_a_bridge_that_starts_and_exits(data_dir: Path) -> None:
-    """What `claude mcp list` does to every registered server: start it, and let it go again."""
+    """What `claude mcp list` does to every registered server: start it, shake hands (so its engine loads and looks
+    for what earlier bridges left), and let it go again."""
     import subprocess
 
-    done = subprocess.run(
-        [*b.BRIDGE], env=b.bridge_env(data_dir), stdin=subprocess.DEVNULL, capture_output=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
+    handshake = b"".join(json.dumps(message).encode() + b"\n" for message in (b.INITIALIZE, b.INITIALIZED))
+    done = subprocess.run([*b.BRIDGE], env=b.bridge_env(data_dir), input=handshake, capture_output=True, timeout=60)
+    assert done.returncode == 0 and b'"serverInfo"' in done.stdout, done.stderr
+    assert (data_dir / "executions.sqlite3").exists(), "its engine loaded"
 
 
 async def test_two_bridges_and_a_third_that_starts_and_exits_run_side_by_side(tmp_path):
@@ -161,8 +163,14 @@ async def test_only_the_executions_of_a_dead_bridge_are_failed_and_ended(tmp_pat
 def test_the_bridge_lock_files_are_private_and_die_with_their_bridge(tmp_path):
     import subprocess
 
-    child = subprocess.Popen([*b.BRIDGE], env=b.bridge_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    child = subprocess.Popen([*b.BRIDGE], env=b.bridge_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(json.dumps(b.INITIALIZE).encode() + b"\n")
+        child.stdin.flush()
+        child.stdout.readline()
+        child.stdin.write(json.dumps(b.INITIALIZED).encode() + b"\n")  # the engine, which takes the lock, loads
+        child.stdin.flush()
         folder = tmp_path / BRIDGES_FOLDER
         for _ in range(600):
             if folder.is_dir() and list(folder.iterdir()):
