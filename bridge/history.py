@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from .ownership import Scope
 
 UNFINISHED = ("queued", "running", "paused")
 KEEP_EXECUTIONS = 1000
+#: How long opening the history, or a statement, waits for another bridge's hold on it to end.
+BUSY_TIMEOUT_S = 5.0
 
 
 _COLUMNS = "execution_id, created_at, task, backend, state, elapsed_s, result_json, owner, client"
@@ -63,25 +66,32 @@ class History:
         make_private(path, create=True)
         for companion in ("-wal", "-shm"):  # SQLite gives them the database file's mode; older ones may be open
             make_private(path.with_name(path.name + companion))
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        _use_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.execute(
-            """CREATE TABLE IF NOT EXISTS executions (
-                execution_id TEXT PRIMARY KEY,
-                created_at TEXT NOT NULL,
-                task TEXT NOT NULL,
-                backend TEXT NOT NULL,
-                state TEXT NOT NULL,
-                elapsed_s REAL,
-                result_json TEXT
-            )"""
-        )
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(executions)")}
-        for column in ("tag", "owner", "client"):  # added after the first release of the table
-            if column not in columns:
-                self._db.execute(f"ALTER TABLE executions ADD COLUMN {column} TEXT")
+        # Bridges that start together (two windows of a host) open the history at once: one at a time makes the
+        # table or adds what a newer version needs, the others wait for it.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(
+                """CREATE TABLE IF NOT EXISTS executions (
+                    execution_id TEXT PRIMARY KEY,
+                    created_at TEXT NOT NULL,
+                    task TEXT NOT NULL,
+                    backend TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    elapsed_s REAL,
+                    result_json TEXT
+                )"""
+            )
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(executions)")}
+            for column in ("tag", "owner", "client"):  # added after the first release of the table
+                if column not in columns:
+                    self._db.execute(f"ALTER TABLE executions ADD COLUMN {column} TEXT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def unfinished(self) -> list[UnfinishedRow]:
         """Executions whose end was never recorded, by whichever bridge."""
@@ -163,6 +173,20 @@ class History:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to WAL (once; after that this only reads the mode). Of two connections that switch at the
+    same moment, SQLite tells one "locked" at once rather than have them wait for each other: it tries again."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
 
 
 def _stored(result: TaskResult) -> str:

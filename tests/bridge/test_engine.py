@@ -1,9 +1,12 @@
 """The execution engine's own promises: start-up recovery only when asked for, and a history that an
-upgrade cannot break."""
+upgrade cannot break, nor another bridge opening it at the same moment."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
+from pathlib import Path
 
 from fixtures import bridge_helpers as b
 
@@ -29,6 +32,30 @@ OLD_RESULT = {
     "output_bytes": 5120,
     "backend": "local",
 }
+
+
+def test_bridges_that_open_a_new_history_at_the_same_moment_all_open_it(tmp_path):
+    """Two windows of a host start their bridges together, and each opens the history. SQLite tells one of two
+    connections that switch a new file to WAL at once "database is locked" without waiting, and two that upgrade
+    the table at once would add the same column twice: every one of them must open it all the same."""
+    failures: list[str] = []
+    for round_ in range(20):
+        path = tmp_path / f"round-{round_}" / "executions.sqlite3"
+        together = threading.Barrier(4)
+
+        def open_history(path: Path = path, together: threading.Barrier = together) -> None:
+            together.wait()
+            try:
+                History(path).close()
+            except sqlite3.Error as exc:
+                failures.append(repr(exc))
+
+        openers = [threading.Thread(target=open_history) for _ in range(4)]
+        for opener in openers:
+            opener.start()
+        for opener in openers:
+            opener.join()
+    assert failures == []
 
 
 def test_a_result_stored_by_an_older_bridge_is_read_without_its_old_fields(tmp_path):
