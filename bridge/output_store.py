@@ -47,10 +47,10 @@ class OutputStore:
 
     A stream's file is made once the task's process has started, while it boots (`open_streams`), or else when
     its first bytes come: a task that waits for a slot holds no file, and making files is no part of a task's
-    start, nor of its end when all of its output comes at once, as it exits. Writes are unbuffered: output is on disk as it comes, while the process
-    still runs, so nothing is left to write between its exit and the result (nor before a page is read). What
-    cannot be written is dropped and marked truncated, with one log line: the task runs on, and its result is read
-    from the stream all the same."""
+    start, nor of its end when all of its output comes at once, as it exits. Writes are unbuffered: output is on
+    disk as it comes, while the process still runs, so nothing is left to write between its exit and the result
+    (nor before a page is read). What cannot be written is dropped and marked truncated, with one log line: the
+    task runs on, and its result is read from the stream all the same."""
 
     def __init__(self, directory: Path, max_bytes: int, allowance: Allowance | None = None):
         self.directory = directory
